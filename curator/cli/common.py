@@ -1,0 +1,66 @@
+"""Options and helpers shared by the commands."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from curator.store import Store, StoreError
+
+DEFAULT_DB = "curator.db"
+DEVICE_CHOICES = ("cpu", "cuda", "all")
+
+db_option = click.option(
+    "--db",
+    type=click.Path(dir_okay=True, path_type=Path),
+    default=DEFAULT_DB,
+    show_default=True,
+    help="The curator store (an SQLite file).",
+)
+device_option = click.option(
+    "--device",
+    type=click.Choice(DEVICE_CHOICES),
+    default="all",
+    show_default=True,
+    help="Which generated code: CPU C++, CUDA C++, or both.",
+)
+
+
+def devices_of(device: str) -> tuple[str, ...]:
+    return ("cpu", "cuda") if device == "all" else (device,)
+
+
+def open_store(path: Path, *, create: bool = False, readonly: bool = False) -> Store:
+    """Open a store or exit with one clear line (exit code 1)."""
+    try:
+        return Store.open(path, create=create, readonly=readonly)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+class Interrupted(click.ClickException):
+    exit_code = 130
+
+
+@contextlib.contextmanager
+def interruptible(what: str) -> Iterator[None]:
+    """Turn Ctrl-C and SIGTERM into one line and exit code 130; committed work stays."""
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(f"{what} interrupted; everything committed is kept, rerun the same command to resume") from None
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def mib(n: int | float) -> str:
+    return f"{n / (1 << 20):,.2f} MiB"

@@ -1,0 +1,98 @@
+"""`curator generate`: random Warp kernels and their generated CPU/CUDA code into the store."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from curator.cli.common import db_option, devices_of, interruptible, mib, open_store
+
+
+def _categories():
+    from curator.kernels import CATEGORIES
+
+    return CATEGORIES
+
+
+class CategoryType(click.ParamType):
+    name = "CATEGORY"
+
+    def convert(self, value, param, ctx):
+        cats = _categories()
+        if value not in cats:
+            self.fail(f"unknown category {value!r}; choose from: {', '.join(cats)}", param, ctx)
+        return value
+
+
+@click.command("generate")
+@click.option("--device", type=click.Choice(("cpu", "cuda", "all")), default="all", show_default=True,
+              help="Generate code for the CPU, for CUDA, or both from one build of each kernel.")
+@click.option("--count", type=click.IntRange(min=1), help="Kernels of the seed's sequence to have stored.")
+@click.option("--target-mb", type=click.FloatRange(min=0, min_open=True),
+              help="Stop when the stored code of each device reaches this many MiB.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the kernel sequence (the same seed gives the same kernels).")
+@click.option("--workers", type=click.IntRange(min=1, max=256), default=None,
+              help="Worker processes running Warp codegen.  [default: all cores]")
+@click.option("--category", "categories", type=CategoryType(), multiple=True,
+              help="Only this category (repeatable).  [default: all]")
+@db_option
+def command(device, count, target_mb, seed, workers, categories, db):
+    """Generate random, type-correct Warp kernels and store their CPU and/or CUDA code.
+
+    Exactly one of --count and --target-mb.  Batches are committed as they finish, so Ctrl-C
+    or a kill loses nothing committed; the same command again resumes without duplicates.
+    """
+    if (count is None) == (target_mb is None):
+        raise click.UsageError("give exactly one of --count N or --target-mb M")
+    from curator import generate
+    from curator.kernels import CATEGORIES
+
+    devices = devices_of(device)
+    cats = tuple(c for c in CATEGORIES if c in categories) if categories else CATEGORIES
+    workers = workers or os.cpu_count() or 1
+    arguments = {"device": device, "count": count, "target_mb": target_mb, "seed": seed,
+                 "workers": workers, "categories": list(cats)}  # fmt: skip
+    store = open_store(db, create=True)
+    with store, interruptible("generate"), _progress(count, target_mb) as on_progress:
+        try:
+            p = generate.run(store, devices=devices, seed=seed, categories=cats, workers=workers, count=count,
+                             target_mb=target_mb, arguments=arguments, on_progress=on_progress)  # fmt: skip
+        except generate.GenerateError as exc:
+            raise click.ClickException(str(exc)) from None
+    secs = p.as_dict()["seconds"]
+    made = p.attempted - p.skipped
+    click.echo(
+        f"{p.new_kernels} new kernels, {p.new_artifacts} new artifacts, {p.skipped} already stored, "
+        f"{p.duplicates} duplicates, {p.failures} failures in {secs:.1f} s"
+        + (f" ({made / secs:.0f} kernels/s)" if secs and made else "")
+    )
+    for d in devices:
+        click.echo(f"  {d}: {mib(p.bytes_total.get(d, 0))} stored ({mib(p.bytes_new.get(d, 0))} new)")
+
+
+def _progress(count, target_mb):
+    """A rich progress bar (kernels/s and MiB) that the run updates after each batch."""
+    import contextlib
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    @contextlib.contextmanager
+    def cm():
+        cols = [TextColumn("[bold]generate"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn()]
+        with Progress(*cols, transient=False) as bar:
+            total = count if count is not None else target_mb
+            task = bar.add_task("generate", total=total, info="")
+
+            def update(p):
+                secs = p.as_dict()["seconds"] or 1e-9
+                made = p.attempted - p.skipped
+                mibs = {d: b / (1 << 20) for d, b in p.bytes_total.items()}
+                done = p.done if count is not None else min(mibs.values())
+                info = f"{made / secs:6.1f} kernels/s  " + "  ".join(f"{d} {m:.1f} MiB" for d, m in mibs.items())
+                bar.update(task, completed=done, info=info)
+
+            yield update
+
+    return cm()

@@ -1,0 +1,74 @@
+"""Store statistics: per device and category, with distinct normalised skeletons."""
+
+from __future__ import annotations
+
+import re
+
+WP_NAME = re.compile(r"\bwp\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def collect(store) -> dict:
+    """Figures for `curator stats` (and the report): per device/category and totals."""
+    rows = store.stats()
+    failures = store.failure_counts()
+    by_cat: dict[str, dict] = {}
+    wp_names: set[str] = set()
+    skeletons: dict[str, set[str]] = {}
+    kernels_per_cat: dict[str, int] = {}
+    for _kid, category, source in store.sources():
+        wp_names.update(WP_NAME.findall(source))
+        kernels_per_cat[category] = kernels_per_cat.get(category, 0) + 1
+    for kid_cat_skel in store.conn.execute("SELECT category, skeleton_hash FROM kernels"):
+        skeletons.setdefault(kid_cat_skel[0], set()).add(kid_cat_skel[1])
+    for cat, n in sorted(kernels_per_cat.items()):
+        by_cat[cat] = {
+            "kernels": n,
+            "skeletons": len(skeletons.get(cat, ())),
+            "distinct_share": len(skeletons.get(cat, ())) / n if n else 0.0,
+            "failures": failures.get(cat, 0),
+        }
+    devices: dict[str, dict] = {}
+    for r in rows:
+        d = devices.setdefault(r["device"], {"kernels": 0, "bytes": 0, "categories": {}})
+        d["kernels"] += r["kernels"]
+        d["bytes"] += r["bytes"]
+        d["categories"][r["category"]] = {"kernels": r["kernels"], "bytes": r["bytes"], "skeletons": r["skeletons"]}
+    total = sum(kernels_per_cat.values())
+    all_skel = len({s for v in skeletons.values() for s in v})
+    return {
+        "kernels": total,
+        "skeletons": all_skel,
+        "distinct_share": all_skel / total if total else 0.0,
+        "failures": sum(failures.values()),
+        "failure_share": sum(failures.values()) / (total + sum(failures.values())) if total else 0.0,
+        "wp_names": sorted(wp_names),
+        "categories": by_cat,
+        "devices": devices,
+    }
+
+
+def render(report: dict, failures: list[dict]) -> None:
+    """Print the figures as rich tables."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    t = Table(title="kernels per category")
+    for col in ("category", "kernels", "skeletons", "distinct", "failures"):
+        t.add_column(col, justify="left" if col == "category" else "right")
+    for cat, c in report["categories"].items():
+        t.add_row(cat, f"{c['kernels']:,}", f"{c['skeletons']:,}", f"{100 * c['distinct_share']:.1f} %",
+                  f"{c['failures']:,}")  # fmt: skip
+    t.add_row("[bold]all", f"{report['kernels']:,}", f"{report['skeletons']:,}",
+              f"{100 * report['distinct_share']:.1f} %", f"{report['failures']:,}", end_section=True)  # fmt: skip
+    console.print(t)
+    for device, d in report["devices"].items():
+        dt = Table(title=f"{device}: {d['kernels']:,} kernels, {d['bytes'] / (1 << 20):,.2f} MiB")
+        for col in ("category", "kernels", "MiB", "skeletons"):
+            dt.add_column(col, justify="left" if col == "category" else "right")
+        for cat, c in d["categories"].items():
+            dt.add_row(cat, f"{c['kernels']:,}", f"{c['bytes'] / (1 << 20):,.2f}", f"{c['skeletons']:,}")
+        console.print(dt)
+    console.print(f"distinct wp.<name> referenced in Python sources: {len(report['wp_names'])}")
+    for f in failures:
+        console.print(f"[red]{f['category']} {f['kernel_id']} {f['stage']}: {f['exc_type']}: {f['message'][:200]}")

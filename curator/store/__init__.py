@@ -1,0 +1,19 @@
+"""The curator store: the only package that talks SQL.  One SQLite file, WAL mode."""
+
+from curator.store.base import APPLICATION_ID, SCHEMA_VERSION, BaseStore, StoreError, now
+from curator.store.kernels import FailureRecord, KernelRecord, KernelStoreMixin, WriteCounts
+
+__all__ = [
+    "APPLICATION_ID",
+    "SCHEMA_VERSION",
+    "FailureRecord",
+    "KernelRecord",
+    "Store",
+    "StoreError",
+    "WriteCounts",
+    "now",
+]
+
+
+class Store(KernelStoreMixin, BaseStore):
+    """A curator store; its queries live in one mixin per concern (kernels, review, dedup...)."""

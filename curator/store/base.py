@@ -1,0 +1,231 @@
+"""Opening, checking, creating and migrating a curator store (one SQLite file, WAL mode)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x43555241  # "CURA"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 30_000
+
+# Forward migrations: MIGRATIONS[v] upgrades a store at version v to v + 1.
+MIGRATIONS: dict[int, str] = {}
+
+
+class StoreError(Exception):
+    """A store that cannot be opened or used; the message is one sentence for the user."""
+
+
+def now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def schema_sql() -> str:
+    """The canonical DDL: shipped in the wheel as curator/schema.sql, else the checkout's."""
+    packaged = resources.files("curator").joinpath("schema.sql")
+    if packaged.is_file():
+        return packaged.read_text()
+    return (Path(__file__).resolve().parents[2] / "schema.sql").read_text()
+
+
+def _check_file(path: Path) -> None:
+    """Refuse anything that is not an SQLite file, without writing to it."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory, not a curator store")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(100)
+    except PermissionError as exc:
+        raise StoreError(f"cannot read {path}: permission denied") from exc
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if not head:
+        raise StoreError(f"{path} is an empty file, not a curator store")
+    if not head.startswith(SQLITE_MAGIC):
+        raise StoreError(f"{path} is not an SQLite database (not a curator store)")
+    if len(head) < 100:
+        raise StoreError(f"{path} is a truncated SQLite file")
+
+
+def _identify(conn: sqlite3.Connection, path: Path) -> int:
+    """Return the store's schema version; raise if the file is not a curator store."""
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is corrupt or not a database ({exc})") from exc
+    if app_id != APPLICATION_ID:
+        if not tables:
+            raise StoreError(f"{path} is an empty SQLite database, not a curator store")
+        raise StoreError(f"{path} is an SQLite database of another application, not a curator store")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has store schema version {version}, newer than this curator supports "
+            f"({SCHEMA_VERSION}); upgrade curator"
+        )
+    return version
+
+
+class BaseStore:
+    """Connection handling shared by the store's parts (see curator.store.Store)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self.conn = conn
+        self.path = path
+        self.db = sqlite_utils.Database(conn)
+
+    # -- opening -----------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, create: bool = False, readonly: bool = False):
+        """Open the store at ``path``.
+
+        ``create`` makes a new store where no file exists; otherwise a missing file is an
+        error.  Files that are not curator stores are refused untouched; older stores are
+        backed up (``PATH.bak-vN``) and migrated.
+        """
+        path = Path(path)
+        if path.exists():
+            _check_file(path)
+            new = False
+        elif create:
+            parent = path.parent if str(path.parent) else Path(".")
+            if not parent.is_dir():
+                raise StoreError(f"cannot create {path}: folder {parent} does not exist")
+            if not os.access(parent, os.W_OK):
+                raise StoreError(f"cannot create {path}: folder {parent} is not writable")
+            new = True
+        else:
+            raise StoreError(f"no curator store at {path}; create one with `curator generate --db {path}`")
+        uri = f"file:{path.resolve()}?mode=ro" if readonly else str(path)
+        try:
+            conn = sqlite3.connect(uri, uri=readonly, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {path}: {exc}") from exc
+        try:
+            if not new:
+                version = _identify(conn, path)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                if new or version < SCHEMA_VERSION:
+                    if not new:
+                        conn.close()
+                        _backup(path, version)
+                        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                               check_same_thread=False)
+                        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                        conn.execute("PRAGMA foreign_keys = ON")
+                    _apply_schema(conn, 0 if new else version)
+                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            elif version < SCHEMA_VERSION:
+                raise StoreError(f"{path} has an older schema (v{version}); open it once writable to migrate")
+        except StoreError:
+            conn.close()
+            raise
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if new and path.exists() and path.stat().st_size == 0:
+                path.unlink()
+            raise StoreError(f"cannot use {path}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{path} is corrupt or not a database ({exc})") from exc
+        return cls(conn, path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- transactions ------------------------------------------------------------------
+    def transaction(self):
+        """``with store.transaction():`` groups writes atomically (BEGIN IMMEDIATE)."""
+        return _Transaction(self.conn)
+
+    def integrity_check(self) -> str:
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        else:
+            self.conn.execute("ROLLBACK")
+        return False
+
+
+def _backup(path: Path, version: int) -> Path:
+    dest = path.with_name(f"{path.name}.bak-v{version}")
+    src = sqlite3.connect(str(path))
+    try:
+        dst = sqlite3.connect(str(dest))
+        with dst:
+            src.backup(dst)
+        dst.close()
+    finally:
+        src.close()
+    return dest
+
+
+def _apply_schema(conn: sqlite3.Connection, from_version: int) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if from_version == 0:
+            for stmt in _statements(schema_sql()):
+                conn.execute(stmt)
+        else:
+            for v in range(from_version, SCHEMA_VERSION):
+                for stmt in _statements(MIGRATIONS[v]):
+                    conn.execute(stmt)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _statements(script: str) -> list[str]:
+    """Split an SQL script into complete statements (triggers included)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        if not buf and line.lstrip().startswith("--"):
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+

@@ -1,0 +1,193 @@
+"""Store queries for kernels, their per-device artifacts, failures, runs and statistics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from curator.store.base import now
+
+PIECE_COLUMNS = ("structs", "functions", "args", "forward", "backward", "entry")
+
+
+@dataclass
+class KernelRecord:
+    """A kernel ready to store: its Python source and its generated code per device."""
+
+    id: str
+    name: str
+    category: str
+    source: str
+    skeleton_hash: str
+    minhash: bytes | None
+    artifacts: dict  # device -> {"pieces": {...}, "codegen_ms": float, "warp_version": str}
+    seed: int | None = None
+    run_seed: int | None = None
+    run_index: int | None = None
+    generator_version: str | None = None
+    launch_dim: int = 1
+    kernel_args: list | None = None
+    origin: str = "synthetic"
+    provenance: dict | None = None
+
+
+@dataclass
+class FailureRecord:
+    kernel_id: str
+    category: str | None
+    seed: int | None
+    stage: str
+    exc_type: str
+    message: str
+    source: str | None
+
+
+@dataclass
+class WriteCounts:
+    kernels: int = 0
+    artifacts: int = 0
+    duplicates: int = 0
+    failures: int = 0
+    bytes: dict | None = None
+
+
+class KernelStoreMixin:
+    conn: object
+
+    # -- runs --------------------------------------------------------------------------
+    def start_run(self, command: str, arguments: dict) -> int:
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO runs (command, arguments, started_at) VALUES (?, ?, ?)",
+                (command, json.dumps(arguments, sort_keys=True), now()),
+            )
+            return cur.lastrowid
+
+    def finish_run(self, run_id: int, status: str, counts: dict) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE runs SET ended_at = ?, status = ?, counts = ? WHERE id = ?",
+                (now(), status, json.dumps(counts, sort_keys=True), run_id),
+            )
+
+    def runs(self, command: str | None = None) -> list[dict]:
+        sql = "SELECT * FROM runs" + (" WHERE command = ?" if command else "") + " ORDER BY id"
+        cur = self.conn.execute(sql, (command,) if command else ())
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur]
+
+    # -- what is there -----------------------------------------------------------------
+    def kernel_devices(self) -> dict[str, set[str]]:
+        """kernel id -> the devices it has artifacts for."""
+        out: dict[str, set[str]] = {}
+        for kid, device in self.conn.execute("SELECT kernel_id, device FROM artifacts"):
+            out.setdefault(kid, set()).add(device)
+        for (kid,) in self.conn.execute("SELECT id FROM kernels"):
+            out.setdefault(kid, set())
+        return out
+
+    def failed_ids(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT DISTINCT kernel_id FROM failures")}
+
+    def device_bytes(self, device: str) -> int:
+        row = self.conn.execute("SELECT COALESCE(SUM(bytes), 0) FROM artifacts WHERE device = ?", (device,))
+        return row.fetchone()[0]
+
+    def count_kernels(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM kernels").fetchone()[0]
+
+    # -- writing -----------------------------------------------------------------------
+    def write_batch(
+        self, kernels: Iterable[KernelRecord], failures: Iterable[FailureRecord], run_id: int | None
+    ) -> WriteCounts:
+        """Store a batch atomically: each kernel with all its artifacts, or nothing."""
+        counts = WriteCounts(bytes={})
+        stamp = now()
+        with self.transaction() as conn:
+            for k in kernels:
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO kernels (id, name, category, source, origin, provenance, seed,"
+                    " run_seed, run_index, generator_version, launch_dim, kernel_args, skeleton_hash,"
+                    " minhash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        k.id, k.name, k.category, k.source, k.origin,
+                        json.dumps(k.provenance, sort_keys=True) if k.provenance else None,
+                        k.seed, k.run_seed, k.run_index, k.generator_version, k.launch_dim,
+                        json.dumps(k.kernel_args) if k.kernel_args is not None else None,
+                        k.skeleton_hash, k.minhash, stamp,
+                    ),
+                )  # fmt: skip
+                new_kernel = cur.rowcount == 1
+                counts.kernels += new_kernel
+                new_artifacts = 0
+                for device, art in sorted(k.artifacts.items()):
+                    pieces = art["pieces"]
+                    size = sum(len(pieces[p].encode()) for p in PIECE_COLUMNS)
+                    cur = conn.execute(
+                        "INSERT OR IGNORE INTO artifacts (kernel_id, device, structs, functions, args,"
+                        " forward, backward, entry, bytes, warp_version, codegen_ms, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (k.id, device, *(pieces[p] for p in PIECE_COLUMNS), size, art["warp_version"],
+                         art["codegen_ms"], stamp),
+                    )  # fmt: skip
+                    if cur.rowcount == 1:
+                        new_artifacts += 1
+                        counts.bytes[device] = counts.bytes.get(device, 0) + size
+                counts.artifacts += new_artifacts
+                if not new_kernel and not new_artifacts:
+                    counts.duplicates += 1
+            for f in failures:
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO failures (kernel_id, category, seed, stage, exc_type, message,"
+                    " source, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (f.kernel_id, f.category, f.seed, f.stage, f.exc_type, f.message, f.source, run_id, stamp),
+                )
+                counts.failures += cur.rowcount == 1
+        return counts
+
+    # -- reading -----------------------------------------------------------------------
+    def get_kernel(self, kernel_id: str) -> dict | None:
+        cur = self.conn.execute("SELECT * FROM kernels WHERE id = ?", (kernel_id,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cur.description], row, strict=True))
+
+    def get_artifact(self, kernel_id: str, device: str) -> dict | None:
+        cur = self.conn.execute("SELECT * FROM artifacts WHERE kernel_id = ? AND device = ?", (kernel_id, device))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cur.description], row, strict=True))
+
+    def categories(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT category FROM kernels ORDER BY category")]
+
+    def sources(self, category: str | None = None) -> Iterable[tuple[str, str, str]]:
+        """(id, category, source) of every kernel, optionally of one category."""
+        if category is None:
+            return self.conn.execute("SELECT id, category, source FROM kernels ORDER BY id")
+        return self.conn.execute("SELECT id, category, source FROM kernels WHERE category = ? ORDER BY id", (category,))
+
+    def stats(self) -> list[dict]:
+        """Per device and category: kernels, bytes, distinct skeletons (failures separately)."""
+        cur = self.conn.execute(
+            "SELECT a.device, k.category, COUNT(*), SUM(a.bytes), COUNT(DISTINCT k.skeleton_hash)"
+            " FROM artifacts a JOIN kernels k ON k.id = a.kernel_id GROUP BY a.device, k.category"
+            " ORDER BY a.device, k.category"
+        )
+        return [
+            {"device": d, "category": c, "kernels": n, "bytes": b, "skeletons": s} for d, c, n, b, s in cur
+        ]
+
+    def failure_counts(self) -> dict[str, int]:
+        """category -> number of distinct kernels that failed codegen."""
+        cur = self.conn.execute("SELECT COALESCE(category, '?'), COUNT(DISTINCT kernel_id) FROM failures GROUP BY 1")
+        return dict(cur.fetchall())
+
+    def failures(self, limit: int = 20) -> list[dict]:
+        cur = self.conn.execute(
+            "SELECT kernel_id, category, stage, exc_type, message FROM failures ORDER BY id LIMIT ?", (limit,)
+        )
+        return [dict(zip(("kernel_id", "category", "stage", "exc_type", "message"), r, strict=True)) for r in cur]
