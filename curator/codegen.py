@@ -162,7 +162,7 @@ def generate(source: str, kernel_name: str, module_name: str, devices=DEVICES) -
     Raises CodegenError (stage ``import``, ``build`` or ``codegen``) on failure.  The module is
     always released afterwards.
     """
-    wp = init_warp()
+    init_warp()
     from warp._src import context
 
     # Warp numbers @wp.func native names with a process-global counter (helper_0, helper_1,
@@ -175,26 +175,46 @@ def generate(source: str, kernel_name: str, module_name: str, devices=DEVICES) -
             kernel = getattr(module, kernel_name)
         except Exception as exc:
             raise CodegenError("import", exc) from exc
-        wmodule = kernel.module
-        try:
-            builder = context.ModuleBuilder(wmodule, _options(wmodule, "cuda"))
-        except Exception as exc:
-            raise CodegenError("build", exc) from exc
-        build_ms = (time.perf_counter() - t0) * 1000
-        out = {}
-        for device in devices:
-            t1 = time.perf_counter()
-            try:
-                pieces = _pieces(builder, kernel, device, _options(wmodule, device))
-            except Exception as exc:
-                raise CodegenError("codegen", exc) from exc
-            ms = build_ms / len(devices) + (time.perf_counter() - t1) * 1000
-            out[device] = Artifact(device, pieces, ms, wp.config.version)
-        return out
+        return generate_for_kernel(kernel, devices, started=t0)
     finally:
         release_module(module_name)
         context.function_key_counts.clear()
         context.function_key_counts.update(saved_counts)
+
+
+def generate_for_kernel(kernel, devices=DEVICES, started: float | None = None) -> dict[str, Artifact]:
+    """Generate code for an existing ``wp.Kernel`` object (e.g. one imported from a real
+    module) for each device, from one build.  Raises CodegenError."""
+    wp = init_warp()
+    from warp._src import context
+
+    t0 = started if started is not None else time.perf_counter()
+    wmodule = kernel.module
+    try:
+        if getattr(kernel, "is_generic", False):
+            raise TypeError("generic kernel (no concrete overload to generate)")
+        builder = context.ModuleBuilder(wmodule, _options(wmodule, "cuda"), hasher=_single_kernel_hasher(kernel))
+    except Exception as exc:
+        raise CodegenError("build", exc) from exc
+    build_ms = (time.perf_counter() - t0) * 1000
+    out = {}
+    for device in devices:
+        t1 = time.perf_counter()
+        try:
+            pieces = _pieces(builder, kernel, device, _options(wmodule, device))
+        except Exception as exc:
+            raise CodegenError("codegen", exc) from exc
+        ms = build_ms / len(devices) + (time.perf_counter() - t1) * 1000
+        out[device] = Artifact(device, pieces, ms, wp.config.version)
+    return out
+
+
+def _single_kernel_hasher(kernel):
+    """A ModuleHasher over this one kernel, so a module's other kernels are not built too."""
+    from warp._src import context
+
+    wp = init_warp()
+    return context.ModuleHasher([kernel], kernel.module.resolve_options(wp.config))
 
 
 def module_source(device: str, pieces: dict[str, str]) -> str:
