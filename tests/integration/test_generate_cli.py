@@ -1,0 +1,135 @@
+"""`curator generate` and `curator stats` through the real command line."""
+
+import json
+import sqlite3
+
+import pytest
+
+from curator.store import Store
+from tests.conftest import run_curator
+
+
+def db_snapshot(path):
+    return path.read_bytes() if path.exists() else None
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["--device", "tpu", "--count", "3"], 2, "tpu"),
+        (["--category", "nonsense", "--count", "3"], 2, "unknown category 'nonsense'"),
+        (["--count", "0"], 2, "--count"),
+        (["--count", "abc"], 2, "--count"),
+        (["--target-mb", "-1"], 2, "--target-mb"),
+        (["--target-mb", "0"], 2, "--target-mb"),
+        (["--count", "3", "--target-mb", "1"], 2, "exactly one"),
+        ([], 2, "exactly one"),
+        (["--count", "3", "--workers", "0"], 2, "--workers"),
+        (["--count", "3", "--seed", "-4"], 2, "--seed"),
+    ],
+)
+def test_bad_options_one_line_usage_error(tmp_path, args, code, needle):
+    db = tmp_path / "s.db"
+    res = run_curator("generate", *args, "--db", str(db))
+    assert res.returncode == code
+    assert needle in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    ("make", "needle"),
+    [
+        (lambda p: p.write_text("just some text\n"), "not an SQLite database"),
+        (lambda p: p.write_bytes(b""), "empty file"),
+        (lambda p: p.mkdir(), "directory"),
+    ],
+)
+def test_bad_db_untouched(tmp_path, make, needle):
+    db = tmp_path / "s.db"
+    make(db)
+    before = db_snapshot(db) if db.is_file() else None
+    res = run_curator("generate", "--count", "3", "--db", str(db))
+    assert res.returncode == 1
+    assert needle in res.stderr and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    if before is not None:
+        assert db.read_bytes() == before
+
+
+def test_other_sqlite_app_untouched(tmp_path):
+    db = tmp_path / "app.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    before = db.read_bytes()
+    res = run_curator("generate", "--count", "3", "--db", str(db))
+    assert res.returncode == 1 and "another application" in res.stderr
+    assert db.read_bytes() == before
+
+
+def test_unwritable_path(tmp_path):
+    res = run_curator("generate", "--count", "3", "--db", str(tmp_path / "no" / "such" / "dir" / "s.db"))
+    assert res.returncode == 1 and "does not exist" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_stats_on_missing_store(tmp_path):
+    res = run_curator("stats", "--db", str(tmp_path / "none.db"))
+    assert res.returncode == 1 and "no curator store" in res.stderr
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_small_store_has_every_category_and_both_devices(small_store):
+    from curator.kernels import CATEGORIES
+
+    with Store.open(small_store, readonly=True) as s:
+        assert set(s.categories()) == set(CATEGORIES)
+        devices = s.kernel_devices()
+        assert len(devices) == 60
+        assert all(v == {"cpu", "cuda"} for v in devices.values())
+        row = s.conn.execute("SELECT forward, backward, bytes FROM artifacts LIMIT 1").fetchone()
+        assert "<L " not in row[0] and row[1] and row[2] > 0
+        assert s.conn.execute("SELECT COUNT(*) FROM kernels WHERE minhash IS NULL").fetchone()[0] == 0
+        runs = s.runs("generate")
+        assert runs[-1]["status"] == "done"
+
+
+def test_rerun_adds_nothing_and_cuda_after_cpu_pairs_up(tmp_path):
+    db = tmp_path / "s.db"
+    args = ["generate", "--count", "20", "--seed", "3", "--workers", "1", "--db", str(db)]
+    assert run_curator(*args, "--device", "cpu").returncode == 0
+    with Store.open(db, readonly=True) as s:
+        cpu_ids = set(s.kernel_devices())
+        assert s.conn.execute("SELECT COUNT(*) FROM artifacts WHERE device='cuda'").fetchone()[0] == 0
+    assert run_curator(*args, "--device", "cuda").returncode == 0
+    with Store.open(db, readonly=True) as s:
+        devs = s.kernel_devices()
+        assert set(devs) == cpu_ids  # same seed -> the same kernels, now with CUDA code too
+        assert all(v == {"cpu", "cuda"} for v in devs.values())
+        n = s.conn.execute("SELECT COUNT(*) FROM artifacts").fetchone()[0]
+    res = run_curator(*args, "--device", "all")
+    assert res.returncode == 0 and "0 new kernels, 0 new artifacts, 20 already stored" in res.stdout
+    with Store.open(db, readonly=True) as s:
+        assert s.conn.execute("SELECT COUNT(*) FROM artifacts").fetchone()[0] == n
+
+
+def test_target_mb_stops_at_target(tmp_path):
+    db = tmp_path / "s.db"
+    res = run_curator("generate", "--device", "cpu", "--target-mb", "0.5", "--workers", "1", "--db", str(db))
+    assert res.returncode == 0, res.stderr
+    with Store.open(db, readonly=True) as s:
+        size = s.device_bytes("cpu")
+        assert size >= 0.5 * (1 << 20)
+        # it stops soon after: at most the batches in flight beyond the target
+        assert size < 0.5 * (1 << 20) + 4 * 16 * 200_000
+
+
+def test_stats_json(small_store):
+    res = run_curator("stats", "--json", "--db", str(small_store))
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["kernels"] == 60
+    assert set(report["devices"]) == {"cpu", "cuda"}
+    assert sum(c["kernels"] for c in report["devices"]["cpu"]["categories"].values()) == 60
+    assert len(report["wp_names"]) > 30

@@ -1,0 +1,80 @@
+"""SIGKILL `curator generate` at random moments: the store stays sound, a rerun completes."""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+from curator.store import Store
+
+KILLS = int(os.environ.get("CURATOR_KILLS", "20"))
+COUNT = 80
+
+
+def check_store(db, devices=("cpu", "cuda")):
+    with Store.open(db, readonly=True) as s:
+        assert s.integrity_check() == "ok"
+        # every kernel complete: all its artifacts present, or the kernel absent
+        incomplete = s.conn.execute(
+            "SELECT COUNT(*) FROM kernels k WHERE (SELECT COUNT(*) FROM artifacts a WHERE a.kernel_id = k.id) != ?",
+            (len(devices),),
+        ).fetchone()[0]
+        assert incomplete == 0
+        orphans = s.conn.execute(
+            "SELECT COUNT(*) FROM artifacts a LEFT JOIN kernels k ON k.id = a.kernel_id WHERE k.id IS NULL"
+        ).fetchone()[0]
+        assert orphans == 0
+        dup = s.conn.execute("SELECT COUNT(*) - COUNT(DISTINCT source) FROM kernels").fetchone()[0]
+        assert dup == 0
+        return s.count_kernels()
+
+
+def test_sigkill_generate_repeatedly_then_resume(tmp_path):
+    db = tmp_path / "k.db"
+    rng = random.Random(1234)
+    cmd = [sys.executable, "-m", "curator", "generate", "--count", str(COUNT), "--seed", "11", "--workers", "2",
+           "--db", str(db)]  # fmt: skip
+    counts = []
+    deadline = time.monotonic() + 240
+    kills = 0
+    while kills < KILLS and time.monotonic() < deadline:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(rng.uniform(0.5, 6.0))
+        os.killpg(proc.pid, signal.SIGKILL)  # the command and its workers, mid-write or not
+        proc.wait()
+        kills += 1
+        if db.exists():
+            counts.append(check_store(db))
+    assert kills >= min(KILLS, 5)
+    assert counts == sorted(counts)  # committed kernels are never lost
+    if KILLS >= 10:
+        assert any(0 < c < COUNT for c in counts)  # some kills landed mid-run
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert check_store(db) == COUNT
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert f"0 new kernels, 0 new artifacts, {COUNT} already stored" in res.stdout
+
+
+def test_ctrl_c_exits_130_and_records_interrupted_run(tmp_path):
+    db = tmp_path / "i.db"
+    cmd = [sys.executable, "-m", "curator", "generate", "--count", "400", "--seed", "5", "--workers", "1",
+           "--db", str(db)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until something is committed
+        time.sleep(0.5)
+        if db.exists():
+            with Store.open(db, readonly=True) as s:
+                if s.count_kernels():
+                    break
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the group
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err
+    n = check_store(db)
+    assert 0 < n < 400
+    with Store.open(db, readonly=True) as s:
+        assert s.runs("generate")[-1]["status"] == "interrupted"
