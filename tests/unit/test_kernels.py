@@ -1,0 +1,139 @@
+"""Unit tests of the random kernel generator (no Warp needed)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from curator.dedup import skeleton
+from curator.kernels import CATEGORIES, GENERATOR_VERSION, KernelSpec, generate_kernel
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRED = [
+    "arithmetic",
+    "vector",
+    "matrix",
+    "control_flow",
+    "math",
+    "atomic",
+    "nested_loop",
+    "multi_conditional",
+    "combined",
+    "scalar_param",
+    "quaternion",
+    "transform",
+    "spatial",
+    "struct",
+    "func_call",
+    "while_loop",
+    "multi_dim",
+    "random",
+    "bitwise",
+    "mixed_precision",
+]
+SEEDS = (0, 1, 7, 123456789, 2**40 + 3)
+
+
+def _decorator_names(node: ast.AST) -> list[str]:
+    return [ast.unparse(d) for d in getattr(node, "decorator_list", [])]
+
+
+def _kernel_def(source: str) -> ast.FunctionDef:
+    kernels = [n for n in ast.parse(source).body if "wp.kernel" in _decorator_names(n)]
+    assert len(kernels) == 1, f"expected exactly one @wp.kernel, found {len(kernels)}"
+    return kernels[0]
+
+
+def _tid_arity(kernel: ast.FunctionDef) -> int:
+    for node in ast.walk(kernel):
+        if isinstance(node, ast.Assign) and ast.unparse(node.value) == "wp.tid()":
+            target = node.targets[0]
+            return len(target.elts) if isinstance(target, ast.Tuple) else 1
+    raise AssertionError("kernel never calls wp.tid()")
+
+
+def test_version_and_categories():
+    assert isinstance(GENERATOR_VERSION, str) and GENERATOR_VERSION.count(".") == 2
+    assert tuple(CATEGORIES[: len(REQUIRED)]) == tuple(REQUIRED)
+    assert len(set(CATEGORIES)) == len(CATEGORIES)
+
+
+def test_same_seed_gives_identical_spec():
+    for category in CATEGORIES:
+        assert generate_kernel(42, category) == generate_kernel(42, category)
+
+
+def test_different_seeds_and_categories_differ():
+    for category in CATEGORIES:
+        sources = {generate_kernel(seed, category).source for seed in SEEDS}
+        assert len(sources) == len(SEEDS), category
+    assert generate_kernel(5, "vector").source != generate_kernel(5, "matrix").source
+
+
+def test_unknown_category_rejected():
+    with pytest.raises(ValueError):
+        generate_kernel(1, "no_such_category")
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_spec_is_consistent_with_source(category):
+    for seed in SEEDS:
+        spec = generate_kernel(seed, category)
+        assert isinstance(spec, KernelSpec)
+        assert (spec.category, spec.seed) == (category, seed)
+        assert spec.source.startswith("import warp as wp\n")
+        tree = ast.parse(spec.source)
+        for node in tree.body[1:]:
+            assert isinstance(node, (ast.FunctionDef, ast.ClassDef)), ast.unparse(node)[:80]
+            assert _decorator_names(node)[0] in ("wp.kernel", "wp.func", "wp.struct")
+        kernel = _kernel_def(spec.source)
+        assert kernel.name == spec.name
+        assert _tid_arity(kernel) == spec.launch_dim
+        assert spec.launch_dim in (1, 2, 3)
+        params = tuple((a.arg, ast.unparse(a.annotation)) for a in kernel.args.args)
+        assert params == spec.args
+
+
+def test_sources_are_structurally_diverse():
+    for category in CATEGORIES:
+        skeletons = {skeleton(generate_kernel(seed, category).source) for seed in range(15)}
+        assert len(skeletons) == 15, category
+
+
+def test_categories_bias_their_theme():
+    def count(category: str, needle: str) -> int:
+        return sum(generate_kernel(seed, category).source.count(needle) for seed in range(20))
+
+    assert count("quaternion", "quat") > count("arithmetic", "quat")
+    assert count("atomic", "wp.atomic_") > count("math", "wp.atomic_")
+    assert count("while_loop", "while ") > count("vector", "while ")
+    assert all("@wp.struct" in generate_kernel(seed, "struct").source for seed in range(10))
+    assert all("@wp.func" in generate_kernel(seed, "func_call").source for seed in range(10))
+    assert all("wp.rand_init" in generate_kernel(seed, "random").source for seed in range(10))
+    assert all(generate_kernel(seed, "multi_dim").launch_dim > 1 for seed in range(10))
+
+
+_SUBPROCESS_CODE = """
+import hashlib, sys
+from curator.kernels import CATEGORIES, generate_kernel
+digest = hashlib.sha256()
+for category in CATEGORIES:
+    digest.update(generate_kernel(99, category).source.encode())
+assert "warp" not in sys.modules, "generator imported warp"
+print(digest.hexdigest())
+"""
+
+
+def _run(hash_seed: str) -> str:
+    env = {"PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", _SUBPROCESS_CODE], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_deterministic_across_processes_and_no_warp_import():
+    assert _run("1") == _run("12345")
