@@ -21,12 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curator import codegen, generate  # noqa: E402
-from curator.kernels import CATEGORIES, generate_kernel  # noqa: E402
-from curator.store import Store  # noqa: E402
+from curator import codegen, generate
+from curator.kernels import CATEGORIES, generate_kernel
+from curator.store import Store
 
 MIB = 1 << 20
-
 
 
 def _plan(seed, n):
@@ -114,7 +113,8 @@ def main() -> None:
               + ", ".join(f"{i}: {m:.0f}" for i, m in samples))  # fmt: skip
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         first = samples[1][1]
-        print(f"peak RSS {peak:.0f} MiB; growth after the first {samples[1][0]} kernels: {samples[-1][1] - first:+.0f} MiB")
+        growth = samples[-1][1] - first
+        print(f"peak RSS {peak:.0f} MiB; growth after the first {samples[1][0]} kernels: {growth:+.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -80,8 +80,7 @@ def make_record(spec, run_seed: int | None, index: int | None, devices: tuple[st
         skeleton_hash=dedup.skeleton_hash_of_tokens(tokens),
         minhash=dedup.signature_of_tokens(tokens),
         artifacts={
-            d: {"pieces": a.pieces, "codegen_ms": a.codegen_ms, "warp_version": a.warp_version}
-            for d, a in arts.items()
+            d: {"pieces": a.pieces, "codegen_ms": a.codegen_ms, "warp_version": a.warp_version} for d, a in arts.items()
         },
         seed=spec.seed,
         run_seed=run_seed,

@@ -41,6 +41,8 @@ def collect(store) -> dict:
         "distinct_share": all_skel / total if total else 0.0,
         "failures": sum(failures.values()),
         "failure_share": sum(failures.values()) / (total + sum(failures.values())) if total else 0.0,
+        "origins": store.origin_counts(),
+        "ingest_skips": store.ingest_skip_counts(),
         "wp_names": sorted(wp_names),
         "categories": by_cat,
         "devices": devices,
@@ -70,5 +72,8 @@ def render(report: dict, failures: list[dict]) -> None:
             dt.add_row(cat, f"{c['kernels']:,}", f"{c['bytes'] / (1 << 20):,.2f}", f"{c['skeletons']:,}")
         console.print(dt)
     console.print(f"distinct wp.<name> referenced in Python sources: {len(report['wp_names'])}")
+    console.print("kernels by origin: " + ", ".join(f"{o} {n:,}" for o, n in report["origins"].items()))
+    if report["ingest_skips"]:
+        console.print("skipped by ingest: " + ", ".join(f"{r} {n:,}" for r, n in report["ingest_skips"].items()))
     for f in failures:
         console.print(f"[red]{f['category']} {f['kernel_id']} {f['stage']}: {f['exc_type']}: {f['message'][:200]}")

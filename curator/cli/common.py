@@ -57,7 +57,9 @@ def interruptible(what: str) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        raise Interrupted(f"{what} interrupted; everything committed is kept, rerun the same command to resume") from None
+        raise Interrupted(
+            f"{what} interrupted; everything committed is kept, rerun the same command to resume"
+        ) from None
     finally:
         signal.signal(signal.SIGTERM, old)
 

@@ -26,17 +26,39 @@ class CategoryType(click.ParamType):
 
 
 @click.command("generate")
-@click.option("--device", type=click.Choice(("cpu", "cuda", "all")), default="all", show_default=True,
-              help="Generate code for the CPU, for CUDA, or both from one build of each kernel.")
+@click.option(
+    "--device",
+    type=click.Choice(("cpu", "cuda", "all")),
+    default="all",
+    show_default=True,
+    help="Generate code for the CPU, for CUDA, or both from one build of each kernel.",
+)
 @click.option("--count", type=click.IntRange(min=1), help="Kernels of the seed's sequence to have stored.")
-@click.option("--target-mb", type=click.FloatRange(min=0, min_open=True),
-              help="Stop when the stored code of each device reaches this many MiB.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Seed of the kernel sequence (the same seed gives the same kernels).")
-@click.option("--workers", type=click.IntRange(min=1, max=256), default=None,
-              help="Worker processes running Warp codegen.  [default: all cores]")
-@click.option("--category", "categories", type=CategoryType(), multiple=True,
-              help="Only this category (repeatable).  [default: all]")
+@click.option(
+    "--target-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Stop when the stored code of each device reaches this many MiB.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of the kernel sequence (the same seed gives the same kernels).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=256),
+    default=None,
+    help="Worker processes running Warp codegen.  [default: all cores]",
+)
+@click.option(
+    "--category",
+    "categories",
+    type=CategoryType(),
+    multiple=True,
+    help="Only this category (repeatable).  [default: all]",
+)
 @db_option
 def command(device, count, target_mb, seed, workers, categories, db):
     """Generate random, type-correct Warp kernels and store their CPU and/or CUDA code.

@@ -24,7 +24,7 @@ class StoreError(Exception):
 
 
 def now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
 
 
 def schema_sql() -> str:
@@ -106,8 +106,9 @@ class BaseStore:
             raise StoreError(f"no curator store at {path}; create one with `curator generate --db {path}`")
         uri = f"file:{path.resolve()}?mode=ro" if readonly else str(path)
         try:
-            conn = sqlite3.connect(uri, uri=readonly, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                uri, uri=readonly, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {path}: {exc}") from exc
         try:
@@ -120,8 +121,9 @@ class BaseStore:
                     if not new:
                         conn.close()
                         _backup(path, version)
-                        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                               check_same_thread=False)
+                        conn = sqlite3.connect(
+                            str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+                        )
                         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                         conn.execute("PRAGMA foreign_keys = ON")
                     _apply_schema(conn, 0 if new else version)
@@ -227,5 +229,3 @@ def _statements(script: str) -> list[str]:
     if buf.strip():
         out.append(buf.strip())
     return out
-
-

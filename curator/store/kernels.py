@@ -177,14 +177,27 @@ class KernelStoreMixin:
             " FROM artifacts a JOIN kernels k ON k.id = a.kernel_id GROUP BY a.device, k.category"
             " ORDER BY a.device, k.category"
         )
-        return [
-            {"device": d, "category": c, "kernels": n, "bytes": b, "skeletons": s} for d, c, n, b, s in cur
-        ]
+        return [{"device": d, "category": c, "kernels": n, "bytes": b, "skeletons": s} for d, c, n, b, s in cur]
 
     def failure_counts(self) -> dict[str, int]:
-        """category -> number of distinct kernels that failed codegen."""
-        cur = self.conn.execute("SELECT COALESCE(category, '?'), COUNT(DISTINCT kernel_id) FROM failures GROUP BY 1")
+        """category -> number of distinct generated kernels that failed codegen (ingest's
+        skipped real kernels are counted by ingest_skip_counts)."""
+        cur = self.conn.execute(
+            "SELECT COALESCE(category, '?'), COUNT(DISTINCT kernel_id) FROM failures"
+            " WHERE stage NOT LIKE 'ingest-%' GROUP BY 1"
+        )
         return dict(cur.fetchall())
+
+    def ingest_skip_counts(self) -> dict[str, int]:
+        """'stage: reason' -> count of real kernels or modules `curator ingest` skipped."""
+        cur = self.conn.execute(
+            "SELECT stage || ': ' || exc_type, COUNT(*) FROM failures WHERE stage LIKE 'ingest-%'"
+            " GROUP BY 1 ORDER BY 2 DESC"
+        )
+        return dict(cur.fetchall())
+
+    def origin_counts(self) -> dict[str, int]:
+        return dict(self.conn.execute("SELECT origin, COUNT(*) FROM kernels GROUP BY origin ORDER BY origin"))
 
     def failures(self, limit: int = 20) -> list[dict]:
         cur = self.conn.execute(

@@ -109,7 +109,10 @@ def test_generated_modules_are_released(wp):
 
 
 def test_broken_kernel_raises_codegen_error(wp):
-    source = "import warp as wp\n\n@wp.kernel\ndef k_main(x: wp.array(dtype=float)):\n    i = wp.tid()\n    x[i] = wp.nosuchfn(1.0)\n"
+    source = (
+        "import warp as wp\n\n@wp.kernel\ndef k_main(x: wp.array(dtype=float)):\n"
+        "    i = wp.tid()\n    x[i] = wp.nosuchfn(1.0)\n"
+    )
     with pytest.raises(codegen.CodegenError) as info:
         codegen.generate(source, "k_main", "curator_broken")
     assert info.value.stage in ("build", "import")

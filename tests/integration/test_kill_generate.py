@@ -71,7 +71,7 @@ def test_ctrl_c_exits_130_and_records_interrupted_run(tmp_path):
                 if s.count_kernels():
                     break
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the group
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "interrupted" in err and "Traceback" not in err
     n = check_store(db)
