@@ -1,0 +1,283 @@
+"""`curator export`: category-balanced JSONL per device, a manifest and a dataset card.
+
+The same store and options give byte-identical JSONL files and card: no timestamps in them,
+kernels ordered by ``seed`` (see ``select.seeded_order``) and taken round-robin over the
+sorted categories.  Only the manifest's ``created_at`` varies, unless SOURCE_DATE_EPOCH is set.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from curator import __version__
+from curator import dedup as neardup
+from curator.export import files, records
+from curator.export.select import Selection, seeded_order, select_balanced, upper_bound
+from curator.store.dedup import EXPORT_STATUSES, ExportFilter
+
+MIB = 1 << 20
+MANIFEST = "manifest.json"
+CARD = "README.md"
+GENERATE_MARGIN = 1.1  # extra kernels to ask generate for: failures and duplicates
+
+
+class ExportError(Exception):
+    """The export cannot be done as asked (one sentence for the user); nothing was written."""
+
+
+def jsonl_name(device: str) -> str:
+    return f"{device}/warp_kernels_{device}.jsonl"
+
+
+@dataclass
+class ExportOptions:
+    out: Path
+    devices: tuple[str, ...]
+    target_bytes: int
+    seed: int = 0
+    status: str = "unrejected"  # unrejected: everything not rejected; accepted: accepted only
+    categories: tuple[str, ...] = ()  # empty: every category with an eligible kernel
+    dedup: bool = False
+    threshold: float = neardup.DEFAULT_THRESHOLD
+    allow_short: bool = False
+    verified_only: bool = False
+    source: str = "all"  # synthetic | real | all
+    db: str = "curator.db"  # only for the `curator generate` hint of a shortfall
+
+    def arguments(self) -> dict:
+        return {
+            "devices": list(self.devices),
+            "target_mb": self.target_bytes / MIB,
+            "seed": self.seed,
+            "status": self.status,
+            "categories": list(self.categories),
+            "dedup": self.dedup,
+            "threshold": self.threshold if self.dedup else None,
+            "allow_short": self.allow_short,
+            "verified_only": self.verified_only,
+            "source": self.source,
+        }
+
+
+@dataclass
+class DeviceShortfall:
+    device: str
+    size: int
+    target: int
+    need_per_category: int  # kernels per category a full export needs (estimated)
+    have: dict[str, int]  # category -> eligible kernels
+    short: dict[str, int]  # category -> kernels missing
+    generate: dict[str, int] = field(default_factory=dict)  # category -> kernels to generate
+    too_coarse: bool = False  # enough kernels, but none small enough to land within +1 %
+
+
+@dataclass
+class ExportResult:
+    manifest: dict
+    out: Path
+    shortfalls: list[DeviceShortfall]
+    dedup_saved: dict | None  # the dedup state stored after recomputing clusters, if any
+
+
+def export(store, opts: ExportOptions, on_progress: Callable[[str, int, int], None] | None = None) -> ExportResult:
+    """Write the export under ``opts.out``; raise ExportError (nothing written) if it cannot."""
+    _check(store, opts)
+    reps, dedup_info, dedup_run = _representatives(store, opts) if opts.dedup else (None, None, None)
+    devices: dict[str, dict] = {}
+    shortfalls: list[DeviceShortfall] = []
+    try:
+        with files.Staging(opts.out) as stage:
+            stage.folder("")
+            for device in opts.devices:
+                summary, short = _export_device(store, opts, device, reps, stage, on_progress)
+                devices[device] = summary
+                if short:
+                    shortfalls.append(short)
+            if shortfalls and not opts.allow_short:
+                raise ExportError(shortfall_message(shortfalls, opts, store.max_run_seed()))
+            manifest = _manifest(opts, devices, dedup_info)
+            stage.write_text(MANIFEST, files.manifest_text(manifest))
+            stage.write_text(CARD, files.dataset_card(manifest, list(records.FIELDS)))
+            stage.commit()
+    except files.OutputError as exc:
+        raise ExportError(str(exc)) from None
+    saved = neardup.save_clusters(store, dedup_run) if dedup_run is not None else None
+    return ExportResult(manifest, Path(opts.out), shortfalls, saved)
+
+
+def _check(store, opts: ExportOptions) -> None:
+    if opts.target_bytes <= 0:
+        raise ExportError("--target-mb must be more than 0")
+    if opts.status not in EXPORT_STATUSES:
+        raise ExportError(f"unknown --status {opts.status!r}; choose from: {', '.join(EXPORT_STATUSES)}")
+    unknown = [d for d in opts.devices if d not in ("cpu", "cuda")]
+    if unknown or not opts.devices:
+        raise ExportError(f"unknown device {', '.join(unknown) or '(none)'}; choose cpu, cuda or all")
+    if opts.categories:
+        have = set(store.categories())
+        missing = [c for c in opts.categories if c not in have]
+        if missing:
+            raise ExportError(
+                f"no kernels of category {', '.join(missing)} in the store; it has: {', '.join(sorted(have)) or 'none'}"
+            )
+
+
+def _representatives(store, opts: ExportOptions) -> tuple[set[str], dict, neardup.DedupRun | None]:
+    """Cluster representatives: the stored ones when current, else computed now (and stored
+    only once the export succeeded, so a failed export leaves the store untouched)."""
+    state = store.dedup_state()
+    if neardup.is_current(state, store.dedup_fingerprint(), opts.threshold):
+        info = {k: state[k] for k in ("threshold", "num_perm", "kernels", "clusters")}
+        info["removed"] = state["kernels"] - state["clusters"]
+        return store.dedup_representatives(), info, None
+    run = neardup.compute_clusters(store, opts.threshold)
+    c = run.clusters
+    info = {"threshold": opts.threshold, "num_perm": neardup.NUM_PERM, "kernels": c.kernels, "clusters": c.clusters,
+            "removed": c.removed}  # fmt: skip
+    return c.representatives(), info, run
+
+
+def _lines(store, device: str, ids: list[str]) -> Iterator[tuple[dict, bytes]]:
+    for row in store.export_rows(device, ids):
+        rec = records.record(row)
+        yield rec, records.encode(rec)
+
+
+def _export_device(store, opts, device, reps, stage, on_progress) -> tuple[dict, DeviceShortfall | None]:
+    flt = ExportFilter(device, opts.status, tuple(opts.categories), opts.verified_only, opts.source)
+    candidates = store.export_candidates(flt)
+    eligible = [(k, c) for k, c in candidates if reps is None or k in reps]
+    by_cat: dict[str, list[str]] = defaultdict(list)
+    for k, c in eligible:
+        by_cat[c].append(k)
+    cats = list(opts.categories) if opts.categories else sorted(by_cat)
+    if opts.allow_short:
+        cats = [c for c in cats if by_cat.get(c)]
+    streams = {c: _lines(store, device, seeded_order(by_cat.get(c, ()), opts.seed)) for c in cats}
+    sel = Selection(tuple(sorted(cats)), opts.target_bytes, upper_bound(opts.target_bytes))
+    meta = {"warp": set(), "generator": set(), "run_seeds": set(), "origins": Counter()}
+    name = jsonl_name(device)
+    with stage.open(name) as out:
+        for n, (_cat, (rec, line)) in enumerate(select_balanced(streams, lambda x: len(x[1]), sel.target, sel.upper,
+                                                                 sel)):  # fmt: skip
+            out.write(line)
+            meta["warp"].add(rec["warp_version"])
+            meta["generator"].add(rec["generator_version"])
+            meta["run_seeds"].add(rec["run_seed"])
+            meta["origins"][rec["origin"]] += 1
+            if on_progress and n % 256 == 0:
+                on_progress(device, out.bytes, opts.target_bytes)
+    if on_progress:
+        on_progress(device, out.bytes, opts.target_bytes)
+    counts = sel.counts
+    ratio = round(sel.ratio(), 4) if sel.ratio() != float("inf") else None
+    summary = {
+        "file": name,
+        "bytes": out.bytes,
+        "records": sel.records,
+        "sha256": out.sha256,
+        "target_bytes": opts.target_bytes,
+        "reached_target": sel.reached,
+        "categories": {c: {"records": counts[c], "bytes": sel.bytes[c]} for c in sel.categories},
+        "balance": {"min": min(counts.values(), default=0), "max": max(counts.values(), default=0), "ratio": ratio},
+        "candidates": len(candidates),
+        "eligible": len(eligible),
+        "dedup_removed": len(candidates) - len(eligible) if reps is not None else 0,
+        "warp_versions": sorted(v for v in meta["warp"] if v),
+        "generator_versions": sorted(v for v in meta["generator"] if v),
+        "run_seeds": sorted(s for s in meta["run_seeds"] if s is not None),
+        "origins": dict(sorted(meta["origins"].items())),
+    }
+    short = None if sel.reached else _shortfall(store, device, sel, by_cat, cats, len(candidates), len(eligible))
+    return summary, short
+
+
+def _shortfall(store, device, sel: Selection, by_cat, cats, n_candidates, n_eligible) -> DeviceShortfall:
+    """How many kernels per category a balanced export of the target needs, from the mean
+    line size of each category so far."""
+    mean_all = sel.size / sel.records if sel.records else 40_000
+    means = [sel.bytes[c] / sel.counts[c] if sel.counts.get(c) else mean_all for c in cats]
+    per_round = sum(means) or mean_all
+    need = math.ceil(sel.target / per_round) if cats else 0
+    have = {c: len(by_cat.get(c, ())) for c in cats}
+    short = {c: need - have[c] for c in cats if need > have[c]}
+    if not short:  # ran out only of lines small enough to stay within +1 %
+        return DeviceShortfall(device, sel.size, sel.target, need, have, {}, too_coarse=True)
+    stored = store.category_kernel_counts(device)
+    generate = {}
+    for c, missing in short.items():
+        keep = min(1.0, have[c] / stored[c]) if stored.get(c) and have[c] else 1.0
+        generate[c] = math.ceil(missing / keep * GENERATE_MARGIN)
+    return DeviceShortfall(device, sel.size, sel.target, need, have, short, generate)
+
+
+def generate_command(
+    shortfalls: list[DeviceShortfall], db: str, max_run_seed: int | None, restricted: bool = False
+) -> str:
+    """The `curator generate` command that would close the shortfalls: a fresh seed, the short
+    categories round-robin (no --category when every category is short and the export was not
+    restricted to some), enough kernels for the most-short one."""
+    shortfalls = [s for s in shortfalls if not s.too_coarse]
+    if not shortfalls:
+        return ""
+    devs = sorted({s.device for s in shortfalls})
+    cats = sorted({c for s in shortfalls for c in s.generate})
+    every = set().union(*(s.have for s in shortfalls))
+    per_cat = max((n for s in shortfalls for n in s.generate.values()), default=0)
+    device = devs[0] if len(devs) == 1 else "all"
+    seed = (max_run_seed or 0) + 1
+    parts = ["curator generate", f"--device {device}", f"--count {per_cat * len(cats)}", f"--seed {seed}"]
+    if restricted or set(cats) != every:
+        parts += [f"--category {c}" for c in cats]
+    parts.append(f"--db {db}")
+    return " ".join(parts)
+
+
+def shortfall_summary(shortfalls: list[DeviceShortfall]) -> str:
+    """Per device: the size reached and the kernels missing per category."""
+    parts = []
+    for s in shortfalls:
+        if s.too_coarse:
+            parts.append(
+                f"{s.device}: {s.size / MIB:.2f} of {s.target / MIB:g} MiB, no line left is small enough to land "
+                "within +1 % of the target (use a larger --target-mb)"
+            )
+            continue
+        cats = ", ".join(f"{c} {n}" for c, n in sorted(s.short.items()))
+        have = sorted(s.have[c] for c in s.short)
+        has = f"{have[0]}" if have[0] == have[-1] else f"{have[0]}-{have[-1]}"
+        parts.append(
+            f"{s.device}: {s.size / MIB:.2f} of {s.target / MIB:g} MiB, needs ~{s.need_per_category} kernels per "
+            f"category, short: {cats} (they have {has})"
+        )
+    return "; ".join(parts)
+
+
+def shortfall_message(shortfalls: list[DeviceShortfall], opts: ExportOptions, max_run_seed: int | None) -> str:
+    cmd = generate_command(shortfalls, opts.db, max_run_seed, restricted=bool(opts.categories))
+    hint = " (then accept them in review)" if opts.status == "accepted" else ""
+    run = f"Run `{cmd}`{hint} and export again, or pass" if cmd else "Pass"
+    return (
+        f"the store cannot fill --target-mb {opts.target_bytes / MIB:g} with balanced categories: "
+        f"{shortfall_summary(shortfalls)}. {run} --allow-short to write what there is"
+    )
+
+
+def _manifest(opts: ExportOptions, devices: dict[str, dict], dedup_info: dict | None) -> dict:
+    return {
+        "curator_version": __version__,
+        "created_at": files.creation_time(),
+        "git_revision": files.git_revision(),
+        "arguments": opts.arguments(),
+        "seed": opts.seed,
+        "warp_versions": sorted({v for d in devices.values() for v in d["warp_versions"]}),
+        "generator_versions": sorted({v for d in devices.values() for v in d["generator_versions"]}),
+        "run_seeds": sorted({s for d in devices.values() for s in d["run_seeds"]}),
+        "dedup": dedup_info,
+        "fields": list(records.KEYS),
+        "devices": devices,
+    }
