@@ -1,0 +1,332 @@
+"""The main review screen: category sidebar, lazy kernel list, split code view, status bar."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList
+
+from curator.store.review import REVIEW_FILTERS, KernelDetail
+from curator.tui.access import StoreAccess
+from curator.tui.messages import CategoriesLoaded, DetailLoaded, ListCounted, PageLoaded, ReviewsSaved
+from curator.tui.screens.dups import DupsScreen
+from curator.tui.screens.loaders import LoadersMixin, render_panes
+from curator.tui.screens.note import NoteScreen
+from curator.tui.screens.search import SearchScreen
+from curator.tui.screens.stats import StatsScreen
+from curator.tui.views import DEVICE_LABELS, DEVICES, PIECES, STATUS_MARKS, Code, verification_label
+from curator.tui.widgets.category_list import CategoryList
+from curator.tui.widgets.code_view import CodeView
+from curator.tui.widgets.kernel_list import KernelList
+from curator.tui.widgets.status_bar import StatusBar
+
+_UNSET = object()
+
+
+class MainScreen(LoadersMixin, Screen):
+    AUTO_FOCUS = "#kernels"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "label('accepted')", "Accept"),
+        Binding("x", "label('rejected')", "Reject"),
+        Binding("f", "label('flagged')", "Flag"),
+        Binding("c", "clear_label", "Clear label", show=False),
+        Binding("n", "note", "Note"),
+        Binding("u", "next_unreviewed", "Next unreviewed", show=False),
+        Binding("d", "device", "Device"),
+        Binding("p", "piece", "Piece"),
+        Binding("s", "side_by_side", "CPU|CUDA"),
+        Binding("v", "filter", "Filter", show=False),
+        Binding("slash", "search", "Search"),
+        Binding("escape", "end_search", "End search", show=False),
+        Binding("m", "dups", "Near-dups"),
+        Binding("t", "stats", "Stats"),
+        Binding("left_square_bracket", "category(-1)", "Previous category", show=False),
+        Binding("right_square_bracket", "category(1)", "Next category", show=False),
+        Binding("r,f5", "refresh", "Refresh", show=False),
+    ]
+
+    def __init__(self, access: StoreAccess) -> None:
+        super().__init__()
+        self.access = access
+        self.device, self.piece, self.side_by_side, self.filter = "cpu", "forward", False, "all"
+        self.search: str | None = None
+        self.category: object = _UNSET
+        self.total: int | None = None
+        self.detail: KernelDetail | None = None
+        self.wanted_id: str | None = None  # the kernel asked for (shown once loaded)
+        self.advance_pending = False
+        self.empty_store = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="main"):
+            with Horizontal(id="body"):
+                yield CategoryList(id="categories")
+                with Vertical(id="work"):
+                    yield KernelList(id="kernels")
+                    with Horizontal(id="panes"):
+                        yield CodeView(id="left")
+                        yield CodeView(id="right")
+            yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#categories").border_title = "categories"
+        self.category = None  # all categories, loaded at once rather than after the counts
+        self.reload_list()
+        self.load_categories()
+        self.update_status()
+
+    # -- loading ------------------------------------------------------------------------
+    @property
+    def list_key(self) -> tuple:
+        return (None if self.category is _UNSET else self.category, self.filter, self.search)
+
+    def reload_list(self) -> None:
+        kernels = self.query_one(KernelList)
+        kernels.loading = True
+        self.load_page(self.list_key, 0, True)
+
+    def on_categories_loaded(self, message: CategoriesLoaded) -> None:
+        self.empty_store = not message.counts
+        self.query_one(CategoryList).set_counts(message.counts)
+        if self.empty_store:
+            db = self.access.store.path
+            text = (
+                f"This store ({db}) holds no kernels yet.\n\n"
+                f"Make some with `curator generate --db {db}`, then press r to refresh."
+            )
+            self.query_one("#left", CodeView).show(text)
+            self.query_one("#right", CodeView).show("")
+        self.update_status()
+
+    @on(OptionList.OptionHighlighted, "#categories")
+    def category_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        category = self.query_one(CategoryList).category
+        if category != self.category or self.search is not None:
+            self.category, self.search = category, None
+            self.reload_list()
+
+    def on_page_loaded(self, message: PageLoaded) -> None:
+        if message.key != self.list_key:
+            return  # a page of a list the user already left
+        kernels = self.query_one(KernelList)
+        if message.reset:
+            kernels.reset(message.rows, message.has_more, show_category=self.list_key[0] is None)
+            if not message.rows:
+                self.detail = None
+                if not self.empty_store:
+                    self.query_one("#left", CodeView).show("No kernels in this list.")
+                    self.query_one("#right", CodeView).show("")
+        else:
+            kernels.append(message.rows, message.has_more)
+        if self.advance_pending:
+            self.advance_pending = False
+            self.action_next_unreviewed()
+        self.update_status()
+
+    def on_list_counted(self, message: ListCounted) -> None:
+        if message.key == self.list_key:
+            self.total = message.total
+            self.update_status()
+
+    def on_kernel_list_need_more(self, message: KernelList.NeedMore) -> None:
+        self.load_page(self.list_key, self.query_one(KernelList).last_rowid, False)
+
+    @on(OptionList.OptionHighlighted, "#kernels")
+    def kernel_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id is not None:
+            self.show_kernel(event.option.id)
+
+    def show_kernel(self, kernel_id: str) -> None:
+        self.wanted_id = kernel_id
+        self.load_detail(kernel_id, self.view)
+        self.update_status()
+
+    @property
+    def view(self) -> tuple[str, str, bool]:
+        return self.device, self.piece, self.side_by_side
+
+    def on_detail_loaded(self, message: DetailLoaded) -> None:
+        if message.kernel_id != self.wanted_id:
+            return
+        self.detail = message.detail
+        if message.detail is None:
+            self.query_one("#left", CodeView).show(f"Kernel {message.kernel_id} is no longer in the store.")
+            self.query_one("#right", CodeView).show("")
+        elif message.view == self.view:
+            self.show_panes(message.panes)
+        else:
+            self.redraw()
+        self.update_status()
+
+    def redraw(self) -> None:
+        """Show the current kernel in the current view (highlighting is cached)."""
+        if self.detail is not None:
+            self.show_panes(render_panes(self.detail, self.view))
+        self.update_status()
+
+    def show_panes(self, panes: tuple[Code, Code]) -> None:
+        left, right = self.query_one("#left", CodeView), self.query_one("#right", CodeView)
+        left.show(panes[0])
+        right.show(panes[1])
+        d = self.detail
+        assert d is not None
+        if self.side_by_side:
+            left.border_title = f"{DEVICE_LABELS['cpu']} · {self.piece}"
+            right.border_title = f"{DEVICE_LABELS['cuda']} · {self.piece}"
+            left.border_subtitle, right.border_subtitle = verification_label(d, "cpu"), verification_label(d, "cuda")
+        else:
+            left.border_title = f"Python · {d.name} · {d.category}"
+            right.border_title = f"{DEVICE_LABELS[self.device]} · {self.piece}"
+            mark = f"{STATUS_MARKS[d.status]} {d.status or 'unreviewed'}"
+            left.border_subtitle = mark + (f" · note: {d.note}" if d.note else "")
+            right.border_subtitle = verification_label(d, self.device)
+
+    def update_status(self) -> None:
+        kernels = self.query_one(KernelList)
+        counts = self.query_one(CategoryList).counts
+        where = f"search “{self.search}”" if self.search is not None else (self.list_key[0] or "all categories")
+        if self.filter != "all" and self.search is None:
+            where += f" [{self.filter}]"
+        kernels.border_title = f"kernels · {where}"
+        position = (kernels.highlighted + 1) if kernels.highlighted is not None else 0
+        total = self.total if self.total is not None else len(kernels.rows)
+        view = "CPU | CUDA" if self.side_by_side else DEVICE_LABELS[self.device]
+        cat = counts.get(self.list_key[0] or "*")
+        everything = counts.get("*")
+        parts = [f"db {self.access.store.path.name}", f"{view} · {self.piece}", f"{where} {position:,}/{total:,}"]
+        if cat is not None and everything is not None:
+            share = 100 * cat.reviewed / cat.kernels if cat.kernels else 0.0
+            parts.append(f"reviewed {cat.reviewed:,}/{cat.kernels:,} ({share:.0f}%)")
+            if cat is not everything:
+                parts.append(f"all {everything.reviewed:,}/{everything.kernels:,}")
+        self.query_one(StatusBar).update(Content(" │ ".join(parts)))
+
+    # -- review -------------------------------------------------------------------------
+    def _shown(self) -> KernelDetail | None:
+        if self.detail is None or self.detail.id != self.wanted_id:
+            self.app.bell()
+            return None
+        return self.detail
+
+    def action_label(self, status: str | None) -> None:
+        detail = self._shown()
+        if detail is None:
+            return
+        detail.status = status
+        self.access.queue_review(detail.id, status=status)
+        self.flush_reviews()
+        kernels = self.query_one(KernelList)
+        kernels.set_status(detail.id, status)
+        self.redraw()
+        current = kernels.current
+        if status is not None and current is not None and current.id == detail.id:
+            self.action_next_unreviewed()
+
+    def action_clear_label(self) -> None:
+        self.action_label(None)
+
+    def action_note(self) -> None:
+        detail = self._shown()
+        if detail is None:
+            return
+
+        def save(note: str | None) -> None:
+            if note is None:
+                return  # cancelled
+            detail.note = note or None
+            self.access.queue_review(detail.id, note=note)
+            self.flush_reviews()
+            self.redraw()
+
+        self.app.push_screen(NoteScreen(detail.name, detail.note or ""), save)
+
+    def on_reviews_saved(self, message: ReviewsSaved) -> None:
+        if message.error:
+            self.notify(message.error + "; it is kept and retried on the next label", severity="error")
+        if message.kernel_ids:
+            self.load_categories()
+
+    def action_next_unreviewed(self) -> None:
+        kernels = self.query_one(KernelList)
+        index = kernels.next_unreviewed_index()
+        if index is not None:
+            kernels.highlighted = index
+        elif kernels.has_more:
+            self.advance_pending = True
+            if not kernels.loading:
+                kernels.loading = True
+                self.load_page(self.list_key, kernels.last_rowid, False)
+        else:
+            self.notify("No unreviewed kernel after this one in the list.")
+
+    # -- switches -----------------------------------------------------------------------
+    def action_device(self) -> None:
+        self.device = DEVICES[(DEVICES.index(self.device) + 1) % len(DEVICES)]
+        self.side_by_side = False
+        self.redraw()
+
+    def action_piece(self) -> None:
+        self.piece = PIECES[(PIECES.index(self.piece) + 1) % len(PIECES)]
+        self.redraw()
+
+    def action_side_by_side(self) -> None:
+        self.side_by_side = not self.side_by_side
+        self.redraw()
+
+    def action_filter(self) -> None:
+        self.filter = REVIEW_FILTERS[(REVIEW_FILTERS.index(self.filter) + 1) % len(REVIEW_FILTERS)]
+        self.search = None
+        self.reload_list()
+        self.update_status()
+
+    def action_category(self, step: int) -> None:
+        categories = self.query_one(CategoryList)
+        if categories.option_count:
+            categories.highlighted = ((categories.highlighted or 0) + step) % categories.option_count
+
+    # -- search, near-dups, stats, refresh ------------------------------------------------
+    def action_search(self) -> None:
+        def run(text: str | None) -> None:
+            if text is not None and text.strip():
+                self.search = text.strip()
+                self.reload_list()
+                self.query_one(KernelList).focus()
+
+        self.app.push_screen(SearchScreen(self.search or ""), run)
+
+    def action_end_search(self) -> None:
+        if self.search is not None:
+            self.search = None
+            self.reload_list()
+            self.update_status()
+
+    def action_dups(self) -> None:
+        detail = self._shown()
+        if detail is not None:
+            self.app.push_screen(DupsScreen(self.access, detail.id, detail.name), self.open_kernel)
+
+    def open_kernel(self, kernel_id: str | None) -> None:
+        if kernel_id is not None and not self.query_one(KernelList).select_id(kernel_id):
+            self.show_kernel(kernel_id)
+
+    def action_stats(self) -> None:
+        self.app.push_screen(StatsScreen(self.access))
+
+    def action_refresh(self) -> None:
+        """Pick up what `curator generate` wrote since: counts, new kernels, the shown kernel."""
+        self.load_categories()
+        kernels = self.query_one(KernelList)
+        if self.search is not None or not kernels.rows:
+            self.reload_list()
+        else:
+            kernels.loading = True
+            self.load_page(self.list_key, kernels.last_rowid, False)
+        if self.wanted_id is not None:
+            self.load_detail(self.wanted_id, self.view)
