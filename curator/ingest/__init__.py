@@ -1,0 +1,230 @@
+"""`curator ingest`: real Warp kernels from existing code, stored beside the synthetic ones.
+
+Discovery reads files' AST (``discover``); each module is imported in an isolated worker
+process (``worker``) that runs the same codegen as ``generate``; a module that hangs or
+crashes the worker is recorded and the worker respawned.  Categories come from the kernel's
+AST (``categorize``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from curator.ingest.discover import DiscoverError, ModuleJob, find_jobs
+from curator.store import FailureRecord, KernelRecord, Store
+
+__all__ = ["DiscoverError", "IngestError", "IngestReport", "ModuleJob", "find_jobs", "run"]
+
+DEFAULT_TIMEOUT_S = 60.0
+# A fresh worker every so many modules keeps memory flat (imported modules, Warp registries).
+RESTART_EVERY = 25
+STARTUP_TIMEOUT_S = 300.0
+
+
+class IngestError(Exception):
+    """The run cannot go on (the worker process cannot start); one sentence for the user."""
+
+
+@dataclass
+class IngestReport:
+    """What a run found, stored and skipped."""
+
+    files: int = 0
+    modules_done: int = 0
+    definitions: int = 0  # @wp.kernel definitions found by reading the files
+    instances: int = 0  # concrete kernel objects examined after import (overloads included)
+    new_kernels: int = 0
+    new_artifacts_total: int = 0
+    stored: dict = field(default_factory=dict)  # device -> this run's kernels now stored with its code
+    kernel_ids: set = field(default_factory=set)  # every kernel id this run produced or found stored
+    new_bytes: dict = field(default_factory=dict)  # device -> bytes
+    already_stored: int = 0  # stored by an earlier run (or another file of this one)
+    same_source: int = 0  # further instances whose source equals one already taken
+    skipped: Counter = field(default_factory=Counter)  # reason -> kernel definitions/instances
+    import_failures: Counter = field(default_factory=Counter)  # exception type -> modules
+    kernels_in_failed_modules: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+    def as_dict(self) -> dict:
+        return {
+            "files": self.files,
+            "modules_done": self.modules_done,
+            "definitions": self.definitions,
+            "instances": self.instances,
+            "new_kernels": self.new_kernels,
+            "new_artifacts": self.new_artifacts_total,
+            "stored": dict(self.stored),
+            "new_bytes": dict(self.new_bytes),
+            "already_stored": self.already_stored,
+            "same_source": self.same_source,
+            "skipped": dict(self.skipped.most_common()),
+            "import_failures": dict(self.import_failures.most_common()),
+            "kernels_in_failed_modules": self.kernels_in_failed_modules,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class _Worker:
+    """One spawned worker process and its pipe; started lazily, killed on hang or crash."""
+
+    def __init__(self, devices: tuple[str, ...], have: set[str]):
+        self.devices = devices
+        self.have = have
+        self.proc = None
+        self.conn = None
+        self.jobs = 0
+
+    def ensure(self) -> None:
+        if self.proc is not None:
+            return
+        from curator.ingest import worker
+
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        self.proc = ctx.Process(target=worker.main, args=(child, self.devices, frozenset(self.have)), daemon=True)
+        self.proc.start()
+        child.close()
+        self.conn = parent
+        self.jobs = 0
+        # Starting (Python, curator, Warp) is not the module's time: wait for it separately.
+        try:
+            ready = parent.poll(STARTUP_TIMEOUT_S) and parent.recv() == ("ready",)
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self.stop(kill=True)
+            raise IngestError(f"the ingest worker process did not start within {STARTUP_TIMEOUT_S:g} s")
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        if not kill:
+            try:
+                self.conn.send(None)
+            except (BrokenPipeError, OSError):
+                kill = True
+            self.proc.join(5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        self.conn.close()
+        self.proc = self.conn = None
+
+
+def _file_failure(job: ModuleJob, exc_type: str, message: str) -> FailureRecord:
+    from curator.generate import kernel_id
+
+    return FailureRecord(
+        kernel_id(job.rel), None, None, "ingest-import", exc_type, f"{job.rel}: {message}"[:4000], None
+    )
+
+
+def run(
+    store: Store,
+    jobs: list[ModuleJob],
+    *,
+    devices: tuple[str, ...],
+    timeout: float = DEFAULT_TIMEOUT_S,
+    restart_every: int = RESTART_EVERY,
+    arguments: dict | None = None,
+    on_progress: Callable[[IngestReport, ModuleJob], None] | None = None,
+) -> IngestReport:
+    """Import each job's module in the worker, store its kernels and record what was skipped.
+    Each module's results are committed together; one bad module never stops the run."""
+    report = IngestReport(files=len(jobs), definitions=sum(len(j.defs) for j in jobs))
+    have = {k for k, v in store.kernel_devices().items() if not set(devices) - v}
+    run_id = store.start_run("ingest", arguments or {})
+    status = "failed"
+    worker = _Worker(devices, have)
+    try:
+        for job in jobs:
+            _one(store, run_id, worker, job, timeout, report)
+            report.modules_done += 1
+            if worker.proc is not None and worker.jobs >= restart_every:
+                worker.stop()
+            if on_progress:
+                on_progress(report, job)
+        status = "done"
+        stored = store.kernel_devices()
+        for d in devices:
+            report.stored[d] = sum(d in stored.get(k, ()) for k in report.kernel_ids)
+        report.stored["all"] = sum(set(devices) <= stored.get(k, set()) for k in report.kernel_ids)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        worker.stop(kill=status != "done")
+        store.finish_run(run_id, status, report.as_dict())
+    return report
+
+
+def _one(store: Store, run_id: int, worker: _Worker, job: ModuleJob, timeout: float, report: IngestReport) -> None:
+    kernels: list[KernelRecord] = []
+    failures: list[FailureRecord] = []
+    if job.error is not None:
+        exc_type, _, message = job.error.partition(": ")
+        failures.append(_file_failure(job, exc_type, message))
+        report.import_failures[exc_type] += 1
+        report.kernels_in_failed_modules += len(job.defs)
+        store.write_batch([], failures, run_id)
+        return
+    worker.ensure()
+    worker.jobs += 1
+    worker.conn.send(job)
+    lost = None  # why the worker stopped answering
+    while True:
+        if not worker.conn.poll(timeout):
+            lost = ("Timeout", f"importing or generating code went silent for over {timeout:g} s; worker killed")
+            break
+        try:
+            msg = worker.conn.recv()
+        except (EOFError, ConnectionResetError, OSError):
+            worker.proc.join(5)
+            code = worker.proc.exitcode
+            lost = ("WorkerCrash", f"the worker process died (exit code {code}) while importing this module")
+            break
+        kind = msg[0]
+        if kind == "done":
+            break
+        if kind == "kernel":
+            kernels.append(msg[1])
+            report.instances += 1
+        elif kind == "failure":
+            failures.append(msg[1])
+        elif kind == "skip":
+            report.skipped[msg[1]] += 1
+            report.instances += msg[1] in ("codegen-failed", "source-unavailable")
+        elif kind == "have":
+            report.kernel_ids.add(msg[1])
+            report.instances += 1
+            report.already_stored += 1
+        elif kind == "instance":
+            report.instances += 1
+            report.same_source += 1
+        elif kind == "import-failed":
+            failures.append(_file_failure(job, msg[1], msg[2]))
+            report.import_failures[msg[1]] += 1
+            report.kernels_in_failed_modules += len(job.defs)
+    if lost is not None:
+        worker.stop(kill=True)
+        failures.append(_file_failure(job, *lost))
+        report.import_failures[lost[0]] += 1
+        if not kernels:
+            report.kernels_in_failed_modules += len(job.defs)
+    counts = store.write_batch(kernels, failures, run_id)
+    report.new_kernels += counts.kernels
+    report.new_artifacts_total += counts.artifacts
+    report.already_stored += counts.duplicates
+    for k in kernels:
+        worker.have.add(k.id)
+        report.kernel_ids.add(k.id)
+    for d, b in (counts.bytes or {}).items():
+        report.new_bytes[d] = report.new_bytes.get(d, 0) + b

@@ -1,0 +1,241 @@
+"""The isolated ingest worker: a spawned process that imports one module at a time, finds the
+kernels it defines, generates their code and sends back records.  Importing runs the module's
+top-level code, so it happens here, never in the command's own process; the driver kills and
+respawns this process when a module hangs or crashes it."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import os
+import signal
+import sys
+import textwrap
+from collections.abc import Iterator
+
+from curator.ingest.discover import KernelDef, ModuleJob
+from curator.store import FailureRecord, KernelRecord
+
+# Reasons a kernel definition is skipped (the failures table's exc_type for stage ingest-skip).
+FACTORY = "factory-not-instantiated"
+NOT_CREATED = "not-created-at-import"
+GENERIC = "generic-without-overloads"
+
+
+def main(conn, devices: tuple[str, ...], have: frozenset[str]) -> None:
+    """Serve jobs from ``conn`` until it sends None: for each, a stream of messages ending in
+    ("done", path)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what an interrupt stops
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    if not os.environ.get("CURATOR_INGEST_VERBOSE"):
+        os.dup2(devnull, 1)  # imported modules print; keep the command's output clean
+        os.dup2(devnull, 2)
+    from curator import codegen
+
+    codegen.init_warp()
+    conn.send(("ready",))
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        for message in process(job, devices, have):
+            conn.send(message)
+        conn.send(("done", job.path))
+
+
+def _import(job: ModuleJob):
+    """Import the job's module by its dotted name (so relative imports work), or from its file
+    under a private name when that name is taken by another file."""
+    if job.root not in sys.path:
+        sys.path.insert(0, job.root)
+    module = importlib.import_module(job.module)
+    if os.path.realpath(getattr(module, "__file__", "") or "") == os.path.realpath(job.path):
+        return job.module, module
+    digest = hashlib.sha256(job.path.encode()).hexdigest()[:8]
+    name = f"curator_ingest_{digest}_{job.module.replace('.', '_')}"
+    spec = importlib.util.spec_from_file_location(name, job.path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {job.path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return name, module
+
+
+def _text(obj) -> str | None:
+    try:
+        return textwrap.dedent(inspect.getsource(obj)).strip("\n")
+    except (OSError, TypeError):
+        return None
+
+
+def kernel_source(kernel) -> tuple[str, int]:
+    """What a training pair shows for a real kernel: the ``@wp.struct`` classes and ``@wp.func``
+    helpers its build uses (Warp's dependency order), then the kernel itself, each as written.
+    Returns (source, number of helpers whose source could not be read)."""
+    from curator import codegen
+
+    structs, funcs = codegen.kernel_dependencies(kernel)
+    parts: list[str] = []
+    missing = 0
+    for obj in [*structs, *funcs]:
+        text = _text(obj)
+        if text is None:
+            missing += 1
+        elif text not in parts:
+            parts.append(text)
+    own = _text(kernel.func)
+    if own is None:
+        raise OSError("the kernel's source is not available")
+    if own in parts:
+        parts.remove(own)
+    return "\n\n\n".join([*parts, own]) + "\n", missing
+
+
+def _generate(kernel, devices: tuple[str, ...]) -> tuple[dict, list]:
+    """Code for every device from one build; when that fails, each device on its own, so a
+    kernel Warp can only generate for CUDA (``wp.tile_fft``) is kept with its CUDA code.
+    Returns (artifacts by device, CodegenErrors of the devices that failed)."""
+    from curator import codegen
+
+    try:
+        return codegen.generate_for_kernel(kernel, devices), []
+    except codegen.CodegenError as exc:
+        if len(devices) == 1:
+            return {}, [exc]
+    arts, errors = {}, []
+    for device in devices:
+        try:
+            arts.update(codegen.generate_for_kernel(kernel, (device,)))
+        except codegen.CodegenError as exc:
+            exc.message = f"{device}: {exc.message}"
+            errors.append(exc)
+    return arts, errors
+
+
+def _skip(job: ModuleJob, d: KernelDef, reason: str, detail: str) -> FailureRecord:
+    from curator.generate import kernel_id
+
+    return FailureRecord(kernel_id(f"{job.rel}:{d.line}:{d.qualname}"), None, None, "ingest-skip", reason,
+                         f"{job.rel}:{d.line} {d.qualname}: {detail}", d.source)  # fmt: skip
+
+
+def process(job: ModuleJob, devices: tuple[str, ...], have: frozenset[str]) -> Iterator[tuple]:
+    """Messages for one module: ("import-failed", exc_type, message), ("kernel", KernelRecord),
+    ("have", id), ("failure", FailureRecord) and ("skip", reason) per kernel definition."""
+    from curator import codegen
+
+    saved = codegen.config_snapshot()
+    try:
+        try:
+            _import(job)
+        except (Exception, SystemExit) as exc:  # any import error is recorded, never fatal
+            yield ("import-failed", type(exc).__name__, str(exc)[:2000])
+            return
+        kernels = codegen.kernels_from_file(job.path)
+        by_line: dict[int, list] = {}
+        for k in kernels:
+            by_line.setdefault(k.func.__code__.co_firstlineno, []).append(k)
+        defs = list(job.defs)
+        known = {d.line for d in defs}
+        for line, ks in sorted(by_line.items()):
+            if line not in known:  # e.g. wp.Kernel(func) without the decorator
+                f = ks[0].func
+                defs.append(KernelDef(f.__qualname__, line, "<locals>" in f.__qualname__, _text(f) or ""))
+        seen: set[str] = set()
+        for d in defs:
+            yield from _process_def(job, d, by_line.get(d.line, []), devices, have, seen)
+    finally:
+        codegen.config_restore(saved)
+        # Imported modules stay loaded: unloading one (warp.sparse, a package) and importing it
+        # again breaks Warp's registries.  Memory stays flat because the driver replaces the
+        # worker every RESTART_EVERY modules.
+
+
+def _process_def(job, d: KernelDef, instances: list, devices, have, seen: set[str]) -> Iterator[tuple]:
+    from curator import codegen, dedup
+    from curator.generate import kernel_id
+    from curator.ingest import categorize
+
+    if not instances:
+        if d.nested:
+            yield (
+                "failure",
+                _skip(job, d, FACTORY, "defined inside a function the module did not call at import"),
+            )
+            yield ("skip", FACTORY)
+        else:
+            yield ("failure", _skip(job, d, NOT_CREATED, "no kernel object exists after importing the module"))
+            yield ("skip", NOT_CREATED)
+        return
+    concrete = [c for k in instances for c in codegen.concrete_kernels(k)]
+    if not concrete:
+        yield ("failure", _skip(job, d, GENERIC, "generic kernel that the module gives no wp.overload for"))
+        yield ("skip", GENERIC)
+        return
+    for kernel in concrete:
+        try:
+            source, missing = kernel_source(kernel)
+        except (codegen.CodegenError, OSError) as exc:
+            stage = "ingest-codegen" if isinstance(exc, codegen.CodegenError) else "ingest-skip"
+            exc_type = exc.exc_type if isinstance(exc, codegen.CodegenError) else type(exc).__name__
+            fid = kernel_id(f"{job.rel}:{d.line}:{d.qualname}:{codegen.kernel_signature(kernel)}")
+            message = f"{job.rel}:{d.line} {d.qualname}: {exc}"[:4000]
+            yield ("failure", FailureRecord(fid, None, None, stage, exc_type, message, d.source))
+            yield ("skip", "codegen-failed" if stage == "ingest-codegen" else "source-unavailable")
+            continue
+        kid = kernel_id(source)
+        if kid in seen:
+            yield ("instance", kid)  # another instance with the same source: one pair is enough
+            continue
+        seen.add(kid)
+        if kid in have:
+            yield ("have", kid)
+            continue
+        category = categorize.categorize(source)
+        arts, errors = _generate(kernel, devices)
+        for exc in errors:
+            message = f"{job.rel}:{d.line} {d.qualname}: {exc.message}"[:4000]
+            yield ("failure", FailureRecord(kid, category, None, "ingest-codegen", exc.exc_type, message, source))
+        if not arts:
+            yield ("skip", "codegen-failed")
+            continue
+        tokens = dedup.normalize_tokens(source)
+        provenance = {
+            "file": job.rel,
+            "line": d.line,
+            "qualname": d.qualname,
+            "module": job.module,
+            **{k: v for k, v in job.package.items() if k in ("name", "version", "license")},
+        }
+        if "name" in provenance:
+            provenance["package"] = provenance.pop("name")
+        if d.nested:
+            provenance["factory"] = True
+        if sig := codegen.kernel_signature(kernel):
+            provenance["overload"] = sig
+        if missing:
+            provenance["helpers_without_source"] = missing
+        yield (
+            "kernel",
+            KernelRecord(
+                id=kid,
+                name=kernel.func.__name__,
+                category=category,
+                source=source,
+                skeleton_hash=dedup.skeleton_hash_of_tokens(tokens),
+                minhash=dedup.signature_of_tokens(tokens),
+                artifacts={
+                    dev: {"pieces": a.pieces, "codegen_ms": a.codegen_ms, "warp_version": a.warp_version}
+                    for dev, a in arts.items()
+                },
+                generator_version=None,
+                seed=None,
+                launch_dim=categorize.launch_dim(source, kernel.func.__name__),
+                kernel_args=categorize.kernel_args(source, kernel.func.__name__),
+                origin="real",
+                provenance=provenance,
+            ),
+        )

@@ -1,0 +1,158 @@
+"""`curator ingest` end to end on small hand-written kernel files (real Warp codegen, real
+worker processes): what is stored, what is skipped and why, and that bad modules never stop
+the run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_curator
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
+BROKEN = "import warp as wp\n\n\n@wp.kernel\ndef half(a: wp.array(dtype=float):\n    pass\n"
+
+
+def kernel_folder(dest: Path) -> Path:
+    """A copy of the fixture kernel files plus one that does not parse (kept out of the repo so
+    ruff can check every file there)."""
+    folder = dest / "kernels"
+    shutil.copytree(FIXTURES / "kernels", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "broken_syntax.py").write_text(BROKEN)
+    return folder
+
+
+def rows(db: Path, sql: str, *args) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return kernel_folder(tmp_path_factory.mktemp("src"))
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory, folder) -> tuple[Path, dict]:
+    db = tmp_path_factory.mktemp("ingest") / "real.db"
+    res = run_curator("ingest", str(folder), "--trust", "--json", "--db", str(db), timeout=300)
+    assert res.returncode == 0, res.stderr
+    return db, json.loads(res.stdout)
+
+
+def test_top_level_instantiated_factory_and_overloaded_kernels_are_stored_as_real(ingested):
+    db, _ = ingested
+    stored = {r[0]: r[1:] for r in rows(db, "SELECT name, origin, category, launch_dim, seed, generator_version"
+                                            " FROM kernels")}  # fmt: skip
+    assert set(stored) == {"scatter_add", "rotate", "particle_weight", "in_class", "scale", "generic_sum", "cuda_only"}
+    assert {v[0] for v in stored.values()} == {"real"}
+    assert stored["scatter_add"][1] == "atomic"
+    assert stored["rotate"][1:3] == ("matrix", 2)
+    assert stored["in_class"][1] == "bitwise"
+    assert all(v[3] is None and v[4] is None for v in stored.values())  # no seed, no generator
+
+
+def test_stored_kernels_have_code_for_both_devices_where_warp_can_make_it(ingested):
+    db, report = ingested
+    per_kernel = dict(rows(db, "SELECT k.name, group_concat(a.device) FROM kernels k JOIN artifacts a"
+                               " ON a.kernel_id = k.id GROUP BY k.id"))  # fmt: skip
+    assert len(per_kernel) == 7
+    assert sorted(per_kernel.pop("cuda_only").split(",")) == ["cuda"]  # the CPU backend refuses its ABI
+    assert all(sorted(devs.split(",")) == ["cpu", "cuda"] for devs in per_kernel.values())
+    assert report["stored"] == {"cpu": 6, "cuda": 7, "all": 6}
+    (forward,) = rows(db, "SELECT a.forward FROM artifacts a JOIN kernels k ON k.id = a.kernel_id"
+                          " WHERE k.name = 'scatter_add' AND a.device = 'cuda'")[0]  # fmt: skip
+    assert "atomic_add" in forward
+
+
+def test_provenance_records_file_line_and_factory_or_overload(ingested):
+    db, _ = ingested
+    prov = {name: json.loads(p) for name, p in rows(db, "SELECT name, provenance FROM kernels")}
+    assert prov["rotate"]["file"] == "basic.py"
+    line = prov["rotate"]["line"]
+    assert (FIXTURES / "kernels" / "basic.py").read_text().splitlines()[line - 1] == "@wp.kernel"
+    assert prov["in_class"]["qualname"] == "Holder.in_class"
+    assert prov["scale"]["factory"] is True
+    assert prov["generic_sum"]["overload"]
+    assert "package" not in prov["rotate"]  # a loose file belongs to no installed package
+
+
+def test_source_is_the_kernel_with_the_helpers_it_uses_and_its_id_is_its_hash(ingested):
+    db, _ = ingested
+    from curator.generate import kernel_id
+
+    kid, source = rows(db, "SELECT id, source FROM kernels WHERE name = 'particle_weight'")[0]
+    assert kid == kernel_id(source)
+    assert source.index("class Particle") < source.index("def weight") < source.index("def particle_weight")
+    (plain,) = rows(db, "SELECT source FROM kernels WHERE name = 'scatter_add'")[0]
+    assert plain.startswith("@wp.kernel\ndef scatter_add(") and "Particle" not in plain
+
+
+def test_skips_and_import_failures_are_recorded_with_reasons(ingested):
+    db, report = ingested
+    fails = {(stage, exc, msg.split(":")[0]) for stage, exc, msg in rows(db, "SELECT stage, exc_type, message"
+                                                                             " FROM failures")}  # fmt: skip
+    assert fails == {
+        ("ingest-skip", "factory-not-instantiated", "factory.py"),
+        ("ingest-skip", "generic-without-overloads", "factory.py"),
+        ("ingest-import", "ModuleNotFoundError", "needs_missing_dep.py"),
+        ("ingest-import", "SyntaxError", "broken_syntax.py"),
+        ("ingest-codegen", "WarpCodegenError", "cuda_only.py"),
+    }
+    assert report["skipped"] == {"factory-not-instantiated": 1, "generic-without-overloads": 1}
+    assert report["import_failures"] == {"ModuleNotFoundError": 1, "SyntaxError": 1}
+    (msg,) = rows(db, "SELECT message FROM failures WHERE exc_type = 'factory-not-instantiated'")[0]
+    assert "make_unused.<locals>.never_made" in msg
+    (msg,) = rows(db, "SELECT message FROM failures WHERE stage = 'ingest-codegen'")[0]
+    assert "cuda_only: cpu:" in msg
+
+
+@pytest.mark.slow  # three CLI runs; essential, kept in the default run
+def test_rerun_adds_nothing_and_stats_counts_real_kernels(ingested, folder):
+    db, _ = ingested
+    before = rows(db, "SELECT COUNT(*) FROM kernels")[0][0], rows(db, "SELECT COUNT(*) FROM failures")[0][0]
+    res = run_curator("ingest", str(folder), "--trust", "--json", "--db", str(db), timeout=300)
+    assert res.returncode == 0, res.stderr
+    again = json.loads(res.stdout)
+    assert again["new_kernels"] == 0 and again["already_stored"] == 7
+    after = rows(db, "SELECT COUNT(*) FROM kernels")[0][0], rows(db, "SELECT COUNT(*) FROM failures")[0][0]
+    assert after == before
+    stats = run_curator("stats", "--json", "--db", str(db))
+    assert stats.returncode == 0, stats.stderr
+    figures = json.loads(stats.stdout)
+    assert figures["kernels"] == 7
+    assert figures["devices"]["cpu"]["kernels"] == 6 and figures["devices"]["cuda"]["kernels"] == 7
+    assert run_curator("stats", "--db", str(db)).returncode == 0
+
+
+@pytest.mark.slow  # waits out a timeout and respawns the worker twice; essential, kept in the default run
+def test_a_hanging_and_a_crashing_module_do_not_stop_the_run(tmp_path):
+    db = tmp_path / "hostile.db"
+    res = run_curator("ingest", str(FIXTURES / "hostile"), "--trust", "--timeout", "3", "--json", "--db", str(db),
+                      timeout=300)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["import_failures"] == {"Timeout": 1, "WorkerCrash": 1}
+    assert rows(db, "SELECT name FROM kernels") == [("survivor",)]
+    fails = dict(rows(db, "SELECT exc_type, message FROM failures"))
+    assert fails["Timeout"].startswith("hangs.py:") and fails["WorkerCrash"].startswith("crashes.py:")
+
+
+def test_paths_outside_installed_packages_need_trust_and_leave_no_store(tmp_path):
+    db = tmp_path / "none.db"
+    res = run_curator("ingest", str(FIXTURES / "kernels"), "--db", str(db))
+    assert res.returncode == 2
+    assert "--trust" in res.stderr and "Traceback" not in res.stderr
+    assert not db.exists()
+
+
+def test_no_path_and_no_package_is_a_usage_error(tmp_path):
+    res = run_curator("ingest", "--db", str(tmp_path / "x.db"))
+    assert res.returncode == 2 and "PATH" in res.stderr
