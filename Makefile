@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 DB     ?= curator.db
+OUT    ?= exports
 TARGET_MB ?= 200
-GEN_MB    ?= 205
+GEN_MB    ?= 215
 SEED      ?= 1
+VERIFY_SAMPLE ?= 0.02
 
 .PHONY: setup dataset test check lint bench clean
 
@@ -17,10 +19,14 @@ $(BIN)/curator: pyproject.toml
 
 setup: $(BIN)/curator
 
-# Generate until each device's stored code reaches GEN_MB MiB, then export TARGET_MB per device.
-# Every step resumes: run it again after an interruption and it picks up where it stopped.
+# The whole pipeline. Every step resumes: after an interruption, run it again and it picks up
+# where it stopped (generate and verify skip what is stored; export and report rewrite atomically).
+# GEN_MB > TARGET_MB leaves room for near-duplicates and per-category balance.
 dataset: setup
 	$(BIN)/curator generate --device all --target-mb $(GEN_MB) --seed $(SEED) --db $(DB)
+	$(BIN)/curator verify --device all --sample $(VERIFY_SAMPLE) --seed $(SEED) --db $(DB)
+	$(BIN)/curator export --dedup --target-mb $(TARGET_MB) --seed $(SEED) --out $(OUT) --db $(DB)
+	$(BIN)/curator report --db $(DB) --exports $(OUT) --out REPORT.md
 	$(BIN)/curator stats --db $(DB)
 
 test: setup
@@ -34,6 +40,9 @@ check: lint test
 
 bench: setup
 	$(BIN)/python bench/bench_generate.py
+	$(BIN)/python bench/bench_dedup_export.py
+	$(BIN)/python bench/bench_verify.py
+	$(BIN)/python bench/bench_browse.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

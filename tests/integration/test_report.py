@@ -1,0 +1,63 @@
+"""`curator report` regenerates REPORT.md from a small store; its figures match the store and
+the export manifest."""
+
+import json
+import re
+import shutil
+
+from curator import stats
+from curator.store import Store
+from tests.conftest import run_curator
+
+
+def test_report_figures_match_store_and_manifest(small_store, tmp_path):
+    db = tmp_path / "r.db"
+    shutil.copy(small_store, db)
+    out = tmp_path / "exports"
+    res = run_curator("export", "--target-mb", "0.3", "--dedup", "--db", str(db), "--out", str(out), "--allow-short")
+    assert res.returncode == 0, res.stderr
+    report_path = tmp_path / "REPORT.md"
+    res = run_curator("report", "--db", str(db), "--exports", str(out), "--out", str(report_path))
+    assert res.returncode == 0, res.stderr
+    text = report_path.read_text()
+    manifest = json.loads((out / "manifest.json").read_text())
+    with Store.open(db, readonly=True) as s:
+        figures = stats.collect(s)
+        first_cpu = s.conn.execute("SELECT COUNT(*) FROM artifacts WHERE device = 'cpu'").fetchone()[0]
+    # the store's figures
+    assert f"| kernels | {figures['kernels']:,} (synthetic {figures['kernels']:,}) |" in text
+    assert f"| distinct normalised skeletons | {figures['skeletons']:,} (" in text
+    assert f"| distinct `wp.<name>` builtins and types in the Python | {len(figures['wp_names'])} |" in text
+    assert f"| stored cpu code | {first_cpu:,} kernels, " in text
+    for cat, c in figures["categories"].items():
+        assert f"| {cat} | {c['kernels']:,} | {c['skeletons']:,} (" in text
+    # the manifest's figures, and the bar chart agrees with the per-category records
+    for dev, m in manifest["devices"].items():
+        row = re.search(rf"^\| {dev} \| `[^`]+` \| ([\d,]+) \| ([\d.]+) \| ([\d,]+) \|", text, re.M)
+        assert row, dev
+        assert int(row.group(1).replace(",", "")) == m["bytes"]
+        assert int(row.group(3).replace(",", "")) == m["records"]
+        for cat, c in m["categories"].items():
+            assert re.search(rf"^{cat}\s+{c['records']:,}\s", text, re.M), (dev, cat)
+    d = manifest["dedup"]
+    assert f"{d['kernels']:,} kernels in {d['clusters']:,} clusters" in text
+    # the example pair is real data from the export
+    kid = re.search(r"id `([0-9a-f]+)`", text).group(1)
+    with Store.open(db, readonly=True) as s:
+        k, cpu = s.get_kernel(kid), s.get_artifact(kid, "cpu")
+    assert k["source"].strip() in text and cpu["forward"].strip() in text
+    # the explanation is there
+    for heading in ("**JIT compilation.**", "**IR.**", "**NVIDIA Warp**", "## Reproduce", "load_dataset"):
+        assert heading in text
+
+
+def test_report_without_export_says_so(small_store, tmp_path):
+    out = tmp_path / "R.md"
+    res = run_curator("report", "--db", str(small_store), "--exports", str(tmp_path / "none"), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "No export yet" in out.read_text()
+
+
+def test_report_bad_output_folder(small_store, tmp_path):
+    res = run_curator("report", "--db", str(small_store), "--out", str(tmp_path / "no" / "R.md"))
+    assert res.returncode == 1 and "does not exist" in res.stderr and "Traceback" not in res.stderr
