@@ -259,6 +259,7 @@ def module_source(device: str, pieces: dict[str, str]) -> str:
 DEFAULT_ARCH = 86
 BATCH_PREFIX = "curator_k"  # namespace of the i-th kernel in a batch translation unit
 _DIAG_LINE = re.compile(r"^kernel\.(?:cpp|cu)(?::|\()(\d+)")
+_PCH_NOTE = re.compile(r'^"kernel\.cu": (?:using|creating) precompiled header file ')
 
 
 @dataclass
@@ -410,8 +411,8 @@ class Compiler:
             diagnostics = log.read().decode(errors="replace")
         if os.path.exists(out):
             os.unlink(out)
-        # NVRTC names the precompiled header it used; that line says nothing about the kernel.
-        diagnostics = "".join(ln for ln in diagnostics.splitlines(True) if "using precompiled header" not in ln)
+        # NVRTC names the precompiled header it made or used; that says nothing about the kernel.
+        diagnostics = "".join(ln for ln in diagnostics.splitlines(True) if not _PCH_NOTE.match(ln))
         # A failed CPU compile is retried without the precompiled header; keep that retry's
         # messages only (the same errors, printed twice otherwise).
         retry = "retrying without precompiled headers\n"

@@ -1,0 +1,169 @@
+"""`curator verify`: compile stored CPU/CUDA code with Warp's bundled compilers (no GPU needed)."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from curator.cli.common import db_option, devices_of, interruptible, open_store
+
+SHOW_FAILURES = 10
+DIAGNOSTIC_LINES = 8
+
+
+@click.command("verify")
+@click.option(
+    "--device",
+    type=click.Choice(("cpu", "cuda", "all")),
+    default="all",
+    show_default=True,
+    help="Compile the CPU C++ (Warp's Clang), the CUDA C++ (NVRTC, to PTX), or both.",
+)
+@click.option(
+    "--sample",
+    "fraction",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    help="Verify this share of the kernels, chosen by a hash of --seed and the kernel id.",
+)
+@click.option("--all", "all_kernels", is_flag=True, help="Verify every kernel (the default).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the --sample choice.")
+@click.option(
+    "--arch",
+    type=click.IntRange(min=1),
+    default=86,
+    show_default=True,
+    help="CUDA architecture (sm_XX) NVRTC compiles for.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=256),
+    default=None,
+    help="Compiler worker processes.  [default: all cores]",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1, max=1024),
+    default=16,
+    show_default=True,
+    help="Kernels per translation unit (a failing batch is bisected).",
+)
+@click.option(
+    "--run",
+    "launch",
+    is_flag=True,
+    help="Also launch each verified kernel on CPU and GPU with random inputs and compare (needs a GPU).",
+)
+@click.option(
+    "--failures",
+    "show_failures",
+    is_flag=True,
+    help="Only list the failures stored so far, with the compiler's messages.",
+)
+@db_option
+def command(device, fraction, all_kernels, seed, arch, workers, batch_size, launch, show_failures, db):
+    """Compile the stored code of kernels and record, per kernel and device, whether it compiled,
+    the compiler's messages, the compiler with its version and options, and the time.
+
+    Many kernels share one translation unit (a failing one is found by bisection), in worker
+    processes that keep their precompiled headers.  A rerun skips kernels already verified with
+    the same compiler and options; Ctrl-C keeps every finished batch.
+    """
+    if fraction is not None and all_kernels:
+        raise click.UsageError("give at most one of --sample FRACTION and --all")
+    devices = devices_of(device)
+    if show_failures:
+        with open_store(db, readonly=True) as store:
+            _show_failures(store, devices, limit=50)
+        return
+    from curator import verify
+
+    workers = workers or os.cpu_count() or 1
+    arguments = {"device": device, "sample": fraction, "seed": seed, "arch": arch, "workers": workers,
+                 "batch_size": batch_size, "run": launch}  # fmt: skip
+    store = open_store(db)
+    with store, interruptible("verify"):
+        with _progress() as on_progress:
+            try:
+                report = verify.run(store, devices, fraction=fraction, seed=seed, arch=arch, workers=workers,
+                                    batch_size=batch_size, arguments=arguments, on_progress=on_progress)  # fmt: skip
+            except verify.VerifyError as exc:
+                raise click.ClickException(str(exc)) from None
+        _summary(report)
+        if report.failures:
+            _show_failures(store, devices, limit=SHOW_FAILURES, only={k for _, k in report.failures})
+        if launch:
+            _differential(store, verify, report, fraction, seed)
+        failed = sum(c.failed for c in report.devices.values())
+    if failed:
+        raise click.ClickException(f"{failed} kernel code(s) failed to compile; see `curator verify --failures`")
+
+
+def _summary(report) -> None:
+    secs = report.seconds
+    for d, c in report.devices.items():
+        done = c.done
+        pct = f" ({100 * c.passed / done:.1f} % passed)" if done else ""
+        click.echo(f"{d}: {c.selected} selected, {c.skipped} verified before, {done} compiled now: "
+                   f"{c.passed} passed, {c.failed} failed{pct}")  # fmt: skip
+        rate = f", {1000 * done / c.compile_ms:.2f} kernels per compiler-second" if c.compile_ms else ""
+        click.echo(f"  {c.compiler}; {c.options}; {c.compile_calls} compiler calls{rate}")
+    if report.done and secs:
+        click.echo(f"{report.done} kernel compiles in {secs:.1f} s ({report.done / secs:.2f} kernels/s overall)")
+
+
+def _show_failures(store, devices, limit: int, only: set[str] | None = None) -> None:
+    rows = [r for d in devices for r in store.verification_failures(d, limit=limit)]
+    if only is not None:
+        rows = [r for r in rows if r["kernel_id"] in only]
+    if not rows:
+        click.echo("no verification failures stored" if only is None else "")
+        return
+    click.echo(f"failures ({len(rows)} shown):")
+    for r in rows[:limit]:
+        click.echo(f"- {r['device']} {r['kernel_id']} [{r['category']}] {r['name']} ({r['compiler']})")
+        lines = [ln for ln in (r["diagnostics"] or "(no compiler output)").splitlines() if ln.strip()]
+        for ln in lines[:DIAGNOSTIC_LINES]:
+            click.echo(f"    {ln}")
+        if len(lines) > DIAGNOSTIC_LINES:
+            click.echo(f"    ... {len(lines) - DIAGNOSTIC_LINES} more lines")
+
+
+def _differential(store, verify, report, fraction, seed) -> None:
+    from curator import codegen
+
+    if not codegen.cuda_available():
+        click.echo("--run: no CUDA driver or GPU on this machine; differential CPU/GPU launches skipped")
+        return
+    ids = verify.sample(sorted(store.verified_ids("cpu") & store.verified_ids("cuda")), fraction, seed)
+    ok = bad = 0
+    for r in verify.differential(store, ids, seed=seed):
+        ok += r.ok
+        bad += not r.ok
+        if not r.ok:
+            click.echo(f"- launch {r.kernel_id}: {r.message}")
+    click.echo(f"--run: {ok} kernels gave the same outputs on CPU and GPU, {bad} did not")
+
+
+def _progress():
+    """A rich progress bar over the kernels to compile (all devices together)."""
+    import contextlib
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    @contextlib.contextmanager
+    def cm():
+        cols = [TextColumn("[bold]verify"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn()]
+        with Progress(*cols, transient=False) as bar:
+            task = bar.add_task("verify", total=None, info="")
+
+            def update(report):
+                secs = report.seconds or 1e-9
+                info = f"{report.done / secs:6.1f} kernels/s  " + "  ".join(
+                    f"{d} {c.passed} ok {c.failed} failed" for d, c in report.devices.items()
+                )
+                bar.update(task, total=report.todo, completed=report.done, info=info)
+
+            yield update
+
+    return cm()

@@ -1,0 +1,141 @@
+"""Store queries for compilation results (`curator verify`): the verifications table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from curator.store.base import now
+from curator.store.kernels import PIECE_COLUMNS
+
+# Differential launches (`verify --run`) are stored under compilers named "launch ..."; only
+# compile results decide whether a kernel is verified.
+LAUNCH_PREFIX = "launch"
+_COMPILES = f"compiler NOT LIKE '{LAUNCH_PREFIX}%'"
+
+
+@dataclass
+class Verification:
+    """One kernel's result for one device under one compiler and its options."""
+
+    kernel_id: str
+    device: str
+    compiler: str
+    options: str
+    ok: bool
+    diagnostics: str | None
+    ms: float | None
+
+
+def verified_condition(device: str, kernel_column: str = "k.id") -> tuple[str, tuple]:
+    """An SQL condition (and its parameters) true for kernels whose code for ``device``
+    compiled: at least one passing compile and no failing one.  For export filters:
+    ``f"... WHERE {sql}"`` with ``params``."""
+    sql = (
+        f"EXISTS (SELECT 1 FROM verifications v WHERE v.kernel_id = {kernel_column} AND v.device = ?"
+        f" AND v.ok = 1 AND v.{_COMPILES}) AND NOT EXISTS (SELECT 1 FROM verifications v"
+        f" WHERE v.kernel_id = {kernel_column} AND v.device = ? AND v.ok = 0 AND v.{_COMPILES})"
+    )
+    return sql, (device, device)
+
+
+class VerifyStoreMixin:
+    conn: object
+
+    def record_verifications(self, rows: Iterable[Verification]) -> int:
+        """Store results atomically; a result for the same kernel, device, compiler and options
+        replaces the earlier one.  Returns the number of rows written."""
+        stamp = now()
+        n = 0
+        with self.transaction() as conn:
+            for r in rows:
+                conn.execute(
+                    "INSERT OR REPLACE INTO verifications (kernel_id, device, compiler, options, ok, diagnostics, ms,"
+                    " verified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (r.kernel_id, r.device, r.compiler, r.options, int(r.ok), r.diagnostics or None, r.ms, stamp),
+                )
+                n += 1
+        return n
+
+    def verified_keys(self, device: str, compiler: str, options: str, ids: list[str] | None = None) -> set[str]:
+        """Kernels (of ``ids``, or all) already verified, passed or failed, for ``device`` under
+        this compiler and options."""
+        sql = "SELECT kernel_id FROM verifications WHERE device = ? AND compiler = ? AND options = ?"
+        return self._ids_where(sql, (device, compiler, options), ids)
+
+    def artifact_ids(self, device: str, ids: list[str] | None = None) -> set[str]:
+        """Ids of the kernels (of ``ids``, or all) with code for ``device``."""
+        return self._ids_where("SELECT kernel_id FROM artifacts WHERE device = ?", (device,), ids)
+
+    def _ids_where(self, sql: str, params: tuple, ids: list[str] | None) -> set[str]:
+        if ids is None:
+            return {r[0] for r in self.conn.execute(sql, params)}
+        out: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            cur = self.conn.execute(f"{sql} AND kernel_id IN ({', '.join('?' * len(chunk))})", (*params, *chunk))
+            out.update(r[0] for r in cur)
+        return out
+
+    def artifact_pieces(self, ids: list[str], device: str) -> dict[str, dict[str, str]]:
+        """kernel id -> its stored code pieces for ``device``."""
+        out: dict[str, dict[str, str]] = {}
+        cols = ", ".join(PIECE_COLUMNS)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            cur = self.conn.execute(
+                f"SELECT kernel_id, {cols} FROM artifacts WHERE device = ? AND kernel_id IN ({marks})",
+                (device, *chunk),
+            )
+            for kid, *pieces in cur:
+                out[kid] = dict(zip(PIECE_COLUMNS, pieces, strict=True))
+        return out
+
+    def verified_ids(self, device: str) -> set[str]:
+        """Kernels whose code for ``device`` compiled (see ``verified_condition``)."""
+        sql, params = verified_condition(device)
+        return {r[0] for r in self.conn.execute(f"SELECT k.id FROM kernels k WHERE {sql}", params)}
+
+    def verification_stats(self) -> list[dict]:
+        """Per device and category: kernels with code, verified, passed, failed, pass rate
+        (passed / verified, None when none verified).  A kernel counts as failed for a device
+        if any compile of it failed there."""
+        cur = self.conn.execute(
+            "SELECT a.device, k.category, COUNT(*),"
+            f" SUM(v.kernel_id IS NOT NULL), SUM(v.failed = 0), SUM(v.failed > 0)"
+            " FROM artifacts a JOIN kernels k ON k.id = a.kernel_id"
+            " LEFT JOIN (SELECT kernel_id, device, SUM(ok = 0) AS failed FROM verifications"
+            f" WHERE {_COMPILES} GROUP BY kernel_id, device) v ON v.kernel_id = a.kernel_id AND v.device = a.device"
+            " GROUP BY a.device, k.category ORDER BY a.device, k.category"
+        )
+        out = []
+        for device, category, kernels, verified, passed, failed in cur:
+            out.append({
+                "device": device, "category": category, "kernels": kernels, "verified": verified or 0,
+                "passed": passed or 0, "failed": failed or 0,
+                "pass_rate": (passed or 0) / verified if verified else None,
+            })  # fmt: skip
+        return out
+
+    def verification_failures(self, device: str | None = None, limit: int = 20) -> list[dict]:
+        """The failing compiles (newest first) with the kernel's category and name."""
+        sql = (
+            "SELECT v.kernel_id, v.device, k.category, k.name, v.compiler, v.options, v.diagnostics, v.verified_at"
+            " FROM verifications v JOIN kernels k ON k.id = v.kernel_id WHERE v.ok = 0"
+            + (" AND v.device = ?" if device else "")
+            + " ORDER BY v.verified_at DESC, v.kernel_id LIMIT ?"
+        )
+        cur = self.conn.execute(sql, (device, limit) if device else (limit,))
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur]
+
+    def kernel_verifications(self, kernel_id: str) -> list[dict]:
+        """Every stored result for one kernel (for `curator show` / the TUI)."""
+        cur = self.conn.execute(
+            "SELECT device, compiler, options, ok, diagnostics, ms, verified_at FROM verifications"
+            " WHERE kernel_id = ? ORDER BY device, verified_at",
+            (kernel_id,),
+        )
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur]

@@ -1,0 +1,326 @@
+"""`curator verify`: compile stored CPU/CUDA code with Warp's bundled Clang and NVRTC, many
+kernels per translation unit, in long-lived worker processes; a failing batch is bisected down
+to the kernel that broke it.  Results go to the store, so a rerun skips what is verified."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+from curator.store import Store
+from curator.store.verify import LAUNCH_PREFIX, Verification
+
+BATCH_SIZE = 16
+DEFAULT_ARCH = 86  # the same as curator.codegen.DEFAULT_ARCH, without importing Warp here
+MAX_DIAGNOSTICS = 20_000  # characters of compiler output kept per result
+
+
+class VerifyError(Exception):
+    """Verification cannot go on for a reason the user must act on (one sentence)."""
+
+
+# -- sampling ---------------------------------------------------------------------------
+def in_sample(kernel_id: str, fraction: float, seed: int = 0) -> bool:
+    """Whether a kernel belongs to the ``fraction`` sample of ``seed``: a hash of seed and id,
+    so the choice is the same on every run and does not depend on what else is stored."""
+    if fraction >= 1:
+        return True
+    digest = hashlib.blake2b(f"{seed}:{kernel_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") < fraction * 2**64
+
+
+def sample(ids: Iterable[str], fraction: float | None, seed: int = 0) -> list[str]:
+    """The ids in the sample (all of them when ``fraction`` is None), in the given order."""
+    return [k for k in ids if fraction is None or in_sample(k, fraction, seed)]
+
+
+# -- compiling (worker side, also usable in-process) -----------------------------------------
+@dataclass
+class KernelResult:
+    kernel_id: str
+    ok: bool
+    diagnostics: str
+    ms: float
+
+
+def compile_batch(compiler, items: list[tuple[str, dict]]) -> tuple[list[KernelResult], int]:
+    """Compile ``items`` ((kernel id, pieces), ...) with a ``codegen.Compiler``: all in one
+    translation unit, bisecting a failing batch; one kernel alone is compiled exactly as Warp
+    would (``codegen.module_source``).  Returns the results and the number of compiler calls."""
+    from curator import codegen
+
+    if len(items) == 1:
+        kid, pieces = items[0]
+        r = compiler.compile(codegen.module_source(compiler.device, pieces))
+        return [KernelResult(kid, r.ok, r.diagnostics[:MAX_DIAGNOSTICS], r.ms)], 1
+    source, ranges = codegen.batch_source(compiler.device, [p for _, p in items])
+    r = compiler.compile(source)
+    if r.ok:
+        notes = codegen.split_diagnostics(r.diagnostics, ranges)
+        per = r.ms / len(items)
+        results = [
+            KernelResult(kid, True, note[:MAX_DIAGNOSTICS], per) for (kid, _), note in zip(items, notes, strict=True)
+        ]
+        return results, 1
+    half = len(items) // 2
+    left, n_left = compile_batch(compiler, items[:half])
+    right, n_right = compile_batch(compiler, items[half:])
+    return left + right, 1 + n_left + n_right
+
+
+_compilers: dict = {}
+
+
+def _init_worker(devices: tuple[str, ...], arch: int) -> None:
+    from curator import codegen
+
+    codegen.init_warp()
+    for device in devices:
+        _compilers[device] = codegen.Compiler(device, arch)
+
+
+def _verify_batch(device: str, items: list[tuple[str, dict]]) -> tuple[str, str, list[KernelResult], int]:
+    compiler = _compilers[device]
+    results, calls = compile_batch(compiler, items)
+    return compiler.compiler, compiler.options, results, calls
+
+
+# -- driving (main side) ----------------------------------------------------------------
+@dataclass
+class DeviceCounts:
+    compiler: str = ""
+    options: str = ""
+    selected: int = 0  # in the sample with code for this device
+    skipped: int = 0  # verified before under the same compiler and options
+    passed: int = 0
+    failed: int = 0
+    compile_calls: int = 0
+    compile_ms: float = 0.0  # summed compiler time over all workers
+
+    @property
+    def done(self) -> int:
+        return self.passed + self.failed
+
+
+@dataclass
+class Report:
+    """Live figures of a verification, handed to the progress callback after every batch."""
+
+    devices: dict[str, DeviceCounts] = field(default_factory=dict)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (device, kernel id) found this run
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+    @property
+    def todo(self) -> int:
+        return sum(c.selected - c.skipped for c in self.devices.values())
+
+    @property
+    def done(self) -> int:
+        return sum(c.done for c in self.devices.values())
+
+    def as_dict(self) -> dict:
+        return {
+            "seconds": round(self.seconds, 3),
+            "devices": {d: vars(c) | {"done": c.done} for d, c in self.devices.items()},
+            "failures": [list(f) for f in self.failures],
+        }
+
+
+class Verifier:
+    """A pool of worker processes (spawned once, Warp initialised once each) that compiles
+    batches and writes their results to the store as they finish.
+
+    ``submit`` queues kernels and returns at once; ``collect`` stores what has finished
+    (``block=True`` waits for everything); ``close`` does both and shuts the pool down.  The
+    store is only touched from the calling thread.
+    """
+
+    def __init__(self, store: Store, devices: tuple[str, ...], *, arch: int = DEFAULT_ARCH, workers: int = 1,
+                 batch_size: int = BATCH_SIZE, on_progress: Callable[[Report], None] | None = None):  # fmt: skip
+        from curator import codegen
+
+        self.store, self.devices, self.batch_size = store, devices, max(1, batch_size)
+        self.on_progress = on_progress
+        self.report = Report()
+        try:
+            identities = {d: codegen.compiler_identity(d, arch) for d in devices}
+        except (ValueError, RuntimeError) as exc:
+            raise VerifyError(str(exc)) from None
+        for d, (compiler, options) in identities.items():
+            self.report.devices[d] = DeviceCounts(compiler=compiler, options=options)
+        self._max_in_flight = workers * 2
+        self._queue: list[tuple[str, list[str]]] = []
+        self._in_flight: dict[Future, str] = {}
+        ctx = multiprocessing.get_context("spawn")
+        self._pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(devices, arch))
+
+    def pending(self, device: str, ids: Iterable[str]) -> list[str]:
+        """Those of ``ids`` with code for ``device`` not yet verified under this compiler."""
+        c = self.report.devices[device]
+        ids = list(ids)
+        done = self.store.verified_keys(device, c.compiler, c.options, ids)
+        have = self.store.artifact_ids(device, ids)
+        todo = [k for k in ids if k in have]
+        c.selected += len(todo)
+        fresh = [k for k in todo if k not in done]
+        c.skipped += len(todo) - len(fresh)
+        return fresh
+
+    def submit(self, ids: Iterable[str]) -> None:
+        """Queue kernels for every device (skipping what is verified already)."""
+        ids = list(ids)
+        for device in self.devices:
+            todo = self.pending(device, ids)
+            for start in range(0, len(todo), self.batch_size):
+                self._queue.append((device, todo[start : start + self.batch_size]))
+        self._fill()
+
+    def _fill(self) -> None:
+        while self._queue and len(self._in_flight) < self._max_in_flight:
+            device, ids = self._queue.pop(0)
+            pieces = self.store.artifact_pieces(ids, device)
+            items = [(k, pieces[k]) for k in ids if k in pieces]
+            self._in_flight[self._pool.submit(_verify_batch, device, items)] = device
+
+    def collect(self, block: bool = False) -> None:
+        """Store the results of finished batches; with ``block``, of all queued batches."""
+        while self._in_flight:
+            done, _ = wait(self._in_flight, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+            if not done:
+                return
+            for fut in done:
+                device = self._in_flight.pop(fut)
+                try:
+                    compiler, options, results, calls = fut.result()
+                except BrokenProcessPool:
+                    raise VerifyError("a compiler worker process died (out of memory or a compiler crash)") from None
+                self._write(device, compiler, options, results, calls)
+            self._fill()
+
+    def _write(self, device: str, compiler: str, options: str, results: list[KernelResult], calls: int) -> None:
+        self.store.record_verifications(
+            Verification(r.kernel_id, device, compiler, options, r.ok, r.diagnostics, round(r.ms, 3)) for r in results
+        )
+        c = self.report.devices[device]
+        c.compile_calls += calls
+        for r in results:
+            c.compile_ms += r.ms
+            if r.ok:
+                c.passed += 1
+            else:
+                c.failed += 1
+                self.report.failures.append((device, r.kernel_id))
+        if self.on_progress:
+            self.on_progress(self.report)
+
+    def close(self, wait_for_all: bool = True) -> Report:
+        try:
+            if wait_for_all:
+                self.collect(block=True)
+        finally:
+            self.shutdown()
+        return self.report
+
+    def shutdown(self, wait_for_workers: bool = True) -> None:
+        """Stop the workers, dropping what has not finished (committed results stay)."""
+        self._queue.clear()
+        for fut in self._in_flight:
+            fut.cancel()
+        self._in_flight.clear()
+        self._pool.shutdown(wait=wait_for_workers, cancel_futures=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:  # interrupted or failed: do not wait for batches still compiling
+            self.shutdown(wait_for_workers=False)
+        return False
+
+
+def verify_kernels(store: Store, ids: Iterable[str], devices: tuple[str, ...], *, arch: int = DEFAULT_ARCH,
+                   workers: int = 1, batch_size: int = BATCH_SIZE,
+                   on_progress: Callable[[Report], None] | None = None) -> Report:  # fmt: skip
+    """Compile these kernels' stored code for ``devices`` and record the results (skipping
+    what is verified already under the same compiler and options)."""
+    with Verifier(store, devices, arch=arch, workers=workers, batch_size=batch_size, on_progress=on_progress) as v:
+        v.submit(ids)
+    return v.report
+
+
+def run(store: Store, devices: tuple[str, ...], *, fraction: float | None = None, seed: int = 0,
+        arch: int = DEFAULT_ARCH, workers: int = 1, batch_size: int = BATCH_SIZE,
+        arguments: dict | None = None, on_progress: Callable[[Report], None] | None = None) -> Report:  # fmt: skip
+    """`curator verify`: the deterministic ``fraction`` sample (all kernels if None) of the
+    store, for each device, recorded as a run."""
+    ids = sample((r[0] for r in store.conn.execute("SELECT id FROM kernels ORDER BY id")), fraction, seed)
+    run_id = store.start_run("verify", arguments or {})
+    status, report = "failed", Report()
+    try:
+        with Verifier(store, devices, arch=arch, workers=workers, batch_size=batch_size,
+                      on_progress=on_progress) as v:  # fmt: skip
+            report = v.report
+            v.submit(ids)
+        status = "done"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        store.finish_run(run_id, status, report.as_dict())
+    return report
+
+
+# -- differential launches (`verify --run`) ---------------------------------------------------
+@dataclass
+class LaunchResult:
+    kernel_id: str
+    ok: bool
+    message: str
+
+
+def differential(store: Store, ids: Iterable[str], *, seed: int = 0, size: int = 8) -> Iterator[LaunchResult]:
+    """Launch each kernel on CPU and GPU with the same random inputs and compare every array
+    argument afterwards; each result is stored (device 'cuda', compiler 'launch warp ...')."""
+    import json
+
+    import numpy as np
+
+    from curator import codegen
+
+    version = codegen.warp_version()
+    for kid in ids:
+        k = store.get_kernel(kid)
+        if k is None:
+            continue
+        module_name = f"curator_run_{kid}"
+        outputs, message = {}, ""
+        try:
+            module, kernel = codegen.load_kernel(k["source"], k["name"], module_name)
+            args = json.loads(k["kernel_args"] or "[]")
+            for device in ("cpu", "cuda"):
+                _, outputs[device] = codegen.launch_random(kernel, module, args, k["launch_dim"], device, seed, size)
+        except Exception as exc:  # a launch failure is the test's result, recorded with its message
+            message = f"{type(exc).__name__}: {exc}"
+        finally:
+            codegen.release_module(module_name)
+        if not message:
+            bad = [n for n, a in outputs["cpu"].items()
+                   if not np.allclose(a, outputs["cuda"][n], rtol=1e-3, atol=1e-3, equal_nan=True)]  # fmt: skip
+            message = f"outputs differ between CPU and GPU: {', '.join(bad)}" if bad else ""
+        result = LaunchResult(kid, not message, message)
+        store.record_verifications([
+            Verification(kid, "cuda", f"{LAUNCH_PREFIX} warp {version}", f"cpu-vs-cuda size={size} seed={seed}",
+                         result.ok, message, None)
+        ])  # fmt: skip
+        yield result

@@ -1,0 +1,264 @@
+"""curator verify with Warp's real compilers (Clang for CPU, NVRTC for CUDA; no GPU needed)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from curator import codegen, dedup, verify
+from curator.cli import main
+from curator.generate import kernel_id
+from curator.store import KernelRecord, Store
+
+# Two kernels whose @wp.func are both numbered helper_0 (with different bodies) and which share
+# a struct: concatenated naively into one translation unit they would clash.
+SOURCES = {
+    "k_a": """
+        import warp as wp
+
+        @wp.struct
+        class Params:
+            scale: float
+            offset: wp.vec3
+
+        @wp.func
+        def helper(a: float, b: float) -> float:
+            return wp.sin(a) * b
+
+        @wp.kernel
+        def k_a(x: wp.array(dtype=float), y: wp.array(dtype=wp.vec3), p: Params):
+            i = wp.tid()
+            y[i] = y[i] * helper(x[i], p.scale) + p.offset
+    """,
+    "k_b": """
+        import warp as wp
+
+        @wp.struct
+        class Params:
+            scale: float
+            offset: wp.vec3
+
+        @wp.func
+        def helper(a: float, b: float) -> float:
+            return wp.cos(a) + b
+
+        @wp.kernel
+        def k_b(x: wp.array2d(dtype=float), p: Params, n: int):
+            i, j = wp.tid()
+            acc = float(0.0)
+            for k in range(n):
+                acc += helper(x[i, j], p.scale) * float(k)
+            x[i, j] = acc
+    """,
+    "k_c": """
+        import warp as wp
+
+        @wp.kernel
+        def k_c(q: wp.array(dtype=wp.quat), out: wp.array(dtype=wp.vec3), s: wp.float64):
+            tid = wp.tid()
+            out[tid] = wp.quat_rotate(q[tid], wp.vec3(1.0, 2.0, 3.0)) * float(s)
+    """,
+}
+ARGS = {
+    "k_a": [["x", "wp.array(dtype=float)"], ["y", "wp.array(dtype=wp.vec3)"], ["p", "Params"]],
+    "k_b": [["x", "wp.array2d(dtype=float)"], ["p", "Params"], ["n", "int"]],
+    "k_c": [["q", "wp.array(dtype=wp.quat)"], ["out", "wp.array(dtype=wp.vec3)"], ["s", "wp.float64"]],
+}
+DIMS = {"k_a": 1, "k_b": 2, "k_c": 1}
+BROKEN_LINE = "    this_is_not_valid_cpp;\n"
+
+
+def _source(name: str) -> str:
+    return textwrap.dedent(SOURCES[name]).lstrip()
+
+
+@pytest.fixture(scope="module")
+def artifacts():
+    """name -> {device: pieces}, from real Warp codegen."""
+    codegen.init_warp()
+    return {n: {d: a.pieces for d, a in codegen.generate(_source(n), n, f"curator_vt_{n}").items()} for n in SOURCES}
+
+
+def _broken(pieces: dict) -> dict:
+    """Edit the generated text: a statement that is not C++ at the start of the forward body."""
+    forward = pieces["forward"]
+    at = forward.index("{\n") + 2
+    return pieces | {"forward": forward[:at] + BROKEN_LINE + forward[at:]}
+
+
+@pytest.fixture(scope="module")
+def compilers():
+    """One compiler per device for the module (the first call builds the precompiled header)."""
+    made = {d: codegen.Compiler(d) for d in codegen.DEVICES}
+    yield made
+    for c in made.values():
+        c.close()
+
+
+@pytest.mark.parametrize("device", codegen.DEVICES)
+def test_batch_compiles_in_one_call_and_bisects_to_the_broken_kernel(device, artifacts, compilers):
+    items = [(n, artifacts[n][device]) for n in SOURCES]
+    results, calls = verify.compile_batch(compilers[device], items)
+    assert calls == 1
+    assert [(r.kernel_id, r.ok) for r in results] == [("k_a", True), ("k_b", True), ("k_c", True)]
+
+    items = [("k_a", artifacts["k_a"][device]), ("k_b", _broken(artifacts["k_b"][device]))]
+    results, calls = verify.compile_batch(compilers[device], items)
+    assert [(r.kernel_id, r.ok) for r in results] == [("k_a", True), ("k_b", False)]
+    assert calls == 3  # the failing batch, then each half alone
+    assert "this_is_not_valid_cpp" in results[1].diagnostics and "error" in results[1].diagnostics
+    assert "this_is_not_valid_cpp" not in results[0].diagnostics
+
+
+def test_naive_concatenation_would_clash(artifacts, compilers):
+    """Why batches wrap each kernel in a namespace: the same TU without them does not compile."""
+    bodies = "".join("".join(artifacts[n]["cpu"][p] for p in codegen.PIECES) for n in ("k_a", "k_b"))
+    naive = compilers["cpu"].compile("#define WP_NO_BFLOAT16\n" + codegen.module_header("cpu") + bodies)
+    assert not naive.ok and "redefinition" in naive.diagnostics
+
+
+def _make_store(path, artifacts, names=tuple(SOURCES)) -> tuple[Store, dict[str, str]]:
+    store = Store.open(path, create=True)
+    ids, records = {}, []
+    for name in names:
+        source = _source(name)
+        pieces = artifacts[name]
+        if name == "k_b":  # a deliberately broken artifact, for both devices
+            pieces = {d: _broken(p) for d, p in pieces.items()}
+        tokens = dedup.normalize_tokens(source)
+        ids[name] = kernel_id(source)
+        records.append(KernelRecord(
+            id=ids[name], name=name, category="struct" if name != "k_c" else "quaternion", source=source,
+            skeleton_hash=dedup.skeleton_hash_of_tokens(tokens), minhash=dedup.signature_of_tokens(tokens),
+            artifacts={d: {"pieces": p, "codegen_ms": 1.0, "warp_version": "1.19.0"} for d, p in pieces.items()},
+            launch_dim=DIMS[name], kernel_args=ARGS[name],
+        ))  # fmt: skip
+    store.write_batch(records, [], None)
+    return store, ids
+
+
+@pytest.mark.slow
+def test_cli_records_failure_with_diagnostic_and_rerun_skips(tmp_path, artifacts):
+    db = tmp_path / "v.db"
+    store, ids = _make_store(db, artifacts, names=("k_a", "k_b"))
+    store.close()
+    runner = CliRunner()
+    res = runner.invoke(main, ["verify", "--db", str(db), "--workers", "1"])
+    assert res.exit_code == 1, res.output
+    assert ids["k_b"] in res.output and "this_is_not_valid_cpp" in res.output  # shown
+    with Store.open(db, readonly=True) as s:
+        rows = s.conn.execute("SELECT kernel_id, device, ok, diagnostics, compiler, ms FROM verifications").fetchall()
+        assert len(rows) == 4
+        for kid, device, ok, diag, compiler, ms in rows:
+            assert ok == (kid != ids["k_b"])
+            assert compiler.startswith("clang" if device == "cpu" else "nvrtc") and ms > 0
+            if not ok:
+                assert "this_is_not_valid_cpp" in diag  # stored
+        assert s.verified_ids("cpu") == s.verified_ids("cuda") == {ids["k_a"]}
+        stats = {(r["device"], r["category"]): r for r in s.verification_stats()}
+        assert stats[("cpu", "struct")] | {"device": None} == {
+            "device": None,
+            "category": "struct",
+            "kernels": 2,
+            "verified": 2,
+            "passed": 1,
+            "failed": 1,
+            "pass_rate": 0.5,
+        }
+        (run,) = s.runs("verify")
+        assert run["status"] == "done"
+
+    # a rerun compiles nothing (same compiler and options); --run says there is no GPU and skips
+    res = runner.invoke(main, ["verify", "--db", str(db), "--workers", "1", "--run"])
+    assert res.exit_code == 0, res.output
+    with Store.open(db, readonly=True) as s:
+        assert s.conn.execute("SELECT COUNT(*) FROM verifications WHERE compiler NOT LIKE 'launch%'").fetchone()[0] == 4
+        counts = json.loads(s.runs("verify")[-1]["counts"])
+        assert all(c["done"] == 0 and c["skipped"] == 2 for c in counts["devices"].values())
+        if not codegen.cuda_available():
+            assert s.conn.execute("SELECT COUNT(*) FROM verifications WHERE compiler LIKE 'launch%'").fetchone()[0] == 0
+
+    res = runner.invoke(main, ["verify", "--db", str(db), "--failures", "--device", "cuda"])
+    assert res.exit_code == 0 and ids["k_b"] in res.output and ids["k_a"] not in res.output
+
+    # the library call `generate --verify-sample` makes: other options are verified anew
+    with Store.open(db) as s:
+        report = verify.verify_kernels(s, [ids["k_a"]], ("cuda",), arch=75)
+        assert report.devices["cuda"].passed == 1 and report.devices["cuda"].skipped == 0
+        options = {r["options"] for r in s.kernel_verifications(ids["k_a"]) if r["device"] == "cuda"}
+        assert {o.split()[0] for o in options} == {"sm_75", "sm_86"}
+
+
+def test_bad_options_are_usage_errors(tmp_path, artifacts):
+    db = tmp_path / "v.db"
+    _make_store(db, artifacts)[0].close()
+    runner = CliRunner()
+    assert runner.invoke(main, ["verify", "--db", str(db), "--sample", "0.5", "--all"]).exit_code == 2
+    assert runner.invoke(main, ["verify", "--db", str(db), "--sample", "1.5"]).exit_code == 2
+    res = runner.invoke(main, ["verify", "--db", str(db), "--arch", "12"])
+    assert res.exit_code == 1 and "sm_12" in res.output
+    res = runner.invoke(main, ["verify", "--db", str(tmp_path / "missing.db")])
+    assert res.exit_code == 1 and not (tmp_path / "missing.db").exists()
+    with Store.open(db, readonly=True) as s:
+        assert s.conn.execute("SELECT COUNT(*) FROM verifications").fetchone()[0] == 0
+
+
+def _launch(store, kid, seed):
+    k = store.get_kernel(kid)
+    module_name = f"curator_vt_launch_{k['name']}"
+    module, kernel = codegen.load_kernel(k["source"], k["name"], module_name)
+    try:
+        return codegen.launch_random(kernel, module, json.loads(k["kernel_args"]), k["launch_dim"], "cpu", seed=seed)
+    finally:
+        codegen.release_module(module_name)
+
+
+def test_launch_stored_kernels_on_cpu_with_random_inputs(tmp_path, artifacts):
+    """Kernels rebuilt from their stored source and args run on CPU and compute what they say."""
+    import numpy as np
+
+    store, ids = _make_store(tmp_path / "v.db", artifacts)
+    with store:
+        a_in, a_out = _launch(store, ids["k_a"], seed=5)  # 1-D arrays, a struct argument
+        b_in, b_out = _launch(store, ids["k_b"], seed=5)  # 2-D launch, an int loop bound
+        again = _launch(store, ids["k_a"], seed=5)
+        other = _launch(store, ids["k_a"], seed=6)
+    p = a_in["p"]
+    assert a_out["y"].shape == (8, 3) and np.abs(a_in["y"]).max() > 0
+    expect_y = a_in["y"] * (np.sin(a_in["x"]) * p.scale)[:, None] + np.array(p.offset)
+    assert np.allclose(a_out["y"], expect_y, rtol=1e-5, atol=1e-6)
+    assert np.array_equal(a_out["x"], a_in["x"])  # read only
+    n = b_in["n"]
+    assert b_out["x"].shape == (8, 8)
+    assert np.allclose(b_out["x"], (np.cos(b_in["x"]) + b_in["p"].scale) * (n * (n - 1) / 2), rtol=1e-5, atol=1e-5)
+    # the same seed gives the same inputs and outputs, another seed other ones
+    assert np.array_equal(again[1]["y"], a_out["y"])
+    assert not np.array_equal(other[0]["x"], a_in["x"])
+
+
+def test_differential_compares_and_records(tmp_path, artifacts, monkeypatch):
+    """The `--run` comparison and its stored row, with the GPU launch stood in for by a CPU one
+    (this machine may have no GPU); a perturbed 'GPU' output must be reported as a mismatch."""
+    store, ids = _make_store(tmp_path / "v.db", artifacts, names=("k_a",))
+    real = codegen.launch_random
+    calls = []
+
+    def fake(kernel, module, args, dim, device, seed, size):
+        calls.append(device)
+        inputs, outputs = real(kernel, module, args, dim, "cpu", seed, size)
+        if device == "cuda" and len(calls) > 2:  # second kernel run: the 'GPU' disagrees
+            outputs["y"] = outputs["y"] + 1.0
+        return inputs, outputs
+
+    monkeypatch.setattr(codegen, "launch_random", fake)
+    with store:
+        (same,) = verify.differential(store, [ids["k_a"]], seed=2)
+        (differs,) = verify.differential(store, [ids["k_a"]], seed=3)
+        rows = store.conn.execute("SELECT ok, diagnostics, options FROM verifications ORDER BY options").fetchall()
+        assert store.verified_ids("cuda") == set()  # launches are not compile verifications
+    assert calls == ["cpu", "cuda", "cpu", "cuda"]
+    assert same.ok and not differs.ok and "y" in differs.message
+    assert [(ok, opts.split()[-1]) for ok, _, opts in rows] == [(1, "seed=2"), (0, "seed=3")]
