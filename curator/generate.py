@@ -149,10 +149,12 @@ def run(
     target_mb: float | None = None,
     arguments: dict | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    on_batch: Callable[[list[str]], None] | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> Progress:
     """Generate until ``count`` kernels of the seed's sequence are stored, or until the stored
-    code of every device in ``devices`` reaches ``target_mb`` MiB."""
+    code of every device in ``devices`` reaches ``target_mb`` MiB.  ``on_batch`` gets the ids
+    of each committed batch's kernels (e.g. to verify a share of them as the run goes)."""
     if (count is None) == (target_mb is None):
         raise ValueError("give exactly one of count and target_mb")
     have = {k: frozenset(v) for k, v in store.kernel_devices().items() if set(devices) - v}
@@ -165,7 +167,7 @@ def run(
     status = "failed"
     try:
         _drive(store, run_id, devices, seed, categories, workers, count, target_bytes, have, complete, failed,
-               progress, on_progress, batch_size)  # fmt: skip
+               progress, on_progress, on_batch, batch_size)  # fmt: skip
         status = "done"
     except KeyboardInterrupt:
         status = "interrupted"
@@ -180,7 +182,7 @@ def _reached(progress: Progress, target_bytes: int | None) -> bool:
 
 
 def _drive(store, run_id, devices, seed, categories, workers, count, target_bytes, have, complete, failed,
-           progress, on_progress, batch_size):  # fmt: skip
+           progress, on_progress, on_batch, batch_size):  # fmt: skip
     items = plan(seed, categories)
     ctx = multiprocessing.get_context("spawn")
     in_flight: set[Future] = set()
@@ -230,6 +232,8 @@ def _drive(store, run_id, devices, seed, categories, workers, count, target_byte
                     progress.done = min(progress.bytes_total.values())
                 if on_progress:
                     on_progress(progress)
+                if on_batch and kernels:
+                    on_batch([k.id for k in kernels])
             tried = progress.attempted - progress.skipped
             if tried >= MIN_ATTEMPTS_FOR_FAILURE_STOP and progress.failures > MAX_FAILURE_SHARE * tried:
                 raise GenerateError(

@@ -42,11 +42,25 @@ def collect(store) -> dict:
         "failures": sum(failures.values()),
         "failure_share": sum(failures.values()) / (total + sum(failures.values())) if total else 0.0,
         "origins": store.origin_counts(),
+        "verification": _verification(store),
         "ingest_skips": store.ingest_skip_counts(),
         "wp_names": sorted(wp_names),
         "categories": by_cat,
         "devices": devices,
     }
+
+
+def _verification(store) -> dict:
+    """device -> verified/passed/pass rate, overall and per category (curator verify)."""
+    out: dict[str, dict] = {}
+    for r in store.verification_stats():
+        d = out.setdefault(r["device"], {"verified": 0, "passed": 0, "failed": 0, "categories": {}})
+        for k in ("verified", "passed", "failed"):
+            d[k] += r[k]
+        d["categories"][r["category"]] = {k: r[k] for k in ("verified", "passed", "failed", "pass_rate")}
+    for d in out.values():
+        d["pass_rate"] = d["passed"] / d["verified"] if d["verified"] else None
+    return out
 
 
 def render(report: dict, failures: list[dict]) -> None:
@@ -65,11 +79,15 @@ def render(report: dict, failures: list[dict]) -> None:
               f"{100 * report['distinct_share']:.1f} %", f"{report['failures']:,}", end_section=True)  # fmt: skip
     console.print(t)
     for device, d in report["devices"].items():
+        ver = report["verification"].get(device, {"categories": {}})
         dt = Table(title=f"{device}: {d['kernels']:,} kernels, {d['bytes'] / (1 << 20):,.2f} MiB")
-        for col in ("category", "kernels", "MiB", "skeletons"):
+        for col in ("category", "kernels", "MiB", "skeletons", "verified", "passed"):
             dt.add_column(col, justify="left" if col == "category" else "right")
         for cat, c in d["categories"].items():
-            dt.add_row(cat, f"{c['kernels']:,}", f"{c['bytes'] / (1 << 20):,.2f}", f"{c['skeletons']:,}")
+            v = ver["categories"].get(cat, {})
+            rate = f" ({100 * v['pass_rate']:.0f} %)" if v.get("pass_rate") is not None else ""
+            dt.add_row(cat, f"{c['kernels']:,}", f"{c['bytes'] / (1 << 20):,.2f}", f"{c['skeletons']:,}",
+                       f"{v.get('verified', 0):,}", f"{v.get('passed', 0):,}{rate}")  # fmt: skip
         console.print(dt)
     console.print(f"distinct wp.<name> referenced in Python sources: {len(report['wp_names'])}")
     console.print("kernels by origin: " + ", ".join(f"{o} {n:,}" for o, n in report["origins"].items()))

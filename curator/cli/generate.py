@@ -59,8 +59,14 @@ class CategoryType(click.ParamType):
     multiple=True,
     help="Only this category (repeatable).  [default: all]",
 )
+@click.option(
+    "--verify-sample",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=None,
+    help="Compile this share of the new kernels as the run goes (see `curator verify`).",
+)
 @db_option
-def command(device, count, target_mb, seed, workers, categories, db):
+def command(device, count, target_mb, seed, workers, categories, verify_sample, db):
     """Generate random, type-correct Warp kernels and store their CPU and/or CUDA code.
 
     Exactly one of --count and --target-mb.  Batches are committed as they finish, so Ctrl-C
@@ -76,13 +82,31 @@ def command(device, count, target_mb, seed, workers, categories, db):
     workers = workers or os.cpu_count() or 1
     arguments = {"device": device, "count": count, "target_mb": target_mb, "seed": seed,
                  "workers": workers, "categories": list(cats)}  # fmt: skip
+    arguments["verify_sample"] = verify_sample
     store = open_store(db, create=True)
     with store, interruptible("generate"), _progress(count, target_mb) as on_progress:
+        verifier = _verifier(store, devices, workers, verify_sample, seed)
+        on_batch = None
+        if verifier:
+            from curator.verify import sample
+
+            def on_batch(ids):
+                verifier.submit(sample(ids, verify_sample, seed))
+                verifier.collect()
+
         try:
             p = generate.run(store, devices=devices, seed=seed, categories=cats, workers=workers, count=count,
-                             target_mb=target_mb, arguments=arguments, on_progress=on_progress)  # fmt: skip
+                             target_mb=target_mb, arguments=arguments, on_progress=on_progress,
+                             on_batch=on_batch)  # fmt: skip
         except generate.GenerateError as exc:
+            if verifier:
+                verifier.shutdown(wait_for_workers=False)
             raise click.ClickException(str(exc)) from None
+        except BaseException:
+            if verifier:
+                verifier.shutdown(wait_for_workers=False)
+            raise
+        report = verifier.close() if verifier else None
     secs = p.as_dict()["seconds"]
     made = p.attempted - p.skipped
     click.echo(
@@ -92,6 +116,25 @@ def command(device, count, target_mb, seed, workers, categories, db):
     )
     for d in devices:
         click.echo(f"  {d}: {mib(p.bytes_total.get(d, 0))} stored ({mib(p.bytes_new.get(d, 0))} new)")
+    if report is not None:
+        for d, c in report.devices.items():
+            click.echo(f"  verified {d}: {c.passed} passed, {c.failed} failed ({c.compiler})")
+        if report.failures:
+            raise click.ClickException(
+                f"{len(report.failures)} sampled kernels failed to compile; see `curator verify --failures`"
+            )
+
+
+def _verifier(store, devices, workers, fraction, seed):
+    """A background compiler pool for --verify-sample (None without it)."""
+    if not fraction:
+        return None
+    from curator import verify
+
+    try:
+        return verify.Verifier(store, devices, workers=max(1, workers // 2))
+    except verify.VerifyError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _progress(count, target_mb):

@@ -159,7 +159,8 @@ def _export_device(store, opts, device, reps, stage, on_progress) -> tuple[dict,
         cats = [c for c in cats if by_cat.get(c)]
     streams = {c: _lines(store, device, seeded_order(by_cat.get(c, ()), opts.seed)) for c in cats}
     sel = Selection(tuple(sorted(cats)), opts.target_bytes, upper_bound(opts.target_bytes))
-    meta = {"warp": set(), "generator": set(), "run_seeds": set(), "origins": Counter()}
+    meta = {"warp": set(), "generator": set(), "run_seeds": set(), "origins": Counter(), "verified": Counter()}
+    verified_ids = store.verified_ids(device)
     name = jsonl_name(device)
     with stage.open(name) as out:
         for n, (_cat, (rec, line)) in enumerate(select_balanced(streams, lambda x: len(x[1]), sel.target, sel.upper,
@@ -169,6 +170,8 @@ def _export_device(store, opts, device, reps, stage, on_progress) -> tuple[dict,
             meta["generator"].add(rec["generator_version"])
             meta["run_seeds"].add(rec["run_seed"])
             meta["origins"][rec["origin"]] += 1
+            if rec["id"] in verified_ids:
+                meta["verified"][rec["category"]] += 1
             if on_progress and n % 256 == 0:
                 on_progress(device, out.bytes, opts.target_bytes)
     if on_progress:
@@ -191,6 +194,9 @@ def _export_device(store, opts, device, reps, stage, on_progress) -> tuple[dict,
         "generator_versions": sorted(v for v in meta["generator"] if v),
         "run_seeds": sorted(s for s in meta["run_seeds"] if s is not None),
         "origins": dict(sorted(meta["origins"].items())),
+        # exported kernels whose code compiled for this device (curator verify), per category
+        "verified": {"records": sum(meta["verified"].values()), "categories": dict(sorted(meta["verified"].items()))},
+        "verification_in_store": _verification_in_store(store, device),
     }
     short = None if sel.reached else _shortfall(store, device, sel, by_cat, cats, len(candidates), len(eligible))
     return summary, short
@@ -280,4 +286,17 @@ def _manifest(opts: ExportOptions, devices: dict[str, dict], dedup_info: dict | 
         "dedup": dedup_info,
         "fields": list(records.KEYS),
         "devices": devices,
+    }
+
+
+def _verification_in_store(store, device: str) -> dict:
+    """Verified counts and pass rates of the whole store for one device, per category."""
+    rows = [r for r in store.verification_stats() if r["device"] == device]
+    verified = sum(r["verified"] for r in rows)
+    passed = sum(r["passed"] for r in rows)
+    return {
+        "verified": verified,
+        "passed": passed,
+        "pass_rate": passed / verified if verified else None,
+        "categories": {r["category"]: {k: r[k] for k in ("verified", "passed", "pass_rate")} for r in rows},
     }

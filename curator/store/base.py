@@ -104,7 +104,12 @@ class BaseStore:
             new = True
         else:
             raise StoreError(f"no curator store at {path}; create one with `curator generate --db {path}`")
-        uri = f"file:{path.resolve()}?mode=ro" if readonly else str(path)
+        folder = path.resolve().parent
+        writable = os.access(folder, os.W_OK) and (new or os.access(path, os.W_OK))
+        if not readonly and not new and not writable:
+            raise StoreError(f"{path} is read-only (the file or its folder cannot be written); nothing was changed")
+        # A WAL store in a folder nobody can write (read-only media) opens only as immutable.
+        uri = f"file:{path.resolve()}?mode=ro" + ("" if writable else "&immutable=1") if readonly else str(path)
         try:
             conn = sqlite3.connect(
                 uri, uri=readonly, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
@@ -179,11 +184,17 @@ class _Transaction:
             try:
                 self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self._rollback()
                 raise
         else:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
         return False
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back (e.g. SQLITE_FULL during COMMIT); a second
+        # ROLLBACK would raise and hide the error that matters.
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
 
 def _backup(path: Path, version: int) -> Path:
@@ -212,7 +223,8 @@ def _apply_schema(conn: sqlite3.Connection, from_version: int) -> None:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
 
 

@@ -133,3 +133,22 @@ def test_stats_json(small_store):
     assert set(report["devices"]) == {"cpu", "cuda"}
     assert sum(c["kernels"] for c in report["devices"]["cpu"]["categories"].values()) == 60
     assert len(report["wp_names"]) > 30
+
+
+def test_verify_sample_compiles_a_share_as_it_goes(tmp_path):
+    db = tmp_path / "v.db"
+    res = run_curator("generate", "--count", "12", "--seed", "8", "--workers", "2", "--verify-sample", "0.5",
+                      "--db", str(db))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    from curator.verify import sample
+
+    with Store.open(db, readonly=True) as s:
+        ids = [r[0] for r in s.conn.execute("SELECT id FROM kernels")]
+        rows = s.conn.execute("SELECT kernel_id, device, ok FROM verifications").fetchall()
+    expected = set(sample(ids, 0.5, 8))
+    assert expected and {(k, d) for k, d, _ in rows} == {(k, d) for k in expected for d in ("cpu", "cuda")}
+    assert all(ok == 1 for *_, ok in rows)
+    report = json.loads(run_curator("stats", "--json", "--db", str(db)).stdout)
+    for device in ("cpu", "cuda"):
+        v = report["verification"][device]
+        assert (v["verified"], v["passed"], v["pass_rate"]) == (len(expected), len(expected), 1.0)
