@@ -2,7 +2,7 @@
 -- package as curator/schema.sql).  PRAGMA user_version is the schema version; application_id
 -- marks the file as a curator store (0x43555241 = "CURA").
 PRAGMA application_id = 1129665089;
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- One row per distinct Python kernel source (id = content hash of the source).
 CREATE TABLE IF NOT EXISTS kernels (
@@ -123,4 +123,8 @@ CREATE TRIGGER IF NOT EXISTS kernels_fts_ai AFTER INSERT ON kernels BEGIN
 END;
 CREATE TRIGGER IF NOT EXISTS kernels_fts_ad AFTER DELETE ON kernels BEGIN
     INSERT INTO kernels_fts (kernels_fts, rowid, name, source) VALUES ('delete', old.rowid, old.name, old.source);
+END;
+CREATE TRIGGER IF NOT EXISTS kernels_fts_au AFTER UPDATE OF name, source ON kernels BEGIN
+    INSERT INTO kernels_fts (kernels_fts, rowid, name, source) VALUES ('delete', old.rowid, old.name, old.source);
+    INSERT INTO kernels_fts (rowid, name, source) VALUES (new.rowid, new.name, new.source);
 END;

@@ -289,9 +289,33 @@ class LaunchResult:
     message: str
 
 
-def differential(store: Store, ids: Iterable[str], *, seed: int = 0, size: int = 8) -> Iterator[LaunchResult]:
+def executable_source(kernel: dict, trust_real: bool = False) -> str | None:
+    """Why a stored kernel's source may not be executed (None: it may).
+
+    Running a launch imports the stored Python, so only source curator's own generator makes
+    is run: a synthetic kernel's source must be exactly what the current generator gives for
+    its seed and category (a store edited by hand is refused).  Ingested (real) kernels run
+    only with ``trust_real`` (`curator verify --run --trust`)."""
+    if kernel["origin"] == "real":
+        return None if trust_real else "not executed: real (ingested) kernel; pass --trust to run it"
+    from curator.kernels import GENERATOR_VERSION, generate_kernel
+
+    if kernel["generator_version"] != GENERATOR_VERSION or kernel["seed"] is None:
+        return f"not executed: made by generator {kernel['generator_version']}, this is {GENERATOR_VERSION}"
+    try:
+        regenerated = generate_kernel(kernel["seed"], kernel["category"]).source
+    except ValueError:
+        regenerated = None
+    if regenerated != kernel["source"]:
+        return "not executed: stored source differs from the generator's output for its seed"
+    return None
+
+
+def differential(store: Store, ids: Iterable[str], *, seed: int = 0, size: int = 8,
+                 trust_real: bool = False) -> Iterator[LaunchResult]:  # fmt: skip
     """Launch each kernel on CPU and GPU with the same random inputs and compare every array
-    argument afterwards; each result is stored (device 'cuda', compiler 'launch warp ...')."""
+    argument afterwards; each result is stored (device 'cuda', compiler 'launch warp ...').
+    Kernels whose source may not be executed (see ``executable_source``) are reported, not run."""
     import json
 
     import numpy as np
@@ -302,6 +326,10 @@ def differential(store: Store, ids: Iterable[str], *, seed: int = 0, size: int =
     for kid in ids:
         k = store.get_kernel(kid)
         if k is None:
+            continue
+        refused = executable_source(k, trust_real)
+        if refused:
+            yield LaunchResult(kid, False, refused)
             continue
         module_name = f"curator_run_{kid}"
         outputs, message = {}, ""

@@ -55,13 +55,18 @@ DIAGNOSTIC_LINES = 8
     help="Also launch each verified kernel on CPU and GPU with random inputs and compare (needs a GPU).",
 )
 @click.option(
+    "--trust",
+    is_flag=True,
+    help="With --run, also execute ingested (real) kernels' Python (it runs their code).",
+)
+@click.option(
     "--failures",
     "show_failures",
     is_flag=True,
     help="Only list the failures stored so far, with the compiler's messages.",
 )
 @db_option
-def command(device, fraction, all_kernels, seed, arch, workers, batch_size, launch, show_failures, db):
+def command(device, fraction, all_kernels, seed, arch, workers, batch_size, launch, trust, show_failures, db):
     """Compile the stored code of kernels and record, per kernel and device, whether it compiled,
     the compiler's messages, the compiler with its version and options, and the time.
 
@@ -93,7 +98,7 @@ def command(device, fraction, all_kernels, seed, arch, workers, batch_size, laun
         if report.failures:
             _show_failures(store, devices, limit=SHOW_FAILURES, only={k for _, k in report.failures})
         if launch:
-            _differential(store, verify, report, fraction, seed)
+            _differential(store, verify, report, fraction, seed, trust)
         failed = sum(c.failed for c in report.devices.values())
     if failed:
         raise click.ClickException(f"{failed} kernel code(s) failed to compile; see `curator verify --failures`")
@@ -129,7 +134,7 @@ def _show_failures(store, devices, limit: int, only: set[str] | None = None) -> 
             click.echo(f"    ... {len(lines) - DIAGNOSTIC_LINES} more lines")
 
 
-def _differential(store, verify, report, fraction, seed) -> None:
+def _differential(store, verify, report, fraction, seed, trust) -> None:
     from curator import codegen
 
     if not codegen.cuda_available():
@@ -137,7 +142,7 @@ def _differential(store, verify, report, fraction, seed) -> None:
         return
     ids = verify.sample(sorted(store.verified_ids("cpu") & store.verified_ids("cuda")), fraction, seed)
     ok = bad = 0
-    for r in verify.differential(store, ids, seed=seed):
+    for r in verify.differential(store, ids, seed=seed, trust_real=trust):
         ok += r.ok
         bad += not r.ok
         if not r.ok:

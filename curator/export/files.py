@@ -27,6 +27,22 @@ def _describe(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def _remove_stale_temps(folder: Path, name: str) -> None:
+    """Remove temporary files an export killed earlier left for ``name`` (their writer's pid,
+    part of the name, is gone); a live export's files are left alone."""
+    for tmp in folder.glob(f".{name}.*.tmp"):
+        pid = tmp.name[len(name) + 2 :].split(".", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        except PermissionError:
+            pass  # another user's live process
+
+
 class Staging:
     """Files of one export, written under temporary names in their final folders and moved
     into place together by ``commit()``; anything else (an error, Ctrl-C) removes them, and
@@ -73,8 +89,9 @@ class Staging:
         folder = self.folder(str(Path(rel).parent) if Path(rel).parent != Path(".") else "")
         if final.is_dir():
             raise OutputError(f"cannot write {final}: a folder of that name is in the way")
+        _remove_stale_temps(folder, final.name)
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=folder)
+            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
         except OSError as exc:
             raise OutputError(f"cannot write to folder {folder}: {_describe(exc)}") from None
         self._temps.append((Path(tmp), final))

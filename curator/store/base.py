@@ -10,13 +10,20 @@ from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x43555241  # "CURA"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
 
-# Forward migrations: MIGRATIONS[v] upgrades a store at version v to v + 1.
-MIGRATIONS: dict[int, str] = {}
+# Forward migrations: MIGRATIONS[v] upgrades a store at version v to v + 1 (schema.sql is
+# always the latest version in full, for new stores).
+MIGRATIONS: dict[int, str] = {
+    # v2: keep the search index right when a kernel's name or source is edited
+    1: """CREATE TRIGGER IF NOT EXISTS kernels_fts_au AFTER UPDATE OF name, source ON kernels BEGIN
+    INSERT INTO kernels_fts (kernels_fts, rowid, name, source) VALUES ('delete', old.rowid, old.name, old.source);
+    INSERT INTO kernels_fts (rowid, name, source) VALUES (new.rowid, new.name, new.source);
+END;""",
+}
 
 
 class StoreError(Exception):
@@ -52,6 +59,13 @@ def _check_file(path: Path) -> None:
         raise StoreError(f"{path} is not an SQLite database (not a curator store)")
     if len(head) < 100:
         raise StoreError(f"{path} is a truncated SQLite file")
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    wal = path.with_name(path.name + "-wal")
+    # with a live WAL the header may count pages not yet checkpointed into the file
+    if pages and not (wal.exists() and wal.stat().st_size) and path.stat().st_size < page_size * pages:
+        raise StoreError(f"{path} is a truncated SQLite file ({path.stat().st_size:,} of {page_size * pages:,} bytes)")
 
 
 def _identify(conn: sqlite3.Connection, path: Path) -> int:
@@ -118,7 +132,17 @@ class BaseStore:
             raise StoreError(f"cannot open {path}: {exc}") from exc
         try:
             if not new:
-                version = _identify(conn, path)
+                # Identify through an immutable connection first, so a refused file gets no
+                # -wal/-shm beside it; with a live WAL (pages not yet in the file) the store is
+                # already in use as one and the normal connection identifies it.
+                wal = path.with_name(path.name + "-wal")
+                live_wal = wal.exists() and wal.stat().st_size > 0
+                probe = conn if live_wal else sqlite3.connect(f"file:{path.resolve()}?mode=ro&immutable=1", uri=True)
+                try:
+                    version = _identify(probe, path)
+                finally:
+                    if probe is not conn:
+                        probe.close()
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
             if not readonly:

@@ -255,10 +255,37 @@ def test_differential_compares_and_records(tmp_path, artifacts, monkeypatch):
 
     monkeypatch.setattr(codegen, "launch_random", fake)
     with store:
-        (same,) = verify.differential(store, [ids["k_a"]], seed=2)
-        (differs,) = verify.differential(store, [ids["k_a"]], seed=3)
+        # hand-written kernels are stored as synthetic here: running them needs the trust flag
+        # that real kernels get, or they are refused (see test_launch_runs_only_generator_source)
+        store.conn.execute("UPDATE kernels SET origin = 'real'")
+        (same,) = verify.differential(store, [ids["k_a"]], seed=2, trust_real=True)
+        (differs,) = verify.differential(store, [ids["k_a"]], seed=3, trust_real=True)
         rows = store.conn.execute("SELECT ok, diagnostics, options FROM verifications ORDER BY options").fetchall()
         assert store.verified_ids("cuda") == set()  # launches are not compile verifications
     assert calls == ["cpu", "cuda", "cpu", "cuda"]
     assert same.ok and not differs.ok and "y" in differs.message
     assert [(ok, opts.split()[-1]) for ok, _, opts in rows] == [(1, "seed=2"), (0, "seed=3")]
+
+
+def test_launch_runs_only_generator_source(tmp_path):
+    """`verify --run` executes a kernel's Python only if it is the generator's own output for
+    its seed (or an ingested kernel with --trust); an edited store is refused, never run."""
+    from curator.generate import make_record
+    from curator.kernels import generate_kernel
+
+    spec = generate_kernel(12, "math")
+    rec = make_record(spec, 0, 0, ("cpu",))
+    store = Store.open(tmp_path / "s.db", create=True)
+    with store:
+        store.write_batch([rec], [], None)
+        k = store.get_kernel(rec.id)
+        assert verify.executable_source(k) is None
+        tampered = k | {"source": k["source"] + "\nimport os  # injected\n"}
+        assert "differs" in verify.executable_source(tampered)
+        assert "generator" in verify.executable_source(k | {"generator_version": "0.0.1"})
+        real = k | {"origin": "real"}
+        assert "--trust" in verify.executable_source(real)
+        assert verify.executable_source(real, trust_real=True) is None
+        store.conn.execute("UPDATE kernels SET source = source || '\n# edited'")
+        (result,) = verify.differential(store, [rec.id])
+        assert not result.ok and "not executed" in result.message

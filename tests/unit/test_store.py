@@ -146,3 +146,18 @@ def test_fts_indexes_names_and_source(tmp_path):
         s.write_batch([record("alpha"), record("beta")], [], None)
         rows = s.conn.execute("SELECT name FROM kernels_fts WHERE kernels_fts MATCH ?", ('"k_alpha"',)).fetchall()
         assert rows == [("k_alpha",)]
+
+
+def test_v1_store_migrates_to_current_with_backup(tmp_path):
+    """A real older store: v1 had no update trigger on the search index."""
+    path = tmp_path / "v1.db"
+    with Store.open(path, create=True) as s:
+        s.write_batch([record("old")], [], None)
+        s.conn.execute("DROP TRIGGER kernels_fts_au")
+        s.conn.execute("PRAGMA user_version = 1")
+    with Store.open(path) as s:
+        assert s.schema_version() == store_base.SCHEMA_VERSION
+        s.conn.execute("UPDATE kernels SET name = 'renamed_kernel' WHERE id = 'old'")
+        hits = s.conn.execute("SELECT rowid FROM kernels_fts WHERE kernels_fts MATCH ?", ('"renamed_kernel"',))
+        assert len(hits.fetchall()) == 1
+    assert (tmp_path / "v1.db.bak-v1").exists()
