@@ -156,3 +156,30 @@ def test_sigkill_export_never_leaves_a_partial_file(small_store, tmp_path):
     assert run_curator(*args, "--out", str(out)).returncode == 0
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*.jsonl")} == digests
     assert not [p for p in out.rglob("*") if ".tmp" in p.name]
+
+
+def test_sigkill_verify_then_resume(small_store, tmp_path):
+    db = tmp_path / "v.db"
+    shutil.copy(small_store, db)
+    cmd = [sys.executable, "-m", "curator", "verify", "--sample", "0.2", "--seed", "3", "--workers", "1",
+           "--db", str(db)]  # fmt: skip
+    rng = random.Random(5)
+    seen = []
+    for _ in range(4):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(rng.uniform(1.0, 6.0))
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        with Store.open(db, readonly=True) as s:
+            assert s.integrity_check() == "ok"
+            seen.append(s.conn.execute("SELECT COUNT(*) FROM verifications").fetchone()[0])
+    assert seen == sorted(seen)  # finished batches are never lost
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    from curator.verify import sample
+
+    with Store.open(db, readonly=True) as s:
+        expected = set(sample([r[0] for r in s.conn.execute("SELECT id FROM kernels")], 0.2, 3))
+        rows = s.conn.execute("SELECT kernel_id, device FROM verifications").fetchall()
+    assert len(rows) == len(set(rows)) == 2 * len(expected)
+    assert {k for k, _ in rows} == expected
