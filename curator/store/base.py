@@ -8,8 +8,6 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-import sqlite_utils
-
 SCHEMA_VERSION = 2
 APPLICATION_ID = 0x43555241  # "CURA"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -94,7 +92,16 @@ class BaseStore:
     def __init__(self, conn: sqlite3.Connection, path: Path):
         self.conn = conn
         self.path = path
-        self.db = sqlite_utils.Database(conn)
+        self._db = None
+
+    @property
+    def db(self):
+        """The sqlite-utils view of the connection (imported on first use: it is slow to import)."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     # -- opening -----------------------------------------------------------------------
     @classmethod

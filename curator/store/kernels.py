@@ -11,6 +11,23 @@ from curator.store.base import now
 PIECE_COLUMNS = ("structs", "functions", "args", "forward", "backward", "entry")
 
 
+def _kernel_row(k: KernelRecord, stamp: str) -> dict:
+    return {
+        "id": k.id, "name": k.name, "category": k.category, "source": k.source, "origin": k.origin,
+        "provenance": json.dumps(k.provenance, sort_keys=True) if k.provenance else None,
+        "seed": k.seed, "run_seed": k.run_seed, "run_index": k.run_index, "generator_version": k.generator_version,
+        "launch_dim": k.launch_dim, "kernel_args": json.dumps(k.kernel_args) if k.kernel_args is not None else None,
+        "skeleton_hash": k.skeleton_hash, "minhash": k.minhash, "created_at": stamp,
+    }  # fmt: skip
+
+
+def _artifact_row(kernel_id: str, device: str, art: dict, stamp: str) -> dict:
+    pieces = art["pieces"]
+    row = {"kernel_id": kernel_id, "device": device} | {p: pieces[p] for p in PIECE_COLUMNS}
+    row["bytes"] = sum(len(pieces[p].encode()) for p in PIECE_COLUMNS)
+    return row | {"warp_version": art["warp_version"], "codegen_ms": art["codegen_ms"], "created_at": stamp}
+
+
 @dataclass
 class KernelRecord:
     """A kernel ready to store: its Python source and its generated code per device."""
@@ -101,50 +118,77 @@ class KernelStoreMixin:
     def write_batch(
         self, kernels: Iterable[KernelRecord], failures: Iterable[FailureRecord], run_id: int | None
     ) -> WriteCounts:
-        """Store a batch atomically: each kernel with all its artifacts, or nothing."""
+        """Store a batch atomically: each kernel with all its artifacts, or nothing.  Rows
+        already stored are kept as they are (content-hash ids make a rerun add nothing)."""
+        kernels, failures = list(kernels), list(failures)
         counts = WriteCounts(bytes={})
         stamp = now()
-        with self.transaction() as conn:
+        with self.transaction():
+            ids = [k.id for k in kernels]
+            have_kernels = self._existing("SELECT id FROM kernels WHERE id IN ({})", ids)
+            have_artifacts = {
+                tuple(r) for r in self._rows("SELECT kernel_id, device FROM artifacts WHERE kernel_id IN ({})", ids)
+            }
+            kernel_rows, artifact_rows, seen = [], [], set()
             for k in kernels:
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO kernels (id, name, category, source, origin, provenance, seed,"
-                    " run_seed, run_index, generator_version, launch_dim, kernel_args, skeleton_hash,"
-                    " minhash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        k.id, k.name, k.category, k.source, k.origin,
-                        json.dumps(k.provenance, sort_keys=True) if k.provenance else None,
-                        k.seed, k.run_seed, k.run_index, k.generator_version, k.launch_dim,
-                        json.dumps(k.kernel_args) if k.kernel_args is not None else None,
-                        k.skeleton_hash, k.minhash, stamp,
-                    ),
-                )  # fmt: skip
-                new_kernel = cur.rowcount == 1
-                counts.kernels += new_kernel
+                new_kernel = k.id not in have_kernels and k.id not in seen
+                if new_kernel:
+                    seen.add(k.id)
+                    kernel_rows.append(_kernel_row(k, stamp))
                 new_artifacts = 0
                 for device, art in sorted(k.artifacts.items()):
-                    pieces = art["pieces"]
-                    size = sum(len(pieces[p].encode()) for p in PIECE_COLUMNS)
-                    cur = conn.execute(
-                        "INSERT OR IGNORE INTO artifacts (kernel_id, device, structs, functions, args,"
-                        " forward, backward, entry, bytes, warp_version, codegen_ms, created_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (k.id, device, *(pieces[p] for p in PIECE_COLUMNS), size, art["warp_version"],
-                         art["codegen_ms"], stamp),
-                    )  # fmt: skip
-                    if cur.rowcount == 1:
-                        new_artifacts += 1
-                        counts.bytes[device] = counts.bytes.get(device, 0) + size
+                    if (k.id, device) in have_artifacts:
+                        continue
+                    have_artifacts.add((k.id, device))
+                    row = _artifact_row(k.id, device, art, stamp)
+                    artifact_rows.append(row)
+                    new_artifacts += 1
+                    counts.bytes[device] = counts.bytes.get(device, 0) + row["bytes"]
+                counts.kernels += new_kernel
                 counts.artifacts += new_artifacts
                 if not new_kernel and not new_artifacts:
                     counts.duplicates += 1
-            for f in failures:
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO failures (kernel_id, category, seed, stage, exc_type, message,"
-                    " source, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (f.kernel_id, f.category, f.seed, f.stage, f.exc_type, f.message, f.source, run_id, stamp),
+            # sqlite-utils' bulk inserts nest in our transaction as savepoints
+            self.db["kernels"].insert_all(kernel_rows, batch_size=100)
+            self.db["artifacts"].insert_all(artifact_rows, batch_size=100)
+            keys = [(f.kernel_id, f.stage) for f in failures]
+            have_failures = {
+                tuple(r)
+                for r in self._rows(
+                    "SELECT kernel_id, stage FROM failures WHERE kernel_id IN ({})", [k for k, _ in keys]
                 )
-                counts.failures += cur.rowcount == 1
+            }
+            failure_rows = []
+            for f, key in zip(failures, keys, strict=True):
+                if key not in have_failures:
+                    have_failures.add(key)
+                    failure_rows.append(
+                        {
+                            "kernel_id": f.kernel_id,
+                            "category": f.category,
+                            "seed": f.seed,
+                            "stage": f.stage,
+                            "exc_type": f.exc_type,
+                            "message": f.message,
+                            "source": f.source,
+                            "run_id": run_id,
+                            "created_at": stamp,
+                        }
+                    )
+            self.db["failures"].insert_all(failure_rows, batch_size=100)
+            counts.failures = len(failure_rows)
         return counts
+
+    def _rows(self, sql: str, values: list) -> list:
+        out = []
+        for start in range(0, len(values), 500):  # stay under SQLite's variable limit
+            chunk = values[start : start + 500]
+            if chunk:
+                out += self.conn.execute(sql.format(", ".join("?" * len(chunk))), chunk).fetchall()
+        return out
+
+    def _existing(self, sql: str, values: list) -> set:
+        return {r[0] for r in self._rows(sql, values)}
 
     # -- reading -----------------------------------------------------------------------
     def get_kernel(self, kernel_id: str) -> dict | None:
