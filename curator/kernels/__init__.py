@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from .program import ProgramGen
 from .themes import CATEGORIES
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 
 __all__ = ["CATEGORIES", "GENERATOR_VERSION", "KernelSpec", "generate_kernel"]
 

@@ -65,7 +65,8 @@ def _float_scalar_sigs(f: str) -> None:
         _sig(f"({{0}} {op} {{1}})", [f, f], f, "arith")
     _sig("({0} % {1})", [f, f], f, "arith")
     _sig("(-{0})", [f], f, "arith")
-    _sig("({0} ** 2.0)" if f == "float32" else "({0} * {0})", [f], f, "arith")
+    # Squares: ``x * x`` would repeat an operand; ``**`` takes a float32 exponent only.
+    _sig("({0} ** 2.0)" if f == "float32" else f"wp.pow({{0}}, {_lit(f, 2.0)})", [f], f, "arith")
 
 
 def _int_scalar_sigs(i: str) -> None:

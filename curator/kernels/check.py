@@ -17,6 +17,7 @@ import time
 from collections import Counter, defaultdict
 
 from . import CATEGORIES, generate_kernel
+from .quality import KINDS, findings
 
 WP_NAME = re.compile(r"wp\.([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -96,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         by_cat[spec.category].append(spec.source)
     names = Counter(m for spec in specs for m in set(WP_NAME.findall(spec.source)))
     sizes = sorted(statement_count(spec.source) for spec in specs)
+    quality: Counter = Counter()
+    flagged: Counter = Counter()
+    for spec in specs:
+        found = findings(spec.source)
+        quality.update(found)
+        flagged.update(kind for kind, n in found.items() if n)
 
     print(f"kernels: {len(specs)}  seed: {args.seed}  generator: {gen_ms:.3f} ms/kernel")
     if not args.no_codegen:
@@ -118,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"lowest distinct share: {worst * 100:.2f} %")
     print(f"distinct wp.<name> references: {len(names)}")
     print(f"statements per kernel: min {sizes[0]}  median {statistics.median(sizes)}  max {sizes[-1]}")
+    print("quality findings (total / kernels affected):")
+    for kind in KINDS:
+        print(f"  {kind:20s} {quality[kind]:6d} / {flagged[kind]}")
     missing = [c for c in CATEGORIES if c not in by_cat]
     print(f"categories missing: {missing or 'none'}")
     return 1 if failures else 0

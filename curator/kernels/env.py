@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+from .types import TYPES
+
+# Names a statement reads: identifiers not preceded by a dot (attributes) or a word character.
+_IDENT = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+_FIELD = re.compile(r"(?<![\w.])[A-Za-z_]\w*\.[A-Za-z_]\w*")  # s1.pos (struct local fields)
 
 
 @dataclass
@@ -10,6 +17,9 @@ class Var:
     name: str
     type: str  # type key (types.TYPES)
     assignable: bool = True  # False for loop indices, tid() indices and parameters
+    # True while the value last written has not been read yet; a block may not end with a
+    # pending local of its own (the generator sinks it into an output or an outer local).
+    pending: bool = False
 
 
 @dataclass
@@ -49,6 +59,11 @@ class Env:
     loop_depth: int = 0
     nest: int = 0
     counter: int = 0
+    by_name: dict[str, Var] = field(default_factory=dict)  # every tracked name (incl. rng, struct locals)
+    used: set[str] = field(default_factory=set)  # every name any emitted statement has read
+    static_vars: set[str] = field(default_factory=set)  # static-loop indices (never cast them)
+    _typed: dict[str, list[Var]] | None = None  # vars_of cache, dropped whenever scopes change
+    _compound: bool = False  # whether any var in scope is a vector/matrix/... (with _typed)
 
     def fresh(self, prefix: str) -> str:
         self.counter += 1
@@ -59,12 +74,48 @@ class Env:
 
     def pop(self) -> None:
         self.scopes.pop()
+        self._typed = None
 
-    def add(self, var: Var) -> None:
-        self.scopes[-1].append(var)
+    def add(self, var: Var, outermost: bool = False) -> None:
+        self.scopes[0 if outermost else -1].append(var)
+        self.by_name[var.name] = var
+        self._typed = None
+
+    def track(self, var: Var) -> None:
+        """Track reads of ``var`` without putting it in scope (rng state, struct locals)."""
+        self.by_name[var.name] = var
+
+    def note(self, text: str, writes: tuple[str, ...] = ()) -> None:
+        """Record an emitted statement: every name in ``text`` is read, then ``writes`` are written."""
+        for name in _IDENT.findall(text):
+            self.used.add(name)
+            var = self.by_name.get(name)
+            if var is not None:
+                var.pending = False
+        if self.struct_locals:
+            for name in _FIELD.findall(text):
+                var = self.by_name.get(name)
+                if var is not None:
+                    var.pending = False
+        for name in writes:
+            self.by_name[name].pending = True
 
     def all_vars(self) -> list[Var]:
         return [v for scope in self.scopes for v in scope]
 
+    def typed(self) -> dict[str, list[Var]]:
+        """Variables in scope grouped by type key (cached until the scopes change)."""
+        if self._typed is None:
+            self._typed = {}
+            for scope in self.scopes:
+                for v in scope:
+                    self._typed.setdefault(v.type, []).append(v)
+            self._compound = any(TYPES[k].kind not in ("scalar", "bool") for k in self._typed)
+        return self._typed
+
+    def has_compound(self) -> bool:
+        self.typed()
+        return self._compound
+
     def vars_of(self, key: str) -> list[Var]:
-        return [v for scope in self.scopes for v in scope if v.type == key]
+        return self.typed().get(key, [])

@@ -6,6 +6,7 @@ import random
 
 from .env import ArrayParam, Env, Helper, StructDef, Var
 from .expr import ExprGen
+from .sink import combine, convert
 from .stmt import IND, BodyGen, pick_weighted
 from .themes import THEMES, type_weights
 from .types import ARRAY_DTYPES, TYPES
@@ -27,6 +28,7 @@ class ProgramGen:
         self.lines: list[str] = ["import warp as wp", ""]
         self.args: list[tuple[str, str]] = []
         self.type_weights = type_weights(category)
+        self.called: set[str] = set()  # names read by helper bodies (helpers calling helpers)
 
     def pick_type(self, allowed) -> str:
         weights = {k: w for k, w in self.type_weights.items() if k in allowed}
@@ -72,7 +74,16 @@ class ProgramGen:
             # An early return from a branch, as helpers in real code often have.
             body.emit(1, f"if {exprs.condition(1)}:")
             body.emit(2, f"return {exprs.expr(ret, 1)}")
-        body.emit(1, f"return {exprs.expr(ret, body.depth())}")
+        # The return consumes every value and parameter nobody has read yet.
+        terms = body.pending_terms(fenv.scopes[0])
+        rng.shuffle(terms)
+        if terms and rng.random() < 0.3:
+            extra = exprs.expr(ret, 1)
+            if all(extra != t for t, _ in terms):
+                terms.append((extra, ret))
+        value = combine(ret, [convert(rng, t, k, ret) for t, k in terms]) if terms else exprs.expr(ret, body.depth())
+        body.emit(1, f"return {value}")
+        self.called |= fenv.used
         sig = ", ".join(f"{p}: {TYPES[t].annotation}" for p, t in params)
         self.lines += ["", "@wp.func", f"def {name}({sig}) -> {TYPES[ret].annotation}:", *body.lines, ""]
         return Helper(name, params, ret)
@@ -113,6 +124,28 @@ class ProgramGen:
                 self.args.append((arr.name, self.array_annotation(env.struct.name, 1)))
         env.int_bounds += [f"{a.name}.shape[0]" for a in env.arrays]
 
+    def leftovers(self, env: Env, exprs: ExprGen, body: BodyGen) -> list[tuple[str, str]]:
+        """(text, type) of everything the kernel computed or received but never used."""
+        rng = self.rng
+        terms = body.pending_terms(env.scopes[0])
+        state = env.by_name.get("rng")
+        if state is not None and state.pending:
+            terms.append((rng.choice(("wp.randf(rng)", "wp.randn(rng)")), "float32"))
+        for local in env.struct_locals:
+            written = [(f"{local}.{f}", k) for f, k in env.struct.fields if env.by_name[f"{local}.{f}"].pending]
+            if not written and env.by_name[local].pending:  # never touched: read one default field
+                fname, key = rng.choice(env.struct.fields)
+                written = [(f"{local}.{fname}", key)]
+            terms += written
+        for arr in env.arrays:
+            if arr.name not in env.used:
+                terms.append((f"{arr.name}[{exprs.index(arr)}]", arr.dtype))
+        for h in env.helpers:
+            if h.name not in env.used and h.name not in self.called:
+                terms.append((f"{h.name}({', '.join(exprs.args([t for _, t in h.params], 1))})", h.ret))
+        rng.shuffle(terms)
+        return terms
+
     def kernel(self, name: str) -> tuple[str, int]:
         rng, theme = self.rng, self.theme
         env = Env()
@@ -125,7 +158,8 @@ class ProgramGen:
         env.tid = list(_TID_NAMES[dim - 1])
         exprs = ExprGen(rng, self.category, env)
         body = BodyGen(rng, self.category, env, exprs)
-        body.emit(1, f"{', '.join(env.tid)} = wp.tid()")
+        # Appended, not emitted: the indices count as read only once a statement reads them.
+        body.lines.append(f"{IND}{', '.join(env.tid)} = wp.tid()")
         for t in env.tid:
             env.add(Var(t, "int32", assignable=False))
         if rng.random() < theme.rng_p:
@@ -134,21 +168,28 @@ class ProgramGen:
             seeds = [v.name for v in env.all_vars() if v.type == "int32" and v.name not in env.tid]
             seed = seeds[0] if seeds else None
             offset = env.tid[0] if dim == 1 else f"{env.tid[0]} * 4096 + {env.tid[1]}"
-            body.emit(1, f"rng = wp.rand_init({seed or rng.randint(1, 99999)}, {offset})")
+            env.track(Var("rng", "uint32", assignable=False))
+            body.emit(1, f"rng = wp.rand_init({seed or rng.randint(1, 99999)}, {offset})", writes=("rng",))
         if env.struct is not None and rng.random() < 0.6:
             local = env.fresh("s")
-            body.emit(1, f"{local} = {env.struct.name}()")
+            env.track(Var(local, env.struct.name, assignable=False))
+            for fname, key in env.struct.fields:
+                env.track(Var(f"{local}.{fname}", key, assignable=False))
+            body.emit(1, f"{local} = {env.struct.name}()", writes=(local,))
             env.struct_locals.append(local)
             env.struct_reads += [(f"{local}.{f}", t) for f, t in env.struct.fields]
         budget = rng.randint(*theme.size)
         used = 0
         while used < budget:
             used += body.statement(1, budget - used)
-        out = env.arrays[0]
-        body.emit(1, f"{out.name}[{exprs.index(out)}] = {exprs.expr(out.dtype, 2)}")
+        body.final_stores(1, self.leftovers(env, exprs, body))
         sig = ", ".join(f"{a}: {t}" for a, t in self.args)
         self.lines += ["", "@wp.kernel", f"def {name}({sig}):", *body.lines]
         return "\n".join(self.lines) + "\n", dim
+
+
+def _unused(env: Env, names) -> list[str]:
+    return [n for n in names if n not in env.used]
 
 
 def _index(rng: random.Random, weights) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 
 from .env import Env, Var
-from .expr import ExprGen
+from .expr import ExprGen, reads_var
+from .sink import SinkMixin
 from .themes import THEMES, type_weights
-from .types import ATOMIC_ADD_DTYPES, ATOMIC_MINMAX_DTYPES, FLOAT_SCALARS, TYPES, int_text, vec
+from .types import ATOMIC_ADD_DTYPES, ATOMIC_MINMAX_DTYPES, FLOAT_SCALARS, TYPES, int_text, literal, vec
 
 IND = "    "
 _PREFIX = {
@@ -39,7 +40,7 @@ def pick_weighted(rng: random.Random, weights: dict[str, float]) -> str:
     return k
 
 
-class BodyGen:
+class BodyGen(SinkMixin):
     """Emits statements into ``lines``; ``in_kernel`` enables arrays, atomics and struct arrays."""
 
     def __init__(self, rng: random.Random, category: str, env: Env, exprs: ExprGen, in_kernel: bool = True):
@@ -53,8 +54,9 @@ class BodyGen:
         self.type_weights = type_weights(category)
 
     # -- helpers -----------------------------------------------------------------------------
-    def emit(self, indent: int, text: str) -> None:
+    def emit(self, indent: int, text: str, writes: tuple[str, ...] = ()) -> None:
         self.lines.append(IND * indent + text)
+        self.env.note(text, writes)
 
     def depth(self) -> int:
         return self.rng.randint(*self.depth_range)
@@ -65,10 +67,18 @@ class BodyGen:
     def declare(self, indent: int, key: str, value: str | None = None) -> str:
         name = self.env.fresh(_PREFIX[TYPES[key].kind])
         if value is None:
-            value = self.exprs.decl_value(key, self.depth())
-        self.emit(indent, f"{name} = {value}")
+            value = self.unalias(self.exprs.decl_value(key, self.depth()))
         self.env.add(Var(name, key))
+        self.emit(indent, f"{name} = {value}", writes=(name,))
         return name
+
+    def unalias(self, value: str) -> str:
+        """Keep a local from aliasing a static-loop index (``a5 = -k4``): Warp would make the
+        local a constant too, and a later cast of it retypes the shared constant."""
+        core = value[2:-1] if value.startswith(("(-", "(~")) else value
+        if core in self.env.static_vars:
+            return f"({core} + {self.rng.randint(1, 3)})"
+        return value
 
     def block(self, indent: int, budget: int) -> int:
         """Emit a nested block of about ``budget`` statements; returns how many were used."""
@@ -78,6 +88,7 @@ class BodyGen:
         start = len(self.lines)
         while used < max(budget, 1):
             used += self.statement(indent, budget - used)
+        self.settle(indent)
         if len(self.lines) == start:
             self.emit(indent, "pass")
         self.env.nest -= 1
@@ -106,12 +117,30 @@ class BodyGen:
     def _assignable(self, pred=None) -> list[Var]:
         return [v for v in self.env.all_vars() if v.assignable and (pred is None or pred(TYPES[v.type]))]
 
+    def _value(self, key: str, lhs: str, decl: bool = False) -> str | None:
+        """An expression of type ``key`` for ``lhs = ...`` that is not ``lhs`` itself (None if stuck)."""
+        for _ in range(3):
+            value = self.exprs.decl_value(key, self.depth()) if decl else self.exprs.expr(key, self.depth())
+            if value != lhs:
+                return value
+        return None
+
+    def _operand(self, key: str) -> str:
+        """An expression of type ``key`` that reads a variable (decomposing a constant is dead work)."""
+        text = self.exprs.expr(key, self.depth())
+        return text if reads_var(text) else self.exprs.var_leaf(key)
+
     def s_assign(self, indent: int, budget: int) -> int:
-        targets = self._assignable()
+        # Only overwrite values something has read: overwriting a pending one would make it dead.
+        targets = self._assignable(lambda t: True)
+        targets = [v for v in targets if not v.pending]
         if not targets:
             return self.s_decl(indent, budget)
         v = self.rng.choice(targets)
-        self.emit(indent, f"{v.name} = {self.exprs.decl_value(v.type, self.depth())}")
+        value = self._value(v.type, v.name, decl=True)
+        if value is None:
+            return self.s_decl(indent, budget)
+        self.emit(indent, f"{v.name} = {self.unalias(value)}", writes=(v.name,))
         return 1
 
     def s_aug(self, indent: int, budget: int) -> int:
@@ -124,9 +153,13 @@ class BodyGen:
         group = "int" if t.kind == "scalar" and group != "float" else group
         op = self.rng.choice(_AUG_OPS[group])
         if t.kind == "vec" and t.scalar != "int32" and self.rng.random() < 0.3:
-            self.emit(indent, f"{v.name} *= {self.exprs.expr(t.scalar, self.depth())}")
+            op, key = "*=", t.scalar
         else:
-            self.emit(indent, f"{v.name} {op} {self.exprs.expr(v.type, self.depth())}")
+            key = v.type
+        value = self._value(key, v.name)
+        if value is None:
+            return self.s_decl(indent, budget)
+        self.emit(indent, f"{v.name} {op} {value}", writes=(v.name,))
         return 1
 
     def s_comp(self, indent: int, budget: int) -> int:
@@ -136,25 +169,32 @@ class BodyGen:
         v = self.rng.choice(targets)
         t = TYPES[v.type]
         rng = self.rng
+        key = t.scalar
         if t.kind == "mat":
             r, c = rng.randrange(t.size), rng.randrange(t.size)
             if rng.random() < 0.25:
-                row = vec(t.scalar, t.size).key
-                self.emit(indent, f"{v.name}[{r}] = {self.exprs.expr(row, self.depth())}")
+                lhs, key = f"{v.name}[{r}]", vec(t.scalar, t.size).key
             else:
-                self.emit(indent, f"{v.name}[{r}, {c}] = {self.exprs.expr(t.scalar, self.depth())}")
+                lhs = f"{v.name}[{r}, {c}]"
         elif t.kind == "vec" and rng.random() < 0.3:
-            self.emit(indent, f"{v.name}.{'xyzw'[rng.randrange(t.size)]} = {self.exprs.expr(t.scalar, self.depth())}")
+            lhs = f"{v.name}.{'xyzw'[rng.randrange(t.size)]}"
         else:
-            self.emit(indent, f"{v.name}[{rng.randrange(t.size)}] = {self.exprs.expr(t.scalar, self.depth())}")
+            lhs = f"{v.name}[{rng.randrange(t.size)}]"
+        value = self._value(key, lhs)
+        if value is None:
+            return self.s_decl(indent, budget)
+        self.emit(indent, f"{lhs} = {value}", writes=(v.name,))
         return 1
 
     def s_store(self, indent: int, budget: int) -> int:
         arr = self.rng.choice(self.env.arrays)
-        value = self.exprs.expr(arr.dtype, self.depth())
+        lhs = f"{arr.name}[{self.exprs.index(arr)}]"
+        value = self._value(arr.dtype, lhs)
+        if value is None:
+            return self.s_decl(indent, budget)
         t = TYPES[arr.dtype]
         op = "+=" if t.kind in ("scalar", "vec") and self.rng.random() < 0.3 else "="
-        self.emit(indent, f"{arr.name}[{self.exprs.index(arr)}] {op} {value}")
+        self.emit(indent, f"{lhs} {op} {value}")
         return 1
 
     def s_atomic(self, indent: int, budget: int) -> int:
@@ -166,7 +206,12 @@ class BodyGen:
         ops = ["atomic_add", "atomic_sub"]
         if arr.dtype in ATOMIC_MINMAX_DTYPES:
             ops += ["atomic_min", "atomic_max"]
-        call = f"wp.{rng.choice(ops)}({arr.name}, {self.exprs.index(arr)}, {self.exprs.expr(arr.dtype, self.depth())})"
+        index = self.exprs.index(arr)
+        value = self.exprs.expr(arr.dtype, self.depth())
+        avoid = (*index.split(", "), f"{arr.name}[{index}]")  # atomic_min(a, i, a[i]) is a no-op
+        if value in avoid:
+            value = self.exprs.var_leaf(arr.dtype, avoid)
+        call = f"wp.{rng.choice(ops)}({arr.name}, {index}, {value})"
         if rng.random() < 0.35:
             self.declare(indent, arr.dtype, call)
         else:
@@ -181,14 +226,21 @@ class BodyGen:
             rec = env.fresh("rec")
             self.emit(indent, f"{rec} = {arr.name}[{self.exprs.index(arr)}]")
             fname, key = rng.choice(fields)
-            self.emit(indent, f"{rec}.{fname} = {self.exprs.expr(key, self.depth())}")
+            self.emit(indent, f"{rec}.{fname} = {self._value(key, f'{rec}.{fname}') or literal(rng, TYPES[key])}")
             self.emit(indent, f"{arr.name}[{self.exprs.index(arr)}] = {rec}")
             return 3
         if not env.struct_locals:
             return self.s_decl(indent, budget)
         local = rng.choice(env.struct_locals)
-        fname, key = rng.choice(fields)
-        self.emit(indent, f"{local}.{fname} = {self.exprs.expr(key, self.depth())}")
+        # Overwriting a field nobody has read since its last write would make that write dead.
+        free = [(f, k) for f, k in fields if not env.by_name[f"{local}.{f}"].pending]
+        if not free:
+            return self.s_decl(indent, budget)
+        fname, key = rng.choice(free)
+        value = self._value(key, f"{local}.{fname}")
+        if value is None:
+            return self.s_decl(indent, budget)
+        self.emit(indent, f"{local}.{fname} = {value}", writes=(f"{local}.{fname}",))
         return 1
 
     def s_decomp(self, indent: int, budget: int) -> int:
@@ -198,21 +250,21 @@ class BodyGen:
         m3, v3 = f"mat33{suf}", f"vec3{suf}"
         kind = rng.choice(("svd3", "eig3", "qr3", "svd2", "axis_angle"))
         if kind == "axis_angle":
-            outs, src = [(v3, "v"), (s, "a")], f"wp.quat_to_axis_angle({self.exprs.expr('quat' + suf, self.depth())})"
+            outs, src = [(v3, "v"), (s, "a")], f"wp.quat_to_axis_angle({self._operand('quat' + suf)})"
         elif kind == "svd2":
             m2 = f"mat22{suf}"
-            outs, src = [(m2, "m"), (f"vec2{suf}", "v"), (m2, "m")], f"wp.svd2({self.exprs.expr(m2, self.depth())})"
+            outs, src = [(m2, "m"), (f"vec2{suf}", "v"), (m2, "m")], f"wp.svd2({self._operand(m2)})"
         else:
             shapes = {
                 "svd3": [(m3, "m"), (v3, "v"), (m3, "m")],
                 "eig3": [(m3, "m"), (v3, "v")],
                 "qr3": [(m3, "m"), (m3, "m")],
             }
-            outs, src = shapes[kind], f"wp.{kind}({self.exprs.expr(m3, self.depth())})"
+            outs, src = shapes[kind], f"wp.{kind}({self._operand(m3)})"
         names = [self.env.fresh(p) for _, p in outs]
-        self.emit(indent, f"{', '.join(names)} = {src}")
         for name, (key, _) in zip(names, outs, strict=True):
             self.env.add(Var(name, key))
+        self.emit(indent, f"{', '.join(names)} = {src}", writes=tuple(names))
         return 1
 
     def s_if(self, indent: int, budget: int) -> int:
@@ -248,6 +300,9 @@ class BodyGen:
             lo = rng.randint(0, 3)
             rng_text = f"range({lo}, {lo + rng.randint(1, 5)})"
         self.emit(indent, f"for {var} in {rng_text}:")
+        # Warp unrolls a static loop and binds its index to constants; casting one of them
+        # retypes the shared constant, so casts must never take the index directly.
+        self.env.static_vars.add(var)
         return 1 + self._loop_body(indent, budget, var)
 
     def dynamic_bound(self) -> str:
@@ -259,7 +314,10 @@ class BodyGen:
             return f"{rng.choice(loops)} + {rng.randint(1, 3)}"
         if options and roll < 0.7:
             return f"wp.min({rng.choice(options)}, {rng.randint(4, 16)})"
-        return f"wp.abs({self.exprs.expr('int32', 1)}) % {rng.randint(3, 9)}"
+        value = self.exprs.expr("int32", 1)
+        if not reads_var(value) or value.startswith("wp.abs("):
+            value = self.exprs.var_leaf("int32")
+        return f"wp.abs({value}) % {rng.randint(3, 9)}"
 
     def s_for_dyn(self, indent: int, budget: int) -> int:
         rng = self.rng

@@ -77,12 +77,16 @@ def compound(kind: str, scalar: str) -> WType:
     return TYPES[f"{kind}{SCALAR_SUFFIX[scalar]}"]
 
 
+_FLOAT_TEXTS = ("0.5", "0.25", "1.0", "1.5", "2.0", "0.1", "0.75", "3.0", "0.01", "4.0", "0.3", "10.0")
+
+
 def float_text(rng: random.Random) -> str:
-    """A short float literal such as ``0.25`` or ``-3.5``."""
-    value = rng.choice((0.5, 0.25, 1.0, 1.5, 2.0, 0.1, 0.75, 3.0, 0.01, 4.0, 0.3, 10.0))
-    if rng.random() < 0.35:
-        value = round(rng.uniform(-8.0, 8.0), rng.choice((1, 2, 3)))
-    return repr(float(value))
+    """A short float literal such as ``0.25`` or ``-3.5`` (one draw picks the kind and the value)."""
+    r = rng.random()
+    if r < 0.65:
+        return _FLOAT_TEXTS[int(r * (len(_FLOAT_TEXTS) / 0.65))]
+    digits = 1 + min(2, int((r - 0.65) * (3 / 0.35)))
+    return repr(round(rng.uniform(-8.0, 8.0), digits))
 
 
 def int_text(rng: random.Random, lo: int = 0, hi: int = 9) -> str:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import ast
+import random
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from curator.dedup import skeleton
 from curator.kernels import CATEGORIES, GENERATOR_VERSION, KernelSpec, generate_kernel
+from curator.kernels.quality import KINDS, findings
+from curator.kernels.sink import convert
+from curator.kernels.types import TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = [
@@ -137,3 +142,105 @@ def _run(hash_seed: str) -> str:
 
 def test_deterministic_across_processes_and_no_warp_import():
     assert _run("1") == _run("12345")
+
+
+_FLAWED = """import warp as wp
+
+
+@wp.func
+def unused_fn(p0: float) -> float:
+    return p0
+
+
+@wp.kernel
+def flawed(out: wp.array(dtype=float), n: float):
+    i = wp.tid()
+    a1 = n - n
+    a2 = wp.abs(wp.abs(n))
+    a3 = wp.min(a1, a1)
+    dead = a2 * 2.0
+    if 1.0 < 2.0:
+        a1 = a1
+    wp.atomic_min(out, i, out[i])
+    out[i] = a3 + wp.sin(0.5)
+"""
+
+
+def test_quality_findings_detect_each_flaw():
+    found = findings(_FLAWED)
+    assert set(found) == set(KINDS)
+    assert found["identical_operands"] == 2  # n - n, wp.min(a1, a1)
+    assert found["unread_locals"] == 1  # dead
+    assert found["constant_conditions"] == 1  # if 1.0 < 2.0
+    assert found["constant_operations"] == 2  # 1.0 < 2.0, wp.sin(0.5)
+    assert found["redundant_nesting"] == 1  # wp.abs(wp.abs(n))
+    assert found["self_assignments"] == 2  # a1 = a1, wp.atomic_min(out, i, out[i])
+    assert found["uncalled_helpers"] == 1  # unused_fn
+
+
+def test_quality_findings_accept_clean_code():
+    source = """import warp as wp
+
+
+@wp.kernel
+def clean(out: wp.array(dtype=wp.vec3), n: float):
+    i, j = wp.tid()
+    axis = wp.quat_from_axis_angle(wp.normalize(wp.vec3(1.0, 1.0, 0.0)), n)
+    total = float(0.0)
+    for k in range(3):
+        total += n * float(j)
+    out[i] = wp.quat_rotate(axis, wp.vec3(total))
+"""
+    assert sum(findings(source).values()) == 0
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_generated_kernels_have_no_trivial_or_dead_code(category):
+    total = Counter()
+    for seed in range(25):
+        total.update(findings(generate_kernel(seed, category).source))
+    assert total == Counter({kind: 0 for kind in KINDS}), {k: n for k, n in total.items() if n}
+
+
+def test_every_local_reaches_an_output():
+    # A stronger form of "never read": no local may be left holding a value that nobody reads
+    # before the function ends (last statement of each function is a store or a return).
+    for category in CATEGORIES:
+        for seed in range(10):
+            tree = ast.parse(generate_kernel(seed, category).source)
+            for func in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+                last = func.body[-1]
+                assert isinstance(last, (ast.Return, ast.Assign, ast.AugAssign, ast.Expr)), ast.unparse(last)
+                if isinstance(last, ast.Assign):
+                    assert isinstance(last.targets[0], ast.Subscript), ast.unparse(last)
+
+
+def test_conversions_read_their_source_and_skip_needless_casts():
+    rng = random.Random(5)
+    for src in TYPES:
+        for dst in TYPES:
+            text = convert(rng, "x", src, dst)
+            assert "x" in {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name)}, (src, dst, text)
+            if src == dst:
+                assert text == "x"
+            assert f"{TYPES[dst].ctor}({TYPES[dst].ctor}(" not in text
+
+
+def test_quality_findings_count_overwritten_locals():
+    source = """import warp as wp
+
+
+@wp.kernel
+def k(out: wp.array(dtype=float), n: float):
+    i = wp.tid()
+    a = n * 2.0
+    a = n + 1.0
+    b = n
+    if n > 0.0:
+        b = n - 1.0
+    b = b + a
+    out[i] = b
+"""
+    found = findings(source)
+    assert found["overwritten_locals"] == 1  # the first `a = ...` only
+    assert found["unread_locals"] == 0
