@@ -194,11 +194,15 @@ def build(store, exports: Path, db_name: str = "curator.db") -> str:
     out += ["```sh", "make dataset     # the steps below, from a fresh clone", ""]
     for run in store.runs("generate")[-3:]:
         a = json.loads(run["arguments"])
-        size = f"--count {a['count']}" if a.get("count") else f"--target-mb {a.get('target_mb')}"
+        size = f"--count {a['count']}" if a.get("count") else f"--target-mb {a.get('target_mb'):g}"
         out.append(f"curator generate --device {a.get('device', 'all')} {size} --seed {a.get('seed')} --db {db_name}")
+    for run in store.runs("verify")[-1:]:
+        a = json.loads(run["arguments"])
+        share = f"--sample {a['sample']:g}" if a.get("sample") else "--all"
+        out.append(f"curator verify --device {a.get('device', 'all')} {share} --seed {a.get('seed', 0)} --db {db_name}")
     if manifest:
         dedup = "--dedup " if args.get("dedup") else ""
-        out.append(f"curator export {dedup}--target-mb {args.get('target_mb')} --seed {args.get('seed')} "
+        out.append(f"curator export {dedup}--target-mb {args.get('target_mb'):g} --seed {args.get('seed')} "
                    f"--db {db_name}")  # fmt: skip
     out += ["curator report", "```", ""]
     out += ["## Load it", "", "```python", "from datasets import load_dataset", ""]
@@ -231,10 +235,12 @@ def _export_section(m: dict, exports: Path) -> list[str]:
     out.append("")
     for dev, s in m["devices"].items():
         cats = s["categories"]
-        top = max((c["records"] for c in cats.values()), default=0)
-        out += [f"**{dev}** records per category:", "", "```"]
+        top = max((c["bytes"] for c in cats.values()), default=0)
+        mean = s["bytes"] / s["records"] if s["records"] else 0
+        out += [f"**{dev}**: records and bytes per category (bars: bytes; balance is by record count;",
+                f"a record averages {mean / 1024:,.1f} KiB):", "", "```"]  # fmt: skip
         for cat, c in cats.items():
-            out.append(f"{cat:<18} {c['records']:>6,}  {_mib(c['bytes']):>11}  {_bar(c['records'], top)}")
+            out.append(f"{cat:<18} {c['records']:>6,}  {_mib(c['bytes']):>11}  {_bar(c['bytes'], top)}")
         out += ["```", ""]
     return out
 
