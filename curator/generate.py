@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -47,20 +48,21 @@ def plan(run_seed: int, categories: tuple[str, ...], start: int = 0) -> Iterator
 _have: dict[str, frozenset[str]] = {}
 _skip: frozenset[str] = frozenset()
 _devices: tuple[str, ...] = ()
+_sign = True  # compute skeleton hash and MinHash here (else the main process does)
 
 
-def _init_worker(have: dict, failed: frozenset, devices: tuple[str, ...]) -> None:
-    global _have, _skip, _devices
+def _init_worker(have: dict, failed: frozenset, devices: tuple[str, ...], sign: bool = True) -> None:
+    global _have, _skip, _devices, _sign
     from curator import codegen
 
-    _have, _skip, _devices = have, failed, devices
+    _have, _skip, _devices, _sign = have, failed, devices, sign
     codegen.init_warp()
 
 
 def make_record(spec, run_seed: int | None, index: int | None, devices: tuple[str, ...],
-                have: frozenset[str] = frozenset()):  # fmt: skip
+                have: frozenset[str] = frozenset(), sign: bool = True):  # fmt: skip
     """Codegen one generated kernel: a KernelRecord, a FailureRecord, or None if already stored."""
-    from curator import codegen, dedup
+    from curator import codegen
     from curator.kernels import GENERATOR_VERSION
 
     kid = kernel_id(spec.source)
@@ -71,14 +73,13 @@ def make_record(spec, run_seed: int | None, index: int | None, devices: tuple[st
         arts = codegen.generate(spec.source, spec.name, f"curator_k{kid}", missing)
     except codegen.CodegenError as exc:
         return FailureRecord(kid, spec.category, spec.seed, exc.stage, exc.exc_type, exc.message[:4000], spec.source)
-    tokens = dedup.normalize_tokens(spec.source)
-    return KernelRecord(
+    record = KernelRecord(
         id=kid,
         name=spec.name,
         category=spec.category,
         source=spec.source,
-        skeleton_hash=dedup.skeleton_hash_of_tokens(tokens),
-        minhash=dedup.signature_of_tokens(tokens),
+        skeleton_hash="",
+        minhash=None,
         artifacts={
             d: {"pieces": a.pieces, "codegen_ms": a.codegen_ms, "warp_version": a.warp_version} for d, a in arts.items()
         },
@@ -89,6 +90,17 @@ def make_record(spec, run_seed: int | None, index: int | None, devices: tuple[st
         launch_dim=spec.launch_dim,
         kernel_args=[list(a) for a in spec.args],
     )
+    return sign_record(record) if sign else record
+
+
+def sign_record(record: KernelRecord) -> KernelRecord:
+    """Fill in the normalised-skeleton hash and MinHash signature of a record's source."""
+    from curator import dedup
+
+    tokens = dedup.normalize_tokens(record.source)
+    record.skeleton_hash = dedup.skeleton_hash_of_tokens(tokens)
+    record.minhash = dedup.signature_of_tokens(tokens)
+    return record
 
 
 def _run_batch(run_seed: int, items: list[tuple[int, str, int]]) -> list:
@@ -103,7 +115,7 @@ def _run_batch(run_seed: int, items: list[tuple[int, str, int]]) -> list:
                                      str(exc)[:4000], None))  # fmt: skip
             continue
         kid = kernel_id(spec.source)
-        out.append(make_record(spec, run_seed, index, _devices, _have.get(kid, frozenset())) or ("skip", kid))
+        out.append(make_record(spec, run_seed, index, _devices, _have.get(kid, frozenset()), _sign) or ("skip", kid))
     return out
 
 
@@ -200,8 +212,11 @@ def _drive(store, run_id, devices, seed, categories, workers, count, target_byte
             batch.append((index, category, kseed))
         return batch
 
+    # With a core to spare (fewer workers than cores), the main process signs the kernels
+    # (tokenize + MinHash, ~10 % of a kernel's cost) while the workers run Warp.
+    sign_here = workers < (os.cpu_count() or 1)
     pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(have, failed | frozenset(complete), devices))  # fmt: skip
+                               initargs=(have, failed | frozenset(complete), devices, not sign_here))  # fmt: skip
     try:
         while True:
             while not exhausted and not _reached(progress, target_bytes) and len(in_flight) < workers * 3:
@@ -214,6 +229,8 @@ def _drive(store, run_id, devices, seed, categories, workers, count, target_byte
             for fut in done:
                 results = fut.result()
                 kernels = [r for r in results if isinstance(r, KernelRecord)]
+                if sign_here:
+                    kernels = [sign_record(k) for k in kernels]
                 fails = [r for r in results if isinstance(r, FailureRecord)]
                 counts = store.write_batch(kernels, fails, run_id)
                 progress.attempted += len(results)

@@ -6,6 +6,11 @@ each statement is short (indexed keyset pages, one kernel by id), so a lock cost
 second connection and keeps reads consistent with the labels just written.  Label writes are
 queued on the event loop in key order and flushed in that order by whichever writer worker
 takes the lock first, so fast key presses can never reach the database out of order.
+
+Counting reads (category counts, list totals, stats, clusters) scan whole indexes: 0.2-0.6 s on
+a 100,000-kernel store.  They run on a second, read-only connection with its own lock (WAL lets
+it read while the first one works), so they never hold up showing a kernel.  It sees every
+label once its transaction committed, which is before the worker reports it saved.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
 
-from curator.store import Store
+from curator.store import Store, StoreError
 from curator.store.review import KEEP
 
 T = TypeVar("T")
@@ -27,10 +32,28 @@ class StoreAccess:
         self.store = store
         self._lock = threading.RLock()
         self._pending: deque[tuple[str, object, object]] = deque()
+        self._scan_lock = threading.Lock()
+        self._scanner: Store | None = None
 
     def read(self, fn: Callable[[Store], T]) -> T:
         with self._lock:
             return fn(self.store)
+
+    def scan(self, fn: Callable[[Store], T]) -> T:
+        """A slow read (counts over the whole store), on the second connection."""
+        with self._scan_lock:
+            if self._scanner is None:
+                try:
+                    self._scanner = Store.open(self.store.path, readonly=True)
+                except StoreError:
+                    return self.read(fn)  # no second connection here: share the first
+            return fn(self._scanner)
+
+    def close(self) -> None:
+        with self._scan_lock:
+            if self._scanner is not None:
+                self._scanner.close()
+                self._scanner = None
 
     def queue_review(self, kernel_id: str, status: object = KEEP, note: object = KEEP) -> None:
         """Remember a label/note change (event loop); flush_reviews() writes it (worker)."""

@@ -9,6 +9,7 @@ from textual.binding import Binding, BindingType
 
 from curator.store import Store
 from curator.tui.access import StoreAccess
+from curator.tui.gc_pause import GcPause
 from curator.tui.screens.help import HelpScreen
 from curator.tui.screens.main import MainScreen
 
@@ -28,9 +29,18 @@ class CuratorApp(App):
         super().__init__()
         self.access = StoreAccess(store)
         self.theme = theme
+        self.gc_pause = GcPause()
 
     def on_mount(self) -> None:
+        self.gc_pause.start()
         self.push_screen(MainScreen(self.access))
+
+    def on_ready(self) -> None:
+        self.gc_pause.start()
+
+    def on_unmount(self) -> None:
+        self.gc_pause.stop()
+        self.access.close()  # the second (read-only) connection; the CLI closes the store
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -38,6 +38,14 @@ class DetailLoaded(Message):
         self.kernel_id, self.detail, self.view, self.panes = kernel_id, detail, view, panes
 
 
+class DetailPrefetched(Message):
+    """A kernel near the cursor, read and highlighted ahead of the move that shows it."""
+
+    def __init__(self, detail: KernelDetail) -> None:
+        super().__init__()
+        self.detail = detail
+
+
 class ReviewsSaved(Message):
     """Queued label/note changes were written (``error``: why the rest were not)."""
 

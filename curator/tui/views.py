@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
+from rich.segment import Segment
 from textual.content import Content
 from textual.highlight import highlight
+from textual.strip import Strip
+from textual.style import Style
 
 from curator.store.kernels import PIECE_COLUMNS
 from curator.store.review import KernelDetail
@@ -28,6 +32,23 @@ def code_of(detail: KernelDetail, device: str, piece: str) -> str | None:
     return pieces[piece]
 
 
+StyleParser = Callable[[str | Style], Style]
+
+
+def style_parser(variables: dict[str, str]) -> StyleParser:
+    """Parses highlighting styles with the theme's ``variables`` (App.get_css_variables()).
+
+    Outside the event loop there is no active app to take them from (Style.parse would drop
+    every ``$colour``), and the app's own style cache is not meant for other threads.
+    """
+
+    @lru_cache(maxsize=512)
+    def parse(style: str | Style) -> Style:
+        return style if isinstance(style, Style) else Style.parse(style, variables)
+
+    return parse
+
+
 class Code:
     """Code text whose Pygments highlighting is done lazily, CHUNK lines at a time, as the lines
     come into view: a kernel's visible part is shown without lexing all of it (Pygments' C++
@@ -45,6 +66,9 @@ class Code:
         self.lines = text.expandtabs(4).split("\n")
         self.width = max((len(line) for line in self.lines), default=0)
         self._chunks: dict[int, list[Content]] = {}
+        # Lines rendered to strips in ``_style``: a pane draws a cached line by cropping it.
+        self._strips: dict[int, Strip] = {}
+        self._style: Style | None = None
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -56,10 +80,35 @@ class Code:
             lines = self._chunks[chunk] = self._render(chunk)
         return lines[offset]
 
-    def prepare(self, lines: int = CHUNK) -> Code:
-        """Highlight the first ``lines`` lines now (from a worker thread, before showing)."""
-        for index in range(0, min(lines, len(self.lines)), self.CHUNK):
-            self.line(index)
+    def strip(self, index: int, style: Style, parse: StyleParser | None = None) -> Strip:
+        """Line ``index`` rendered in the pane's ``style``, cached (repaints just crop it).
+
+        ``parse`` resolves the theme's colour variables in a worker thread (see style_parser).
+        """
+        if style != self._style:
+            self._strips, self._style = {}, style
+        strip = self._strips.get(index)
+        if strip is None:
+            line = self.line(index)
+            if parse is None:
+                segments = line.render_segments(style)
+            else:
+                segments = [Segment(t, s.rich_style if s else None) for t, s in line.render(style, "", parse)]
+            strip = self._strips[index] = Strip(segments, line.cell_length)
+        return strip
+
+    def prepare(
+        self, lines: int = CHUNK, style: Style | None = None, width: int = 0, parse: StyleParser | None = None
+    ) -> Code:
+        """Highlight the first ``lines`` lines now (from a worker thread, before showing); given
+        the pane's ``style`` and width, also render them as the pane will draw them."""
+        lines = min(lines, len(self.lines))
+        if style is None:
+            for index in range(0, lines, self.CHUNK):
+                self.line(index)
+            return self
+        for index in range(lines):
+            self.strip(index, style, parse).crop_extend(0, width, style.rich_style)
         return self
 
     def _render(self, chunk: int) -> list[Content]:
@@ -71,7 +120,7 @@ class Code:
         return out[: len(part)] + [Content("")] * (len(part) - len(out))
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=32)
 def highlighted(text: str, language: str) -> Code:
     """Highlighted code, shared while it stays in view (switching device/piece and back)."""
     return Code(text, language)

@@ -37,7 +37,7 @@ class DupsScreen(ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:
-        members, info = self.access.read(lambda s: (s.cluster_of(self.kernel_id), s.dedup_info()))
+        members, info = self.access.scan(lambda s: (s.cluster_of(self.kernel_id), s.dedup_info()))
         if not get_current_worker().is_cancelled:
             self.post_message(ClusterLoaded(members, info))
 

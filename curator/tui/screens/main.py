@@ -10,23 +10,43 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, OptionList
 
 from curator.store.review import REVIEW_FILTERS, KernelDetail
 from curator.tui.access import StoreAccess
-from curator.tui.messages import CategoriesLoaded, DetailLoaded, ListCounted, PageLoaded, ReviewsSaved
+from curator.tui.messages import (
+    CategoriesLoaded,
+    DetailLoaded,
+    DetailPrefetched,
+    ListCounted,
+    PageLoaded,
+    ReviewsSaved,
+)
 from curator.tui.screens.dups import DupsScreen
-from curator.tui.screens.loaders import LoadersMixin, render_panes
+from curator.tui.screens.loaders import DetailCache, Geometry, LoadersMixin, render_panes
 from curator.tui.screens.note import NoteScreen
 from curator.tui.screens.search import SearchScreen
 from curator.tui.screens.stats import StatsScreen
-from curator.tui.views import DEVICE_LABELS, DEVICES, PIECES, STATUS_MARKS, Code, verification_label
+from curator.tui.views import (
+    DEVICE_LABELS,
+    DEVICES,
+    PIECES,
+    STATUS_MARKS,
+    Code,
+    StyleParser,
+    style_parser,
+    verification_label,
+)
 from curator.tui.widgets.category_list import CategoryList
 from curator.tui.widgets.code_view import CodeView
 from curator.tui.widgets.kernel_list import KernelList
 from curator.tui.widgets.status_bar import StatusBar
 
 _UNSET = object()
+# Kernels read ahead of the cursor: the next rows (a reviewer moves down), then the previous one.
+PREFETCH_AHEAD, PREFETCH_BEHIND = 3, 1
+PREFETCH_DELAY = 0.04  # s: about two frames at 60 fps
 
 
 class MainScreen(LoadersMixin, Screen):
@@ -60,6 +80,9 @@ class MainScreen(LoadersMixin, Screen):
         self.total: int | None = None
         self.detail: KernelDetail | None = None
         self.wanted_id: str | None = None  # the kernel asked for (shown once loaded)
+        self.details = DetailCache()  # read or prefetched kernels: a move to one shows it at once
+        self._parser: tuple[str, StyleParser] | None = None  # (theme, its style parser)
+        self._prefetch_timer: Timer | None = None
         self.advance_pending = False
         self.empty_store = False
 
@@ -77,6 +100,7 @@ class MainScreen(LoadersMixin, Screen):
 
     def on_mount(self) -> None:
         self.query_one("#categories").border_title = "categories"
+        self.watch(self.query_one(KernelList), "highlighted", self.kernel_highlighted, init=False)
         self.category = None  # all categories, loaded at once rather than after the counts
         self.reload_list()
         self.load_categories()
@@ -138,23 +162,70 @@ class MainScreen(LoadersMixin, Screen):
     def on_kernel_list_need_more(self, message: KernelList.NeedMore) -> None:
         self.load_page(self.list_key, self.query_one(KernelList).last_rowid, False)
 
-    @on(OptionList.OptionHighlighted, "#kernels")
-    def kernel_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option.id is not None:
-            self.show_kernel(event.option.id)
+    def kernel_highlighted(self, index: int | None) -> None:
+        # A watcher, not the OptionHighlighted message: it runs inside the key press, so the list's
+        # cursor and the kernel it points at are painted in the same frame.
+        rows = self.query_one(KernelList).rows
+        if index is not None and index < len(rows):
+            self.show_kernel(rows[index].id)
 
     def show_kernel(self, kernel_id: str) -> None:
         self.wanted_id = kernel_id
-        self.load_detail(kernel_id, self.view)
-        self.update_status()
+        detail = self.details.get(kernel_id)
+        if detail is not None:
+            # Read ahead: shown in this same handler, so the move costs one repaint.
+            self.detail = detail
+            self.redraw()
+        else:
+            self.load_detail(kernel_id, self.view, self.geometry)
+            self.update_status()
+        # Read ahead once this move is painted: a worker holding the GIL would slow the repaint
+        # (and while keys repeat faster than this, nothing is read ahead of a passing cursor).
+        if self._prefetch_timer is not None:
+            self._prefetch_timer.stop()
+        self._prefetch_timer = self.set_timer(PREFETCH_DELAY, self.prefetch_around)
+
+    def prefetch_around(self) -> None:
+        kernels = self.query_one(KernelList)
+        current = kernels.current
+        if current is None or current.id != self.wanted_id or kernels.highlighted is None:
+            return
+        index = kernels.highlighted
+        near = (
+            kernels.rows[index + 1 : index + 1 + PREFETCH_AHEAD] + kernels.rows[max(0, index - PREFETCH_BEHIND) : index]
+        )
+        wanted = [row.id for row in near if row.id not in self.details]
+        if wanted:
+            self.prefetch(wanted, self.view, self.geometry)
+
+    def on_detail_prefetched(self, message: DetailPrefetched) -> None:
+        detail = message.detail
+        if detail.id in self.details:
+            return  # keep the object already cached (it may carry a label just set)
+        self.details.put(detail)
+        if detail.id == self.wanted_id and (self.detail is None or self.detail.id != detail.id):
+            self.detail = detail  # it was still loading: show the prefetched copy now
+            self.redraw()
 
     @property
     def view(self) -> tuple[str, str, bool]:
         return self.device, self.piece, self.side_by_side
 
+    @property
+    def geometry(self) -> Geometry:
+        theme = self.app.theme
+        if self._parser is None or self._parser[0] != theme:
+            self._parser = theme, style_parser(self.app.get_css_variables())
+        left, right = self.query_one("#left", CodeView), self.query_one("#right", CodeView)
+        return left.geometry, right.geometry, self._parser[1]
+
     def on_detail_loaded(self, message: DetailLoaded) -> None:
         if message.kernel_id != self.wanted_id:
             return
+        if self.detail is not None and self.detail.id == message.kernel_id:
+            return  # already shown from its prefetched copy
+        if message.detail is not None:
+            self.details.put(message.detail)
         self.detail = message.detail
         if message.detail is None:
             self.query_one("#left", CodeView).show(f"Kernel {message.kernel_id} is no longer in the store.")
@@ -194,7 +265,9 @@ class MainScreen(LoadersMixin, Screen):
         where = f"search “{self.search}”" if self.search is not None else (self.list_key[0] or "all categories")
         if self.filter != "all" and self.search is None:
             where += f" [{self.filter}]"
-        kernels.border_title = f"kernels · {where}"
+        title = f"kernels · {where}"
+        if kernels.border_title != title:
+            kernels.border_title = title  # setting it repaints the whole list
         position = (kernels.highlighted + 1) if kernels.highlighted is not None else 0
         total = self.total if self.total is not None else len(kernels.rows)
         view = "CPU | CUDA" if self.side_by_side else DEVICE_LABELS[self.device]
@@ -206,7 +279,8 @@ class MainScreen(LoadersMixin, Screen):
             parts.append(f"reviewed {cat.reviewed:,}/{cat.kernels:,} ({share:.0f}%)")
             if cat is not everything:
                 parts.append(f"all {everything.reviewed:,}/{everything.kernels:,}")
-        self.query_one(StatusBar).update(Content(" │ ".join(parts)))
+        # One line of fixed height: no relayout needed for new text.
+        self.query_one(StatusBar).update(Content(" │ ".join(parts)), layout=False)
 
     # -- review -------------------------------------------------------------------------
     def _shown(self) -> KernelDetail | None:
@@ -328,5 +402,7 @@ class MainScreen(LoadersMixin, Screen):
         else:
             kernels.loading = True
             self.load_page(self.list_key, kernels.last_rowid, False)
+        self.details.clear()
         if self.wanted_id is not None:
-            self.load_detail(self.wanted_id, self.view)
+            self.detail = None  # read it again (on_detail_loaded shows the fresh copy)
+            self.load_detail(self.wanted_id, self.view, self.geometry)

@@ -75,7 +75,7 @@ class StatsScreen(Screen):
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:
-        stats = self.access.read(collect)
+        stats = self.access.scan(collect)
         if not get_current_worker().is_cancelled:
             self.post_message(StatsLoaded(stats))
 
