@@ -27,9 +27,14 @@ from curator.store.review import KEEP
 T = TypeVar("T")
 
 
+class StoreClosed(RuntimeError):
+    """The app is closing: a worker still running must not touch the store any more."""
+
+
 class StoreAccess:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._closed = False
         self._lock = threading.RLock()
         self._pending: deque[tuple[str, object, object]] = deque()
         self._scan_lock = threading.Lock()
@@ -37,11 +42,15 @@ class StoreAccess:
 
     def read(self, fn: Callable[[Store], T]) -> T:
         with self._lock:
+            if self._closed:
+                raise StoreClosed("the store is closed")
             return fn(self.store)
 
     def scan(self, fn: Callable[[Store], T]) -> T:
         """A slow read (counts over the whole store), on the second connection."""
         with self._scan_lock:
+            if self._closed:
+                raise StoreClosed("the store is closed")
             if self._scanner is None:
                 try:
                     self._scanner = Store.open(self.store.path, readonly=True)
@@ -50,6 +59,13 @@ class StoreAccess:
             return fn(self._scanner)
 
     def close(self) -> None:
+        """Write labels still queued, then stop all use of the store: a worker thread still
+        running a query finishes it first (the lock), later ones get StoreClosed.  The owner
+        closing the connection afterwards can then never pull it from under a query."""
+        with self._lock:
+            if not self._closed:
+                self.flush_reviews()
+            self._closed = True
         with self._scan_lock:
             if self._scanner is not None:
                 self._scanner.close()

@@ -10,7 +10,7 @@ import time
 from curator.store import Store
 
 KILLS = int(os.environ.get("CURATOR_KILLS", "20"))
-COUNT = 80
+COUNT = 600
 
 
 def check_store(db, devices=("cpu", "cuda")):
@@ -41,7 +41,7 @@ def test_sigkill_generate_repeatedly_then_resume(tmp_path):
     kills = 0
     while kills < KILLS and time.monotonic() < deadline:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(rng.uniform(0.5, 6.0))
+        time.sleep(rng.uniform(0.5, 4.0))
         os.killpg(proc.pid, signal.SIGKILL)  # the command and its workers, mid-write or not
         proc.wait()
         kills += 1

@@ -13,8 +13,15 @@ def settle_then(*keys: str):
 
     async def run(pilot) -> None:
         async def settle() -> None:
+            from textual.worker import WorkerCancelled
+
             for _ in range(3):
-                await pilot.app.workers.wait_for_complete()
+                for _attempt in range(20):  # a replaced exclusive worker ends cancelled: wait again
+                    try:
+                        await pilot.app.workers.wait_for_complete()
+                        break
+                    except WorkerCancelled:
+                        continue
                 await pilot.pause()
 
         await settle()
