@@ -21,13 +21,12 @@ db_option = click.option(
     show_default=True,
     help="The curator store (an SQLite file).",
 )
-device_option = click.option(
-    "--device",
-    type=click.Choice(DEVICE_CHOICES),
-    default="all",
-    show_default=True,
-    help="Which generated code: CPU C++, CUDA C++, or both.",
-)
+
+
+def device_option(help_text: str = "Which generated code: CPU C++, CUDA C++, or both."):
+    """The --device option every command shares (cpu, cuda or all; default all)."""
+    return click.option("--device", type=click.Choice(DEVICE_CHOICES), default="all", show_default=True,
+                        help=help_text)  # fmt: skip
 
 
 def devices_of(device: str) -> tuple[str, ...]:

@@ -6,17 +6,11 @@ from pathlib import Path
 
 import click
 
-from curator.cli.common import db_option, devices_of, interruptible, mib, open_store
+from curator.cli.common import db_option, device_option, devices_of, interruptible, mib, open_store
 
 
 @click.command("export")
-@click.option(
-    "--device",
-    type=click.Choice(("cpu", "cuda", "all")),
-    default="all",
-    show_default=True,
-    help="Export the CPU code, the CUDA code, or one file of each.",
-)
+@device_option("Export the CPU code, the CUDA code, or one file of each.")
 @click.option(
     "--target-mb",
     type=click.FloatRange(min=0, min_open=True),

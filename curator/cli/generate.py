@@ -6,7 +6,7 @@ import os
 
 import click
 
-from curator.cli.common import db_option, devices_of, interruptible, mib, open_store
+from curator.cli.common import db_option, device_option, devices_of, interruptible, mib, open_store
 
 
 def _categories():
@@ -26,13 +26,7 @@ class CategoryType(click.ParamType):
 
 
 @click.command("generate")
-@click.option(
-    "--device",
-    type=click.Choice(("cpu", "cuda", "all")),
-    default="all",
-    show_default=True,
-    help="Generate code for the CPU, for CUDA, or both from one build of each kernel.",
-)
+@device_option("Generate code for the CPU, for CUDA, or both from one build of each kernel.")
 @click.option("--count", type=click.IntRange(min=1), help="Kernels of the seed's sequence to have stored.")
 @click.option(
     "--target-mb",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from curator.cli.common import db_option, devices_of, interruptible, mib, open_store
+from curator.cli.common import db_option, device_option, devices_of, interruptible, mib, open_store
 
 
 @click.command("ingest")
@@ -23,13 +23,7 @@ from curator.cli.common import db_option, devices_of, interruptible, mib, open_s
 @click.option(
     "--trust", is_flag=True, help="Allow PATHs outside installed packages (their top-level code runs on import)."
 )
-@click.option(
-    "--device",
-    type=click.Choice(("cpu", "cuda", "all")),
-    default="all",
-    show_default=True,
-    help="Generate code for the CPU, for CUDA, or both from one build of each kernel.",
-)
+@device_option("Generate code for the CPU, for CUDA, or both from one build of each kernel.")
 @click.option(
     "--timeout",
     type=click.FloatRange(min=1),

@@ -6,20 +6,14 @@ import os
 
 import click
 
-from curator.cli.common import db_option, devices_of, interruptible, open_store
+from curator.cli.common import db_option, device_option, devices_of, interruptible, open_store
 
 SHOW_FAILURES = 10
 DIAGNOSTIC_LINES = 8
 
 
 @click.command("verify")
-@click.option(
-    "--device",
-    type=click.Choice(("cpu", "cuda", "all")),
-    default="all",
-    show_default=True,
-    help="Compile the CPU C++ (Warp's Clang), the CUDA C++ (NVRTC, to PTX), or both.",
-)
+@device_option("Compile the CPU C++ (Warp's Clang), the CUDA C++ (NVRTC, to PTX), or both.")
 @click.option(
     "--sample",
     "fraction",
