@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DB     ?= curator.db
 OUT    ?= exports
+REPORT ?= REPORT.md
 TARGET_MB ?= 200
 GEN_MB    ?= 215
 SEED      ?= 1
@@ -26,7 +27,7 @@ dataset: setup
 	$(BIN)/curator generate --device all --target-mb $(GEN_MB) --seed $(SEED) --db $(DB)
 	$(BIN)/curator verify --device all --sample $(VERIFY_SAMPLE) --seed $(SEED) --db $(DB)
 	$(BIN)/curator export --dedup --target-mb $(TARGET_MB) --seed $(SEED) --out $(OUT) --db $(DB)
-	$(BIN)/curator report --db $(DB) --exports $(OUT) --out REPORT.md
+	$(BIN)/curator report --db $(DB) --exports $(OUT) --out $(REPORT)
 	$(BIN)/curator stats --db $(DB)
 
 test: setup
