@@ -49,3 +49,35 @@ def test_loads_with_datasets(exported):
         assert ds.num_rows == manifest["devices"][device]["records"]
         assert tuple(ds.column_names) == records.KEYS
         assert ds[0]["device"] == device
+
+
+def test_verified_only_exports_only_compiled_kernels(small_store, tmp_path):
+    """`--verified-only`: a kernel qualifies for a device when it compiled there (and never
+    failed); the manifest counts the verified records."""
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from curator.cli import main
+    from curator.store import Store
+    from curator.store.verify import Verification
+
+    db = tmp_path / "v.db"
+    shutil.copy(small_store, db)
+    with Store.open(db) as s:
+        rows = s.conn.execute("SELECT id, category FROM kernels ORDER BY id").fetchall()
+        passed = {kid for i, (kid, _) in enumerate(rows) if i % 2 == 0}
+        failed = {rows[0][0]}  # compiled once, failed once: not verified
+        s.record_verifications(
+            [Verification(k, "cpu", "clang test", "-O2", True, None, 1.0) for k in passed]
+            + [Verification(k, "cpu", "clang test", "-O3", False, "error: boom", 1.0) for k in failed]
+        )
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["export", "--db", str(db), "--out", str(out), "--device", "cpu",
+                                    "--target-mb", "0.2", "--verified-only", "--allow-short"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    lines = [json.loads(x) for x in (out / "cpu" / "warp_kernels_cpu.jsonl").read_text().splitlines()]
+    assert lines and {r["id"] for r in lines} <= passed - failed
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["devices"]["cpu"]["verified"]["records"] == len(lines)
