@@ -169,8 +169,9 @@ def run(
     of each committed batch's kernels (e.g. to verify a share of them as the run goes)."""
     if (count is None) == (target_mb is None):
         raise ValueError("give exactly one of count and target_mb")
-    have = {k: frozenset(v) for k, v in store.kernel_devices().items() if set(devices) - v}
-    complete = {k for k, v in store.kernel_devices().items() if not set(devices) - v}
+    stored = store.kernel_devices()
+    have = {k: frozenset(v) for k, v in stored.items() if set(devices) - v}
+    complete = {k for k, v in stored.items() if not set(devices) - v}
     failed = frozenset(store.failed_ids())
     progress = Progress(bytes_total={d: store.device_bytes(d) for d in devices})
     target_bytes = int(target_mb * MIB) if target_mb is not None else None

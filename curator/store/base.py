@@ -155,13 +155,7 @@ class BaseStore:
             if not readonly:
                 if new or version < SCHEMA_VERSION:
                     if not new:
-                        conn.close()
-                        _backup(path, version)
-                        conn = sqlite3.connect(
-                            str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-                        )
-                        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                        conn.execute("PRAGMA foreign_keys = ON")
+                        _backup(conn, path, version)
                     _apply_schema(conn, 0 if new else version)
                 if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     conn.execute("PRAGMA journal_mode = WAL")
@@ -228,16 +222,14 @@ class _Transaction:
             self.conn.execute("ROLLBACK")
 
 
-def _backup(path: Path, version: int) -> Path:
+def _backup(conn: sqlite3.Connection, path: Path, version: int) -> Path:
+    """Copy the store (WAL content included) to PATH.bak-vN before migrating it."""
     dest = path.with_name(f"{path.name}.bak-v{version}")
-    src = sqlite3.connect(str(path))
+    dst = sqlite3.connect(str(dest))
     try:
-        dst = sqlite3.connect(str(dest))
-        with dst:
-            src.backup(dst)
-        dst.close()
+        conn.backup(dst)
     finally:
-        src.close()
+        dst.close()
     return dest
 
 
