@@ -2,7 +2,7 @@
 -- package as curator/schema.sql).  PRAGMA user_version is the schema version; application_id
 -- marks the file as a curator store (0x43555241 = "CURA").
 PRAGMA application_id = 1129665089;
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 -- One row per distinct Python kernel source (id = content hash of the source).
 CREATE TABLE IF NOT EXISTS kernels (
@@ -65,8 +65,10 @@ CREATE TABLE IF NOT EXISTS runs (
     arguments  TEXT NOT NULL,                    -- JSON
     started_at TEXT NOT NULL,
     ended_at   TEXT,
-    status     TEXT NOT NULL DEFAULT 'running',  -- running | done | interrupted | failed
-    counts     TEXT                              -- JSON
+    status     TEXT NOT NULL DEFAULT 'running',  -- running | done | interrupted | failed | killed
+    counts     TEXT,                             -- JSON
+    pid        INTEGER,                          -- the process that ran it (dead + running = killed)
+    host       TEXT
 );
 
 -- Human review: the current label of a kernel, plus every change in review_events.

@@ -21,9 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curator import codegen, generate
+from curator import generate
 from curator.kernels import CATEGORIES, generate_kernel
 from curator.store import Store
+from curator.warp import build, init_warp
 
 MIB = 1 << 20
 
@@ -35,13 +36,13 @@ def _plan(seed, n):
 
 def bare(seed: int, n: int) -> dict:
     """Warp codegen of the run's kernels, one after another in this process."""
-    codegen.init_warp()
+    init_warp()
     items = [generate_kernel(kseed, cat) for cat, kseed in _plan(seed, n)]
-    codegen.generate(items[0].source, items[0].name, "bench_warmup")
+    build.generate(items[0].source, items[0].name, "bench_warmup")
     sizes = {"cpu": 0, "cuda": 0}
     t0 = time.perf_counter()
     for i, spec in enumerate(items):
-        arts = codegen.generate(spec.source, spec.name, f"bench_bare_{i}")
+        arts = build.generate(spec.source, spec.name, f"bench_bare_{i}")
         for d, a in arts.items():
             sizes[d] += sum(len(v.encode()) for v in a.pieces.values())
     secs = time.perf_counter() - t0
@@ -78,12 +79,12 @@ def rss_mib() -> float:
 
 
 def worker_memory(seed: int, n: int) -> list[tuple[int, float]]:
-    """RSS of one worker (the same code path: generate_kernel + make_record) every n/10 kernels."""
+    """RSS of one worker (the same code path: generate_kernel + record_for_spec) every n/10 kernels."""
     generate._init_worker({}, frozenset(), ("cpu", "cuda"))
     samples = [(0, rss_mib())]
     step = max(1, n // 10)
     for i, (cat, kseed) in enumerate(_plan(seed, n), 1):
-        generate.make_record(generate_kernel(kseed, cat), seed, i, ("cpu", "cuda"))
+        generate.record_for_spec(generate_kernel(kseed, cat), seed, i, ("cpu", "cuda"))
         if i % step == 0:
             samples.append((i, rss_mib()))
     return samples

@@ -6,12 +6,12 @@ import json
 
 import click
 
-from curator.cli.common import db_option, open_store
+from curator.cli.common import db_option, json_option, open_store
 
 
 @click.command("stats")
 @db_option
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@json_option()
 @click.option("--failures", "show_failures", is_flag=True, help="Also list the first recorded failures.")
 def command(db, as_json, show_failures):
     """Kernels, bytes, codegen failures and distinct normalised skeletons per device and category."""

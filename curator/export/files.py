@@ -12,6 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from curator.records import MIB
+
 
 def _umask() -> int:
     mask = os.umask(0o022)
@@ -188,7 +190,7 @@ def size_category(n: int) -> str:
     return "1M<n<10M"
 
 
-def dataset_card(manifest: dict, field_docs: list[tuple[str, str]]) -> str:
+def dataset_card(manifest: dict, field_docs: list[tuple[str, str]], builder: str = "json") -> str:
     """README.md for the Hugging Face Hub: YAML front matter (one config per device), then a
     description built from the manifest.  No timestamps, so it is reproducible."""
     devices = manifest["devices"]
@@ -214,7 +216,7 @@ def dataset_card(manifest: dict, field_docs: list[tuple[str, str]]) -> str:
         "| --- | --- | ---: | ---: | ---: |",
     ]
     for device, d in devices.items():
-        lines.append(f"| {device} | `{d['file']}` | {d['records']:,} | {d['bytes'] / (1 << 20):,.2f} |"
+        lines.append(f"| {device} | `{d['file']}` | {d['records']:,} | {d['bytes'] / MIB:,.2f} |"
                      f" {len(d['categories'])} |")  # fmt: skip
     lines += ["", "Kernels per category (the selection is balanced: equal counts per category):", ""]
     cats = sorted({c for d in devices.values() for c in d["categories"]})
@@ -240,7 +242,7 @@ def dataset_card(manifest: dict, field_docs: list[tuple[str, str]]) -> str:
     lines += [f"- `{k}`: {doc}" for k, doc in field_docs]
     lines += ["", "## Loading", "", "```python", "from datasets import load_dataset", ""]
     first = next(iter(devices), "cpu")
-    lines += [f'ds = load_dataset("json", data_files="{devices[first]["file"]}", split="train")' if devices else "",
-              "```", ""]  # fmt: skip
+    load = f'ds = load_dataset("{builder}", data_files="{devices[first]["file"]}", split="train")'
+    lines += [load if devices else "", "```", ""]
     lines += ["`manifest.json` holds sizes, SHA-256 sums, versions, seeds and the export's arguments.", ""]
     return "\n".join(lines)

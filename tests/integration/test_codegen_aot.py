@@ -6,7 +6,8 @@ import textwrap
 
 import pytest
 
-from curator import codegen
+from curator import records
+from curator.warp import CodegenError, build, init_warp
 
 KERNELS = {
     "struct_func": """
@@ -55,7 +56,7 @@ KERNELS = {
 
 @pytest.fixture(scope="module")
 def wp():
-    return codegen.init_warp()
+    return init_warp()
 
 
 @pytest.mark.parametrize("name", sorted(KERNELS))
@@ -63,8 +64,8 @@ def test_pieces_match_public_aot_output(name, wp, tmp_path, monkeypatch):
     """Our pieces, in order after Warp's header, are exactly the source compile_aot_module
     writes: CPU as compiled at CPU launch (block_dim=1), CUDA as for a GPU."""
     source = textwrap.dedent(KERNELS[name]).lstrip()
-    # ours first: Warp numbers @wp.func names process-wide, codegen.generate leaves no trace
-    arts = codegen.generate(source, "k_main", f"curator_test_{name}")
+    # ours first: Warp numbers @wp.func names process-wide, build.generate leaves no trace
+    arts = build.generate(source, "k_main", f"curator_test_{name}")
     modname = f"aot_{name}"
     (tmp_path / f"{modname}.py").write_text(source)
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -78,8 +79,8 @@ def test_pieces_match_public_aot_output(name, wp, tmp_path, monkeypatch):
         sys.modules.pop(modname, None)
     for device, ext in (("cpu", "cpp"), ("cuda", "cu")):
         (aot_file,) = (tmp_path / device).glob(f"*.{ext}")
-        aot = codegen.normalize_line_comments(aot_file.read_text())
-        assert codegen.module_source(device, arts[device].pieces) == aot
+        aot = build.normalize_line_comments(aot_file.read_text())
+        assert build.module_source(device, arts[device].pieces) == aot
         assert arts[device].pieces["forward"].strip()
         assert arts[device].pieces["backward"].strip()
     assert arts["cpu"].pieces["args"].startswith("struct wp_args_")
@@ -89,9 +90,9 @@ def test_pieces_match_public_aot_output(name, wp, tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", sorted(KERNELS))
 def test_identical_kernels_give_identical_code(name, wp):
     source = textwrap.dedent(KERNELS[name]).lstrip()
-    a = codegen.generate(source, "k_main", "curator_same_a")
-    b = codegen.generate(source, "k_main", "curator_same_b")
-    for device in codegen.DEVICES:
+    a = build.generate(source, "k_main", "curator_same_a")
+    b = build.generate(source, "k_main", "curator_same_b")
+    for device in records.DEVICES:
         assert a[device].pieces == b[device].pieces
         assert "<L " not in a[device].full
 
@@ -100,7 +101,7 @@ def test_generated_modules_are_released(wp):
     from warp._src import context
 
     source = textwrap.dedent(KERNELS["quat_mat"]).lstrip()
-    codegen.generate(source, "k_main", "curator_release_me")
+    build.generate(source, "k_main", "curator_release_me")
     assert "curator_release_me" not in sys.modules
     assert "curator_release_me" not in context.user_modules
     import linecache
@@ -113,7 +114,7 @@ def test_broken_kernel_raises_codegen_error(wp):
         "import warp as wp\n\n@wp.kernel\ndef k_main(x: wp.array(dtype=float)):\n"
         "    i = wp.tid()\n    x[i] = wp.nosuchfn(1.0)\n"
     )
-    with pytest.raises(codegen.CodegenError) as info:
-        codegen.generate(source, "k_main", "curator_broken")
+    with pytest.raises(CodegenError) as info:
+        build.generate(source, "k_main", "curator_broken")
     assert info.value.stage in ("build", "import")
     assert "curator_broken" not in sys.modules

@@ -6,8 +6,8 @@ import pytest
 
 pytest.importorskip("warp")
 
-from curator.codegen import generate
 from curator.kernels import CATEGORIES, generate_kernel
+from curator.warp.build import generate
 
 PER_CATEGORY = 3
 

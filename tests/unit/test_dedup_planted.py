@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from test_dedup import kernel_sources, make_record, rewrite
 
-from curator import dedup
+from curator import neardup
 from curator.cli import main
 from curator.store import Store
 
@@ -24,7 +24,7 @@ def near_clone(source: str, rng: random.Random) -> str:
 
 
 def true_jaccard(a: str, b: str) -> float:
-    sa, sb = (dedup.shingles(dedup.normalize_tokens(x)) for x in (a, b))
+    sa, sb = (neardup.shingles(neardup.normalize_tokens(x)) for x in (a, b))
     return len(sa & sb) / len(sa | sb)
 
 

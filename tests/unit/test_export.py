@@ -17,7 +17,7 @@ from curator.cli import main
 from curator.export import records
 from curator.kernels import generate_kernel
 from curator.store import Store
-from curator.store.dedup import ExportFilter
+from curator.store.exports import ExportFilter
 
 CATS = ("arithmetic", "vector", "matrix", "control_flow")
 PER_CAT = 40

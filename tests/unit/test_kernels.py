@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from curator.dedup import skeleton
 from curator.kernels import CATEGORIES, GENERATOR_VERSION, KernelSpec, generate_kernel
 from curator.kernels.quality import KINDS, findings
 from curator.kernels.sink import convert
 from curator.kernels.types import TYPES
+from curator.neardup import skeleton
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = [

@@ -1,6 +1,8 @@
 """Quality report for the generator: run kernels through Warp codegen and print coverage figures.
 
-python -m curator.kernels.check --count 2000 --seed 1
+python -m curator.gencheck --count 2000 --seed 1
+
+It lives outside ``curator/kernels`` because it runs Warp; the generator itself never does.
 """
 
 from __future__ import annotations
@@ -8,7 +10,6 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
-import hashlib
 import io
 import re
 import statistics
@@ -16,16 +17,11 @@ import sys
 import time
 from collections import Counter, defaultdict
 
-from . import CATEGORIES, generate_kernel
-from .quality import KINDS, findings
+from curator.kernels import CATEGORIES, generate_kernel
+from curator.kernels.quality import KINDS, findings
+from curator.records import kernel_seed
 
 WP_NAME = re.compile(r"wp\.([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def kernel_seed(seed: int, index: int) -> int:
-    """The per-kernel seed for kernel ``index`` of a run seeded with ``seed``."""
-    digest = hashlib.sha256(f"check:{seed}:{index}".encode()).digest()
-    return int.from_bytes(digest[:6], "big")
 
 
 def statement_count(source: str) -> int:
@@ -71,13 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         specs.append(generate_kernel(kernel_seed(args.seed, index), CATEGORIES[index % len(CATEGORIES)]))
     gen_ms = (time.perf_counter() - t0) * 1000 / max(args.count, 1)
 
-    from curator.dedup import skeleton
+    from curator.neardup import skeleton
 
     failures: list[tuple[str, str]] = []
     fail_by_cat: Counter = Counter()
     logger = _RecordingLogger()
     if not args.no_codegen:
-        from curator.codegen import CodegenError, generate, init_warp
+        from curator.warp import CodegenError, init_warp
+        from curator.warp.build import generate
 
         wp = init_warp()
         wp.set_logger(logger)
