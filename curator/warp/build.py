@@ -153,22 +153,29 @@ def generate(source: str, kernel_name: str, module_name: str, devices=DEVICES) -
 
 def generate_for_kernel(kernel, devices=DEVICES, started: float | None = None) -> dict[str, Artifact]:
     """Generate code for an existing ``wp.Kernel`` object (e.g. one imported from a real
-    module) for each device, from one build.  Raises CodegenError."""
+    module) for each device.  One build serves both devices unless the kernel's types depend
+    on the launch's ``block_dim`` (tiles): then the CPU code comes from a build with the CPU
+    launch's options (``block_dim=1``), as Warp compiles it at CPU launch.  Raises CodegenError."""
     wp = init_warp()
-    from warp._src import context
 
     t0 = started if started is not None else time.perf_counter()
     wmodule = kernel.module
     try:
         if getattr(kernel, "is_generic", False):
             raise TypeError("generic kernel (no concrete overload to generate)")
-        builder = context.ModuleBuilder(wmodule, build_options(wmodule, "cuda"), hasher=single_kernel_hasher(kernel))
+        builder = _builder(kernel, "cuda")
+        per_device = "cpu" in devices and _depends_on_block_dim(builder, kernel)
     except Exception as exc:
         raise CodegenError("build", exc) from exc
     build_ms = (time.perf_counter() - t0) * 1000
     out = {}
     for device in devices:
         t1 = time.perf_counter()
+        try:
+            if per_device:  # the kernel's adjoint holds the types of its last build: rebuild
+                builder = _builder(kernel, device)
+        except Exception as exc:
+            raise CodegenError("build", exc) from exc
         try:
             pieces = _pieces(builder, kernel, device, build_options(wmodule, device))
         except Exception as exc:
@@ -178,12 +185,31 @@ def generate_for_kernel(kernel, devices=DEVICES, started: float | None = None) -
     return out
 
 
-def single_kernel_hasher(kernel):
-    """A ModuleHasher over this one kernel, so a module's other kernels are not built too."""
+def _builder(kernel, device: str):
+    """A ModuleBuilder of this one kernel with ``device``'s launch options (and the kernel hash
+    Warp gives it under them)."""
+    from warp._src import context
+
+    options = build_options(kernel.module, device)
+    return context.ModuleBuilder(kernel.module, options, hasher=single_kernel_hasher(kernel, device))
+
+
+def _depends_on_block_dim(builder, kernel) -> bool:
+    """Whether the build holds tile values, whose types are sized by ``block_dim``."""
+    from warp._src.types import is_tile
+
+    adjoints = [kernel.adj] + [f.adj for f in builder.functions if getattr(f, "adj", None) is not None]
+    return any(is_tile(v.type) for adj in adjoints for v in adj.variables)
+
+
+def single_kernel_hasher(kernel, device: str = "cuda"):
+    """A ModuleHasher over this one kernel, so a module's other kernels are not built too; the
+    options are those of a launch on ``device`` (CPU launches use ``block_dim=1``)."""
     from warp._src import context
 
     wp = init_warp()
-    return context.ModuleHasher([kernel], kernel.module.resolve_options(wp.config))
+    block_dim = 1 if device == "cpu" else None
+    return context.ModuleHasher([kernel], kernel.module.resolve_options(wp.config, block_dim=block_dim))
 
 
 def module_source(device: str, pieces: dict[str, str]) -> str:

@@ -51,6 +51,22 @@ KERNELS = {
             r = wp.quat_rotate(q[tid], wp.vec3(1.0, 2.0, 3.0))
             out[tid] = wp.transpose(m[tid]) * r
     """,
+    # Tile types are sized by block_dim: the CPU code must come from a build with block_dim=1
+    # (as at CPU launch), the CUDA code from one with 256; one build for both is wrong here.
+    "tile_block_min": """
+        import warp as wp
+
+        @wp.kernel
+        def k_main(x: wp.array(dtype=float), out: wp.array(dtype=float)):
+            block, lane = wp.tid()
+            i = block * wp.block_dim() + lane
+            v = float(1.0e30)
+            if i < x.shape[0]:
+                v = x[i]
+            m = wp.tile_min(wp.tile(v))[0]
+            if lane == 0:
+                wp.atomic_min(out, 0, m)
+    """,
 }
 
 
@@ -84,6 +100,8 @@ def test_pieces_match_public_aot_output(name, wp, tmp_path, monkeypatch):
         assert arts[device].pieces["forward"].strip()
         assert arts[device].pieces["backward"].strip()
     assert arts["cpu"].pieces["args"].startswith("struct wp_args_")
+    if name.startswith("tile"):
+        assert arts["cpu"].pieces["forward"] != arts["cuda"].pieces["forward"]
     assert arts["cpu"].pieces["entry"].strip() and not arts["cuda"].pieces["entry"]
 
 
