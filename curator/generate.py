@@ -69,8 +69,11 @@ def make_record(spec, run_seed: int | None, index: int | None, devices: tuple[st
     missing = tuple(d for d in devices if d not in have)
     if not missing or kid in _skip:
         return None
+    from curator.warp.calls import recording_builtin_calls, signatures_of_calls
+
     try:
-        arts = codegen.generate(spec.source, spec.name, f"curator_k{kid}", missing)
+        with recording_builtin_calls() as calls:
+            arts = codegen.generate(spec.source, spec.name, f"curator_k{kid}", missing)
     except codegen.CodegenError as exc:
         return FailureRecord(kid, spec.category, spec.seed, exc.stage, exc.exc_type, exc.message[:4000], spec.source)
     record = KernelRecord(
@@ -89,6 +92,7 @@ def make_record(spec, run_seed: int | None, index: int | None, devices: tuple[st
         generator_version=GENERATOR_VERSION,
         launch_dim=spec.launch_dim,
         kernel_args=[list(a) for a in spec.args],
+        builtin_signatures=signatures_of_calls(calls, spec.source),
     )
     return sign_record(record) if sign else record
 

@@ -158,6 +158,7 @@ def _process_def(job, d: KernelDef, instances: list, devices, have, seen: set[st
     from curator import codegen, dedup
     from curator.generate import kernel_id
     from curator.ingest import categorize
+    from curator.warp.calls import recording_builtin_calls, signatures_of_calls
 
     if not instances:
         if d.nested:
@@ -195,7 +196,8 @@ def _process_def(job, d: KernelDef, instances: list, devices, have, seen: set[st
             yield ("have", kid)
             continue
         category = categorize.categorize(source)
-        arts, errors = _generate(kernel, devices)
+        with recording_builtin_calls() as calls:
+            arts, errors = _generate(kernel, devices)
         for exc in errors:
             message = f"{job.rel}:{d.line} {d.qualname}: {exc.message}"[:4000]
             yield ("failure", FailureRecord(kid, category, None, "ingest-codegen", exc.exc_type, message, source))
@@ -237,5 +239,6 @@ def _process_def(job, d: KernelDef, instances: list, devices, have, seen: set[st
                 kernel_args=categorize.kernel_args(source, kernel.func.__name__),
                 origin="real",
                 provenance=provenance,
+                builtin_signatures=signatures_of_calls(calls, source),
             ),
         )

@@ -1,6 +1,7 @@
 """The curator store: the only package that talks SQL.  One SQLite file, WAL mode."""
 
 from curator.store.base import APPLICATION_ID, SCHEMA_VERSION, BaseStore, StoreError, now
+from curator.store.builtins import BuiltinsStoreMixin
 from curator.store.dedup import DedupStoreMixin
 from curator.store.kernels import FailureRecord, KernelRecord, KernelStoreMixin, WriteCounts
 from curator.store.review import ReviewStoreMixin
@@ -18,5 +19,7 @@ __all__ = [
 ]
 
 
-class Store(ReviewStoreMixin, DedupStoreMixin, VerifyStoreMixin, KernelStoreMixin, BaseStore):
+class Store(
+    BuiltinsStoreMixin, ReviewStoreMixin, DedupStoreMixin, VerifyStoreMixin, KernelStoreMixin, BaseStore
+):
     """A curator store; its queries live in one mixin per concern (kernels, review, dedup...)."""

@@ -8,7 +8,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x43555241  # "CURA"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
@@ -21,6 +21,13 @@ MIGRATIONS: dict[int, str] = {
     INSERT INTO kernels_fts (kernels_fts, rowid, name, source) VALUES ('delete', old.rowid, old.name, old.source);
     INSERT INTO kernels_fts (rowid, name, source) VALUES (new.rowid, new.name, new.source);
 END;""",
+    # v3: the visible Warp builtin signatures each kernel's codegen resolved (curator stats --coverage)
+    2: """CREATE TABLE IF NOT EXISTS kernel_builtins (
+    kernel_id    TEXT NOT NULL REFERENCES kernels (id) ON DELETE CASCADE,
+    warp_version TEXT NOT NULL,
+    signatures   TEXT NOT NULL,
+    PRIMARY KEY (kernel_id, warp_version)
+);""",
 }
 
 

@@ -47,6 +47,8 @@ class KernelRecord:
     kernel_args: list | None = None
     origin: str = "synthetic"
     provenance: dict | None = None
+    # visible Warp builtin signatures its build resolved (curator.warp.calls); None: not recorded
+    builtin_signatures: list[str] | None = None
 
 
 @dataclass
@@ -151,6 +153,11 @@ class KernelStoreMixin:
             # sqlite-utils' bulk inserts nest in our transaction as savepoints
             self.db["kernels"].insert_all(kernel_rows, batch_size=100)
             self.db["artifacts"].insert_all(artifact_rows, batch_size=100)
+            self._insert_builtin_signatures(
+                (k.id, k.artifacts[min(k.artifacts)]["warp_version"], k.builtin_signatures)
+                for k in kernels
+                if k.builtin_signatures is not None and k.artifacts
+            )
             keys = [(f.kernel_id, f.stage) for f in failures]
             have_failures = {
                 tuple(r)
