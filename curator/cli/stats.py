@@ -18,10 +18,16 @@ ORIGINS = {"synthetic": "synthetic", "real": "real", "all": None}
 @click.option("--coverage", is_flag=True, help="Visible Warp builtin names and signatures the kernels use, per family.")
 @click.option("--source", type=click.Choice(tuple(ORIGINS)), default="synthetic", show_default=True,
               help="Kernels --coverage measures: generated, ingested, or both.")  # fmt: skip
-def command(db, as_json, show_failures, coverage, source):
+@click.option("--profile", is_flag=True, help="Shape of the kernel bodies, synthetic and real side by side.")
+def command(db, as_json, show_failures, coverage, source, profile):
     """Kernels, bytes, codegen failures and distinct normalised skeletons per device and category."""
+    if coverage and profile:
+        raise click.UsageError("--coverage and --profile are separate reports; pass one")
     if coverage:
         _coverage(db, as_json, source)
+        return
+    if profile:
+        _profile(db, as_json)
         return
     from curator import stats as stats_mod
 
@@ -47,3 +53,22 @@ def _coverage(db, as_json: bool, source: str) -> None:
         click.echo(json.dumps(report, indent=2))
         return
     coverage.render(report, f"{source} kernels")
+
+
+def _profile(db, as_json: bool) -> None:
+    from curator import profile as profile_mod
+    from curator.kernels.surface import load_surface
+
+    surface = load_surface()
+    geometry = frozenset(b.name for f in ("geometry", "volume", "texture") for b in surface.family(f))
+    with open_store(db, readonly=True) as store:
+        report = {
+            origin: profile_mod.summarize(
+                profile_mod.kernel_shape(src, name, geometry) for name, src in store.kernel_names_and_sources(origin)
+            )
+            for origin in ("synthetic", "real")
+        }
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    profile_mod.render(report)

@@ -87,3 +87,28 @@ def test_generate_records_signatures_and_stats_reports_them(small_store):
 def test_coverage_of_missing_store_is_one_line(tmp_path):
     res = run_curator("stats", "--coverage", "--db", str(tmp_path / "none.db"))
     assert res.returncode == 1 and "Traceback" not in res.stderr and "no curator store" in res.stderr
+
+
+@pytest.mark.slow
+def test_stats_profile_reports_both_origins(small_store):
+    import sqlite3
+
+    from curator.profile import kernel_shape, summarize
+
+    res = run_curator("stats", "--profile", "--json", "--db", str(small_store))
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    conn = sqlite3.connect(f"file:{small_store}?mode=ro", uri=True)
+    rows = conn.execute("SELECT name, source FROM kernels WHERE origin = 'synthetic'").fetchall()
+    geometry = frozenset(b.name for f in ("geometry", "volume", "texture") for b in load_surface().family(f))
+    expected = summarize(kernel_shape(src, name, geometry) for name, src in rows)
+    assert report["synthetic"] == pytest.approx(expected)
+    assert report["synthetic"]["measured"] == len(rows) > 0
+    assert report["real"] == {"kernels": 0, "measured": 0}
+    table = run_curator("stats", "--profile", "--db", str(small_store))
+    assert table.returncode == 0 and "mean expression depth" in table.stdout
+
+
+def test_coverage_and_profile_together_is_a_usage_error(small_store):
+    res = run_curator("stats", "--profile", "--coverage", "--db", str(small_store))
+    assert res.returncode == 2 and "Traceback" not in res.stderr

@@ -1,4 +1,4 @@
-"""Store queries for the visible Warp builtin signatures each kernel's codegen resolved (coverage)."""
+"""Store queries of the measuring commands: builtin signatures per kernel (coverage) and sources (profile)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 
-class BuiltinsStoreMixin:
+class MeasuresStoreMixin:
     conn: object
 
     def write_builtin_signatures(self, rows: Iterable[tuple[str, str, list[str]]]) -> int:
@@ -38,3 +38,9 @@ class BuiltinsStoreMixin:
             args.append(origin)
         for kid, source, sigs in self.conn.execute(sql + " ORDER BY k.id", args):
             yield kid, source, None if sigs is None else json.loads(sigs)
+
+    def kernel_names_and_sources(self, origin: str | None) -> Iterator[tuple[str, str]]:
+        """(kernel function name, module source) of every kernel of ``origin`` (None: all), by id."""
+        if origin is None:
+            return iter(self.conn.execute("SELECT name, source FROM kernels ORDER BY id"))
+        return iter(self.conn.execute("SELECT name, source FROM kernels WHERE origin = ? ORDER BY id", (origin,)))
