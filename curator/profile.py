@@ -1,14 +1,17 @@
 """Shape figures of kernel sources from their Python AST (depth, literals, long lines, size); no Warp, no SQL.
 
-Definitions (one kernel = the ``@wp.kernel`` function named like the stored kernel):
+Definitions (one kernel = the ``@wp.kernel`` function named like the stored kernel, see _find_kernel):
 - statements: every ``ast.stmt`` inside the kernel body, nested ones included (an ``if`` and each
   statement of its branches count); a leading docstring does not count.
 - expression depth of a statement: the deepest of its own expression trees (for ``if``/``for``/
   ``while`` the test or iterable only, not the branches).  Operations count one level each (calls,
-  binary/unary/boolean operators, comparisons, subscripts, conditional expressions); names,
-  literals and dotted names (``wp.sin``, ``p.x``) are depth 1; tuples/lists and keyword arguments add
-  nothing.  ``y = a`` is 1, ``y = a + b`` 2, ``y = wp.sin(a + b)`` 3.  The kernel figure is the mean
-  over its statements that have an expression; the store figure is the mean over all such statements.
+  binary/unary/boolean operators, comparisons, conditional expressions); names, literals, dotted
+  names (``wp.sin``, ``p.x``) and subscripts of them (``x[i]``, an access rather than nesting) are
+  depth 1, a subscript as deep as its index (``x[i + 1]`` 2); tuples/lists and keyword arguments add
+  nothing.  ``y = a`` is 1, ``y = x[i] + b`` 2, ``y = wp.sin(a + b)`` 3.  The store figure is the mean
+  over all statements that have an expression.  (On the 2,013 kernels `ingest --package warp`
+  stores this reads 2.02 where the outside measure quoted in issue 12 read 1.9, and 3.43 against
+  3.25 for 200 kernels of generator 1.1.)
 - numeric literals per statement: int/float constants (bools excluded; ``-1.0`` is one) in the
   kernel body, over its statements.
 - long lines: lines of the kernel function (decorator to last line, blank lines excluded) over
@@ -26,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 LONG_LINE = 100
-_OPERATIONS = (ast.Call, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.Subscript, ast.IfExp)
+_OPERATIONS = (ast.Call, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp)
 _TRANSPARENT = (ast.Tuple, ast.List, ast.keyword, ast.Starred, ast.slice, ast.Slice)
 _HELPER_DECORATORS = frozenset({"func", "func_grad", "func_replay", "func_native"})
 
@@ -96,13 +99,17 @@ def _called_wp_names(tree: ast.AST) -> set[str]:
 
 
 def _find_kernel(tree: ast.Module, name: str) -> ast.FunctionDef | None:
-    found = None
+    """The ``@wp.kernel`` function ``name``; else a function of that name (ingested factory kernels are
+    stored without their decorator); else the first ``@wp.kernel`` function."""
+    decorated, named = [], []
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and any(_decorator_name(d) == "kernel" for d in node.decorator_list):
-            if node.name == name:
+        if isinstance(node, ast.FunctionDef):
+            is_kernel = any(_decorator_name(d) == "kernel" for d in node.decorator_list)
+            if is_kernel and node.name == name:
                 return node
-            found = found or node
-    return found
+            decorated += [node] if is_kernel else []
+            named += [node] if node.name == name else []
+    return named[-1] if named else (decorated[0] if decorated else None)
 
 
 def kernel_shape(source: str, name: str, geometry_names: frozenset[str] = frozenset()) -> KernelShape | None:

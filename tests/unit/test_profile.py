@@ -34,8 +34,10 @@ def k(x: wp.array(dtype=float)):
         ("wp.pi", 1),
         ("a + b", 2),
         ("wp.sin(a + b)", 3),
-        ("x[i]", 2),
-        ("x[i].y", 2),
+        ("x[i]", 1),
+        ("x[i + 1]", 2),
+        ("x[i].y", 1),
+        ("f(a).y", 2),
         ("wp.tid()", 1),
         ("(a, b + c)", 2),
         ("f(a, k=-b)", 3),
@@ -50,8 +52,8 @@ def test_kernel_shape_counts_by_hand():
     shape = kernel_shape(KERNEL, "k", frozenset({"mesh_query_point"}))
     # statements: i =, y =, if, x[i] =, pass (docstring excluded)
     assert shape.statements == 5
-    # depths: wp.tid() 1; x[i] * 2.0 + 1.0 4; y > 0.5 2; x[i] = wp.sin(y) 2; pass has none
-    assert (shape.depth_sum, shape.depth_statements) == (1 + 4 + 2 + 2, 4)
+    # depths: wp.tid() 1; x[i] * 2.0 + 1.0 3; y > 0.5 2; x[i] = wp.sin(y) 2; pass has none
+    assert (shape.depth_sum, shape.depth_statements) == (1 + 3 + 2 + 2, 4)
     assert shape.literals == 3  # 2.0, 1.0, 0.5 (the helper's literal is not in the kernel)
     assert shape.lines == 9 and shape.long_lines == 0  # decorator to `pass`, docstring and `else:` included
     assert shape.helpers == 1
@@ -94,3 +96,9 @@ def test_percentile_matches_numpy():
     values = [5, 1, 9, 3, 3, 8, 20, 2]
     for q in (0.0, 0.5, 0.9, 1.0):
         assert _percentile(values, q) == pytest.approx(np.percentile(values, 100 * q))
+
+
+def test_a_factory_kernel_stored_without_decorator_is_found_by_name():
+    src = "import warp as wp\n\n\ndef made(x: wp.array(dtype=float)):\n    x[wp.tid()] = 1.0\n"
+    shape = kernel_shape(src, "made")
+    assert shape is not None and shape.statements == 1 and shape.literals == 1
