@@ -173,6 +173,7 @@ def build(store, exports: Path, db_name: str = "curator.db") -> str:
     out += ["### Warp builtins and types used", ""]
     out.append(", ".join(f"`{n}`" for n in s["wp_names"]))
     out.append("")
+    out += _measures_section(store)
 
     out += ["## Against the earlier datasets", ""]
     lo, hi = EARLIER["distinct_share"]
@@ -214,6 +215,16 @@ def build(store, exports: Path, db_name: str = "curator.db") -> str:
     out.append("(Warp version, generator version, seeds; file and package for real kernels).")
     out.append("")
     return "\n".join(out)
+
+
+def _measures_section(store) -> list[str]:
+    """Builtin coverage (synthetic kernels) and kernel shape (synthetic and real), as `curator stats` shows."""
+    from curator import measures
+
+    out = ["### Warp's builtin surface covered (`curator stats --coverage`)", ""]
+    out += measures.coverage_markdown(measures.coverage_of(store, "synthetic"))
+    out += ["### Shape of the kernels (`curator stats --profile`)", ""]
+    return out + measures.profile_markdown(measures.profiles_of(store))
 
 
 def _export_section(m: dict, exports: Path) -> list[str]:

@@ -8,7 +8,7 @@ import click
 
 from curator.cli.common import db_option, open_store
 
-ORIGINS = {"synthetic": "synthetic", "real": "real", "all": None}
+ORIGINS = ("synthetic", "real", "all")
 
 
 @click.command("stats")
@@ -16,7 +16,7 @@ ORIGINS = {"synthetic": "synthetic", "real": "real", "all": None}
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--failures", "show_failures", is_flag=True, help="Also list the first recorded failures.")
 @click.option("--coverage", is_flag=True, help="Visible Warp builtin names and signatures the kernels use, per family.")
-@click.option("--source", type=click.Choice(tuple(ORIGINS)), default="synthetic", show_default=True,
+@click.option("--source", type=click.Choice(ORIGINS), default="synthetic", show_default=True,
               help="Kernels --coverage measures: generated, ingested, or both.")  # fmt: skip
 @click.option("--profile", is_flag=True, help="Shape of the kernel bodies, synthetic and real side by side.")
 def command(db, as_json, show_failures, coverage, source, profile):
@@ -41,14 +41,10 @@ def command(db, as_json, show_failures, coverage, source, profile):
 
 
 def _coverage(db, as_json: bool, source: str) -> None:
-    from curator import coverage
-    from curator.kernels.surface import load_surface
+    from curator import coverage, measures
 
-    surface = load_surface()
     with open_store(db, readonly=True) as store:
-        rows = store.kernels_with_builtin_signatures(ORIGINS[source], surface.warp_version)
-        report = coverage.measure(surface, ((src, sigs) for _kid, src, sigs in rows))
-    report["source"] = source
+        report = measures.coverage_of(store, source)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -56,18 +52,11 @@ def _coverage(db, as_json: bool, source: str) -> None:
 
 
 def _profile(db, as_json: bool) -> None:
+    from curator import measures
     from curator import profile as profile_mod
-    from curator.kernels.surface import load_surface
 
-    surface = load_surface()
-    geometry = frozenset(b.name for f in ("geometry", "volume", "texture") for b in surface.family(f))
     with open_store(db, readonly=True) as store:
-        report = {
-            origin: profile_mod.summarize(
-                profile_mod.kernel_shape(src, name, geometry) for name, src in store.kernel_names_and_sources(origin)
-            )
-            for origin in ("synthetic", "real")
-        }
+        report = measures.profiles_of(store)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
