@@ -69,21 +69,43 @@ def recording_builtin_calls() -> Iterator[list[tuple[Any, Any, list, dict]]]:
         Adjoint.resolve_func = original
 
 
+# Registry objects (builtins and their overloads) live as long as the process, so their ids are stable
+# keys.  A call resolved to a visible overload, or to a hidden overload with concrete input types (the
+# exported copies Warp makes of generic overloads), stands for the same visible signature whatever the
+# call: that answer is kept per resolved overload.  Only calls resolved to a hidden generic overload
+# are matched against the visible overloads one by one.
+_BY_RESOLVED: dict[int, str | None] = {}
+_VISIBLE: dict[int, list[Any]] = {}
+
+
 def visible_signature(func: Any, resolved: Any, arg_types: list, kwarg_types: dict) -> str | None:
     """The visible signature a resolved call stands for, or None for a call only hidden overloads take.
 
     Warp resolves to the first overload that matches, often a hidden concrete copy of a generic
     visible one (``min(float32, float32)`` for ``min(Scalar, Scalar)``); the visible overload is the
     first visible one that matches the same argument types, with Warp's own two-pass rule."""
+    key = id(resolved)
+    if key in _BY_RESOLVED:
+        return _BY_RESOLVED[key]
+    if is_visible(resolved):
+        text = _BY_RESOLVED[key] = signature_text(func.key, resolved)
+        return text
+    text = _match_visible(func, arg_types, kwarg_types)
+    if not getattr(resolved, "generic", True):
+        _BY_RESOLVED[key] = text
+    return text
+
+
+def _match_visible(func: Any, arg_types: list, kwarg_types: dict) -> str | None:
     from warp._src.codegen import func_match_args
 
-    if is_visible(resolved):
-        return signature_text(func.key, resolved)
-    overloads = [o for o in (getattr(func, "overloads", None) or [func]) if is_visible(o)]
+    overloads = _VISIBLE.get(id(func))
+    if overloads is None:
+        overloads = _VISIBLE[id(func)] = [
+            o for o in (getattr(func, "overloads", None) or [func]) if is_visible(o) and not o.variadic
+        ]
     for allow_erasure in (False, True):
         for overload in overloads:
-            if overload.variadic:
-                continue
             if len(overload.input_types) < len(arg_types) + len(kwarg_types):
                 continue
             if func_match_args(overload, arg_types, kwarg_types, allow_erasure=allow_erasure):
