@@ -52,18 +52,21 @@ def record_for_spec(spec, run_seed: int | None, index: int | None, devices: tupl
     """Codegen one generated kernel: a KernelRecord, a FailureRecord, or None if already stored."""
     from curator.kernels import GENERATOR_VERSION
     from curator.warp import CodegenError, build
+    from curator.warp.calls import recording_builtin_calls, signatures_of_calls
 
     kid = kernel_id(spec.source)
     missing = tuple(d for d in devices if d not in have)
     if not missing or kid in _skip:
         return None
     try:
-        arts = build.generate(spec.source, spec.name, f"curator_k{kid}", missing)
+        with recording_builtin_calls() as calls:
+            arts = build.generate(spec.source, spec.name, f"curator_k{kid}", missing)
     except CodegenError as exc:
         return FailureRecord(kid, spec.category, spec.seed, exc.stage, exc.exc_type, exc.message[:4000], spec.source)
     return make_record(kid, spec.name, spec.category, spec.source, arts, sign=sign, seed=spec.seed,
                        run_seed=run_seed, run_index=index, generator_version=GENERATOR_VERSION,
-                       launch_dim=spec.launch_dim, kernel_args=[list(a) for a in spec.args])  # fmt: skip
+                       launch_dim=spec.launch_dim, kernel_args=[list(a) for a in spec.args],
+                       builtin_signatures=signatures_of_calls(calls, spec.source))  # fmt: skip
 
 
 def _run_batch(run_seed: int, items: list[tuple[int, str, int]]) -> list:

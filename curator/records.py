@@ -43,6 +43,8 @@ class KernelRecord:
     kernel_args: list | None = None
     origin: str = "synthetic"
     provenance: dict | None = None
+    # visible Warp builtin signatures its build resolved (curator.warp.calls); None: not recorded
+    builtin_signatures: list[str] | None = None
 
 
 @dataclass

@@ -105,6 +105,7 @@ def build(store, exports: Path, db_name: str = "curator.db") -> str:
     out += _store_section(store, s)
     out += _verification_section(store.verification_summary())
     out += _category_section(s)
+    out += _measures_section(store)
     out += _earlier_section(s)
     out += _reproduce_section(store, manifest, db_name)
     out += _load_section()
@@ -214,6 +215,16 @@ def _load_section() -> list[str]:
     out.append("`functions`, `args`, `forward`, `backward` and `entry` code as separate fields, with provenance")
     out.append("(Warp version, generator version, seeds; file and package for real kernels).")
     return [*out, ""]
+
+
+def _measures_section(store) -> list[str]:
+    """Builtin coverage (synthetic kernels) and kernel shape (synthetic and real), as `curator stats` shows."""
+    from curator import measures
+
+    out = ["### Warp's builtin surface covered (`curator stats --coverage`)", ""]
+    out += measures.coverage_markdown(measures.coverage_of(store, "synthetic"))
+    out += ["### Shape of the kernels (`curator stats --profile`)", ""]
+    return out + measures.profile_markdown(measures.profiles_of(store))
 
 
 def _export_section(m: dict, exports: Path) -> list[str]:

@@ -238,6 +238,7 @@ def dataset_card(manifest: dict, field_docs: list[tuple[str, str]], builder: str
     if has_real:
         lines += ["", "Some records come from real code (`origin` = `real`); their `provenance` gives the source"
                   " file and its license, which applies to that record."]  # fmt: skip
+    lines += _measures_lines(manifest.get("measures"))
     lines += ["", "## Fields", "", "Every line has every field (null when absent).", ""]
     lines += [f"- `{k}`: {doc}" for k, doc in field_docs]
     lines += ["", "## Loading", "", "```python", "from datasets import load_dataset", ""]
@@ -246,3 +247,16 @@ def dataset_card(manifest: dict, field_docs: list[tuple[str, str]], builder: str
     lines += [load if devices else "", "```", ""]
     lines += ["`manifest.json` holds sizes, SHA-256 sums, versions, seeds and the export's arguments.", ""]
     return "\n".join(lines)
+
+
+def _measures_lines(measures: dict | None) -> list[str]:
+    """Builtin coverage and kernel shape for the card (figures of the store the export came from)."""
+    if not measures:
+        return []
+    from curator.measures import coverage_markdown, profile_markdown
+
+    lines = ["", "## Warp builtins covered", "", "Figures of the store this export was drawn from"
+             " (`curator stats --coverage`).", ""]  # fmt: skip
+    lines += coverage_markdown(measures["coverage"])
+    lines += ["## Kernel shape", "", "Figures of the store this export was drawn from (`curator stats --profile`).", ""]
+    return lines + profile_markdown(measures["profile"])[:-1]

@@ -86,6 +86,7 @@ def export(store, opts: ExportOptions, on_progress: Callable[[str, int, int], No
             if shortfalls and not opts.allow_short:
                 raise ExportError(shortfall_message(shortfalls, opts, store.max_run_seed()))
             manifest = _manifest(opts, devices, dedup_info)
+            manifest["measures"] = _measures(store, opts)
             stage.write_text(MANIFEST, files.manifest_text(manifest))
             stage.write_text(CARD, files.dataset_card(manifest, list(records.FIELDS), formats.get(opts.format).builder))
             stage.commit()
@@ -204,6 +205,17 @@ def _manifest(opts: ExportOptions, devices: dict[str, dict], dedup_info: dict | 
         "dedup": dedup_info,
         "fields": list(records.KEYS),
         "devices": devices,
+    }
+
+
+def _measures(store, opts: ExportOptions) -> dict:
+    """Builtin coverage and kernel shape of the store the export is drawn from (`curator stats`)."""
+    from curator import measures
+
+    return {
+        "scope": "store",
+        "coverage": measures.coverage_of(store, opts.source),
+        "profile": measures.profiles_of(store),
     }
 
 

@@ -174,6 +174,7 @@ def _process_kernel(job, d: KernelDef, kernel, devices, have, seen: set[str]) ->
     """Messages for one concrete kernel instance of a definition."""
     from curator.ingest import categorize
     from curator.warp import CodegenError, registry
+    from curator.warp.calls import recording_builtin_calls, signatures_of_calls
 
     try:
         source, missing = kernel_source(kernel)
@@ -194,7 +195,8 @@ def _process_kernel(job, d: KernelDef, kernel, devices, have, seen: set[str]) ->
         yield ("have", kid)
         return
     category = categorize.categorize(source)
-    arts, errors = _generate(kernel, devices)
+    with recording_builtin_calls() as calls:
+        arts, errors = _generate(kernel, devices)
     for exc in errors:
         message = f"{job.rel}:{d.line} {d.qualname}: {exc.message}"[:4000]
         yield ("failure", FailureRecord(kid, category, None, "ingest-codegen", exc.exc_type, message, source))
@@ -205,7 +207,8 @@ def _process_kernel(job, d: KernelDef, kernel, devices, have, seen: set[str]) ->
     yield ("kernel", make_record(kid, name, category, source, arts, generator_version=None, seed=None,
                                  launch_dim=categorize.launch_dim(source, name),
                                  kernel_args=categorize.kernel_args(source, name), origin="real",
-                                 provenance=_provenance(job, d, kernel, missing)))  # fmt: skip
+                                 provenance=_provenance(job, d, kernel, missing),
+                                 builtin_signatures=signatures_of_calls(calls, source)))  # fmt: skip
 
 
 def _provenance(job, d: KernelDef, kernel, missing: int) -> dict:

@@ -4,6 +4,7 @@ from curator.records import FailureRecord, KernelRecord
 from curator.store.base import APPLICATION_ID, SCHEMA_VERSION, BaseStore, StoreError, now
 from curator.store.exports import ExportStoreMixin
 from curator.store.kernels import KernelStoreMixin, WriteCounts
+from curator.store.measures import MeasuresStoreMixin
 from curator.store.neardup import NearDupStoreMixin
 from curator.store.review import ReviewStoreMixin
 from curator.store.runs import RunStoreMixin
@@ -21,7 +22,7 @@ __all__ = [
 ]
 
 
-class Store(ReviewStoreMixin, NearDupStoreMixin, ExportStoreMixin, VerifyStoreMixin, RunStoreMixin, KernelStoreMixin,
-            BaseStore):  # fmt: skip
+class Store(MeasuresStoreMixin, ReviewStoreMixin, NearDupStoreMixin, ExportStoreMixin, VerifyStoreMixin, RunStoreMixin,
+            KernelStoreMixin, BaseStore):  # fmt: skip
     """A curator store; its queries live in one mixin per concern (kernels, runs, review, near-dups,
-    export, verification)."""
+    export, verification, builtin coverage)."""

@@ -8,7 +8,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x43555241  # "CURA"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
@@ -24,6 +24,13 @@ END;""",
     # v3: runs record the process that ran them, so a killed run can be told from a live one
     2: """ALTER TABLE runs ADD COLUMN pid INTEGER;
 ALTER TABLE runs ADD COLUMN host TEXT;""",
+    # v4: the visible Warp builtin signatures each kernel's codegen resolved (curator stats --coverage)
+    3: """CREATE TABLE IF NOT EXISTS kernel_builtins (
+    kernel_id    TEXT NOT NULL REFERENCES kernels (id) ON DELETE CASCADE,
+    warp_version TEXT NOT NULL,
+    signatures   TEXT NOT NULL,
+    PRIMARY KEY (kernel_id, warp_version)
+);""",
 }
 
 

@@ -121,6 +121,11 @@ class KernelStoreMixin:
             # sqlite-utils' bulk inserts nest in our transaction as savepoints
             self.db["kernels"].insert_all(kernel_rows, batch_size=100)
             self.db["artifacts"].insert_all(artifact_rows, batch_size=100)
+            self._insert_builtin_signatures(
+                (k.id, k.artifacts[min(k.artifacts)]["warp_version"], k.builtin_signatures)
+                for k in kernels
+                if k.builtin_signatures is not None and k.artifacts
+            )
             counts.failures = self._write_failures(failures, run_id, stamp)
         return counts
 
