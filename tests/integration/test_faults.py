@@ -124,7 +124,8 @@ def _wait_for(predicate, deadline: float, proc=None) -> bool:
 
 def _kernel_times(db: Path, after: str) -> list[str]:
     with Store.open(db, readonly=True) as s:
-        return [r[0] for r in s.conn.execute("SELECT created_at FROM kernels WHERE created_at > ? ORDER BY 1", (after,))]
+        rows = s.conn.execute("SELECT created_at FROM kernels WHERE created_at > ? ORDER BY 1", (after,))
+        return [r[0] for r in rows]
 
 
 def test_labels_written_while_generate_runs_are_kept(tmp_path):

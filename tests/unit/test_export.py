@@ -408,3 +408,20 @@ def test_source_filter_separates_real_and_synthetic(db, tmp_path):
     assert runs["all"] == ({"synthetic", "real"}, {*CATS, "geometry"})
     rows = lines_of(tmp_path / "real" / "cpu" / "warp_kernels_cpu.jsonl")
     assert all(json.loads(r["provenance"])["package"] == "warp" for r in rows)
+
+
+def test_one_device_over_an_older_export_replaces_it(db, tmp_path):
+    """Re-exporting only cuda into a folder holding a cpu+cuda export: the folder then holds
+    what its manifest describes (no stale cpu file of the older export)."""
+    out = tmp_path / "out"
+    assert invoke("--db", db, "--out", out, "--target-mb", target_mb(db, 0.3)).exit_code == 0
+    assert (out / "cpu" / "warp_kernels_cpu.jsonl").is_file()
+    (out / "notes.txt").write_text("mine")  # the user's own file stays
+    res = invoke("--db", db, "--out", out, "--target-mb", target_mb(db, 0.3), "--device", "cuda", "--seed", 4)
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert list(manifest["devices"]) == ["cuda"]
+    data = sorted(str(p.relative_to(out)) for p in out.rglob("*.jsonl"))
+    assert data == ["cuda/warp_kernels_cuda.jsonl"]
+    assert not (out / "cpu").exists() and (out / "notes.txt").read_text() == "mine"
+    assert "config_name: cpu" not in (out / "README.md").read_text()
