@@ -76,3 +76,12 @@ def run_as_nobody(*args: str, home: Path, timeout: float = 600) -> subprocess.Co
            "PYTHONPATH": str(ROOT)}  # fmt: skip
     return subprocess.run([*drop, sys.executable, "-m", "curator", *args], cwd=home, env=env, capture_output=True,
                           text=True, timeout=timeout)  # fmt: skip
+
+
+def in_documented_sample(kernel_id: str, fraction: float, seed: int) -> bool:
+    """The sample `--sample F --seed S` picks: a hash of seed and id (blake2b, 8 bytes) below F of
+    its range, stable across runs; written out here so tests do not take the code's word for it."""
+    import hashlib
+
+    digest = hashlib.blake2b(f"{seed}:{kernel_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") < fraction * 2**64

@@ -1,20 +1,12 @@
 """`curator generate` and `curator stats` through the real command line."""
 
-import hashlib
 import json
 import sqlite3
 
 import pytest
 
 from curator.store import Store
-from tests.conftest import run_curator
-
-
-def in_documented_sample(kernel_id: str, fraction: float, seed: int) -> bool:
-    """The sample `--sample F --seed S` documents: a hash of seed and id (blake2b, 8 bytes) below
-    F of its range; written out here so the test does not take the code's word for it."""
-    digest = hashlib.blake2b(f"{seed}:{kernel_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") < fraction * 2**64
+from tests.conftest import in_documented_sample, run_curator
 
 
 def db_snapshot(path):

@@ -264,3 +264,32 @@ def test_dedup_command(store, tmp_path):
     assert res.exit_code == 2
     res = CliRunner().invoke(main, ["dedup", "--db", str(tmp_path / "none.db")])
     assert res.exit_code == 1 and "no curator store" in res.output
+
+
+def test_dedup_force_recomputes_current_clusters(store):
+    """Clusters damaged behind curator's back while the store's fingerprint stands still: a
+    plain rerun trusts them (current), --force recomputes them from the kernels."""
+    db = str(store.path)
+    assert CliRunner().invoke(main, ["dedup", "--db", db]).exit_code == 0
+    good = dict(store.conn.execute("SELECT kernel_id, representative FROM dedup_clusters"))
+    victim = next(k for k, r in good.items() if k == r)
+    store.conn.execute("UPDATE dedup_clusters SET representative = 'bogus' WHERE kernel_id = ?", (victim,))
+    store.conn.commit()
+    res = CliRunner().invoke(main, ["dedup", "--db", db, "--json"])
+    assert res.exit_code == 0 and json.loads(res.output)["recomputed"] is False
+    assert dict(store.conn.execute("SELECT kernel_id, representative FROM dedup_clusters"))[victim] == "bogus"
+    res = CliRunner().invoke(main, ["dedup", "--db", db, "--json", "--force"])
+    assert res.exit_code == 0 and json.loads(res.output)["recomputed"] is True
+    assert dict(store.conn.execute("SELECT kernel_id, representative FROM dedup_clusters")) == good
+
+
+def test_dedup_of_an_empty_store(tmp_path):
+    db = tmp_path / "e.db"
+    Store.open(db, create=True).close()
+    res = CliRunner().invoke(main, ["dedup", "--db", str(db), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert (report["kernels"], report["clusters"], report["removed"], report["categories"]) == (0, 0, 0, [])
+    with Store.open(db, readonly=True) as s:
+        assert s.conn.execute("SELECT COUNT(*) FROM dedup_clusters").fetchone()[0] == 0
+        assert s.dedup_state()["kernels"] == 0

@@ -425,3 +425,14 @@ def test_one_device_over_an_older_export_replaces_it(db, tmp_path):
     assert data == ["cuda/warp_kernels_cuda.jsonl"]
     assert not (out / "cpu").exists() and (out / "notes.txt").read_text() == "mine"
     assert "config_name: cpu" not in (out / "README.md").read_text()
+
+
+def test_empty_store_says_there_is_nothing_to_export(tmp_path):
+    db = tmp_path / "e.db"
+    Store.open(db, create=True).close()
+    res = invoke("--db", db, "--out", tmp_path / "o", "--target-mb", 1, "--dedup")
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    line = res.output.strip()
+    assert "\n" not in line and "cpu: no kernel to export" in line and "cuda: no kernel to export" in line
+    assert "small enough" not in line  # not the (wrong) advice to raise --target-mb
+    assert not (tmp_path / "o").exists()
