@@ -53,6 +53,7 @@ class Staging:
     def __init__(self, out: Path):
         self.out = Path(out)
         self._temps: list[tuple[Path, Path]] = []  # (temporary, final)
+        self._stale: list[Path] = []  # files of an earlier export that this one replaces
         self._created: list[Path] = []
         self._committed = False
 
@@ -105,13 +106,26 @@ class Staging:
             w.write(text.encode("utf-8"))
         return w
 
+    def remove_on_commit(self, rel: str) -> None:
+        """Remove ``out/rel`` (and its folder, if that leaves it empty) when the export commits:
+        a data file of an earlier export that the new manifest will not describe."""
+        if (self.out / rel).is_file() and all(final != self.out / rel for _, final in self._temps):
+            self._stale.append(self.out / rel)
+
     def commit(self) -> None:
-        """Move every staged file to its final name."""
+        """Move every staged file to its final name, then remove the stale ones."""
         try:
             for tmp, final in self._temps:
                 os.replace(tmp, final)
         except OSError as exc:
             raise OutputError(f"cannot write {final}: {_describe(exc)}") from None
+        for stale in self._stale:
+            try:
+                stale.unlink(missing_ok=True)
+            except OSError as exc:
+                raise OutputError(f"cannot remove {stale} of an earlier export: {_describe(exc)}") from None
+            with contextlib.suppress(OSError):  # other files in it: keep the folder
+                stale.parent.rmdir()
         self._committed = True
 
     def discard(self) -> None:

@@ -85,6 +85,9 @@ def export(store, opts: ExportOptions, on_progress: Callable[[str, int, int], No
                     shortfalls.append(short)
             if shortfalls and not opts.allow_short:
                 raise ExportError(shortfall_message(shortfalls, opts, store.max_run_seed()))
+            for fmt in formats.FORMATS.values():  # an earlier export's files this one does not replace
+                for device in DEVICES:
+                    stage.remove_on_commit(fmt.path(device))
             manifest = _manifest(opts, devices, dedup_info)
             manifest["measures"] = _measures(store, opts)
             stage.write_text(MANIFEST, files.manifest_text(manifest))

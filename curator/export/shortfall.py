@@ -22,11 +22,14 @@ class DeviceShortfall:
     short: dict[str, int]  # category -> kernels missing
     generate: dict[str, int] = field(default_factory=dict)  # category -> kernels to generate
     too_coarse: bool = False  # enough kernels, but none small enough to land within +1 %
+    empty: bool = False  # no kernel qualifies at all (an empty store, or filters that leave none)
 
 
 def compute_shortfall(store, device, sel: Selection, by_cat, cats, n_candidates, n_eligible) -> DeviceShortfall:
     """How many kernels per category a balanced export of the target needs, from the mean
     line size of each category so far."""
+    if not any(by_cat.get(c) for c in cats):
+        return DeviceShortfall(device, 0, sel.target, 0, {}, {}, empty=True)
     mean_all = sel.size / sel.records if sel.records else 40_000
     means = [sel.bytes[c] / sel.counts[c] if sel.counts.get(c) else mean_all for c in cats]
     per_round = sum(means) or mean_all
@@ -49,7 +52,7 @@ def generate_command(
     """The `curator generate` command that would close the shortfalls: a fresh seed, the short
     categories round-robin (no --category when every category is short and the export was not
     restricted to some), enough kernels for the most-short one."""
-    shortfalls = [s for s in shortfalls if not s.too_coarse]
+    shortfalls = [s for s in shortfalls if not (s.too_coarse or s.empty)]
     if not shortfalls:
         return ""
     devs = sorted({s.device for s in shortfalls})
@@ -69,6 +72,12 @@ def shortfall_summary(shortfalls: list[DeviceShortfall]) -> str:
     """Per device: the size reached and the kernels missing per category."""
     parts = []
     for s in shortfalls:
+        if s.empty:
+            parts.append(
+                f"{s.device}: no kernel to export (the store has none that --status, --category, --source "
+                "and --verified-only allow; `curator generate` makes some)"
+            )
+            continue
         if s.too_coarse:
             parts.append(
                 f"{s.device}: {s.size / MIB:.2f} of {s.target / MIB:g} MiB, no line left is small enough to land "

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("warp")
-
 from curator.kernels import CATEGORIES, generate_kernel
 from curator.warp.build import generate
 

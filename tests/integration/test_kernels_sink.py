@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import random
 
-import pytest
-
-pytest.importorskip("warp")
-
 from curator.kernels.sink import convert
 from curator.kernels.types import ARRAY_DTYPES, TYPES, literal
 from curator.warp.build import generate

@@ -85,12 +85,9 @@ def test_ctrl_c_exits_130_and_records_interrupted_run(tmp_path):
            "--db", str(db)]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # wait until something is committed
-        time.sleep(0.5)
-        if db.exists():
-            with Store.open(db, readonly=True) as s:
-                if s.count_kernels():
-                    break
+    while proc.poll() is None and not _stored(db) and time.monotonic() < deadline:
+        time.sleep(0.05)  # wait until something is committed
+    assert proc.poll() is None and _stored(db), "generate ended or committed nothing before Ctrl-C"
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the group
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130

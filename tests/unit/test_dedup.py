@@ -3,6 +3,7 @@ stored clusters of `curator dedup` (current or recomputed when the store changes
 
 from __future__ import annotations
 
+import builtins
 import io
 import json
 import keyword
@@ -22,20 +23,43 @@ from curator.kernels import CATEGORIES, generate_kernel
 from curator.store import KernelRecord, Store
 
 # -- helpers ------------------------------------------------------------------------------
+PYTHON_BUILTINS = frozenset(dir(builtins))
+
+
+def _keyword_argument_names(toks) -> set[int]:
+    """Indices of NAME tokens used as ``name=`` keyword arguments (an API's names: kept)."""
+    depth, found = 0, set()
+    for i, tok in enumerate(toks):
+        if tok.type == tokenize.OP and tok.string in "([{":
+            depth += 1
+        elif tok.type == tokenize.OP and tok.string in ")]}":
+            depth -= 1
+        elif tok.type == tokenize.NAME and depth and i + 1 < len(toks) and toks[i + 1].string == "=":
+            found.add(i)
+    return found
 
 
 def rewrite(source: str, rng: random.Random, names: bool = True, numbers: bool = True) -> str:
-    """``source`` with every user identifier renamed and every number changed (Warp API names,
-    keywords and kept builtins untouched), as a clone-maker would do."""
+    """``source`` with every user identifier renamed and every number changed, as a clone-maker
+    would do: what a clone must keep to stay a valid kernel (Python keywords and builtins, the
+    ``warp`` module, ``wp.<attr>`` chains, keyword-argument names) is decided here, not by
+    asking the normaliser under test."""
     toks = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    kwargs = _keyword_argument_names(toks)
     mapping: dict[str, str] = {}
     out = []
     wp_chain = False  # inside ``wp.a.b``
     prev_dot = False
-    for tok in toks:
+    for i, tok in enumerate(toks):
         kind, text = tok.type, tok.string
         if kind == tokenize.NAME:
-            kept = text == "wp" or (wp_chain and prev_dot) or keyword.iskeyword(text) or text in neardup.KEPT_NAMES
+            kept = (
+                text in ("wp", "warp")
+                or (wp_chain and prev_dot)
+                or keyword.iskeyword(text)
+                or text in PYTHON_BUILTINS
+                or i in kwargs
+            )
             if names and not kept:
                 text = mapping.setdefault(text, f"n{rng.randrange(10**6)}_{len(mapping)}")
             wp_chain = kept and (text == "wp" or wp_chain)
@@ -240,3 +264,32 @@ def test_dedup_command(store, tmp_path):
     assert res.exit_code == 2
     res = CliRunner().invoke(main, ["dedup", "--db", str(tmp_path / "none.db")])
     assert res.exit_code == 1 and "no curator store" in res.output
+
+
+def test_dedup_force_recomputes_current_clusters(store):
+    """Clusters damaged behind curator's back while the store's fingerprint stands still: a
+    plain rerun trusts them (current), --force recomputes them from the kernels."""
+    db = str(store.path)
+    assert CliRunner().invoke(main, ["dedup", "--db", db]).exit_code == 0
+    good = dict(store.conn.execute("SELECT kernel_id, representative FROM dedup_clusters"))
+    victim = next(k for k, r in good.items() if k == r)
+    store.conn.execute("UPDATE dedup_clusters SET representative = 'bogus' WHERE kernel_id = ?", (victim,))
+    store.conn.commit()
+    res = CliRunner().invoke(main, ["dedup", "--db", db, "--json"])
+    assert res.exit_code == 0 and json.loads(res.output)["recomputed"] is False
+    assert dict(store.conn.execute("SELECT kernel_id, representative FROM dedup_clusters"))[victim] == "bogus"
+    res = CliRunner().invoke(main, ["dedup", "--db", db, "--json", "--force"])
+    assert res.exit_code == 0 and json.loads(res.output)["recomputed"] is True
+    assert dict(store.conn.execute("SELECT kernel_id, representative FROM dedup_clusters")) == good
+
+
+def test_dedup_of_an_empty_store(tmp_path):
+    db = tmp_path / "e.db"
+    Store.open(db, create=True).close()
+    res = CliRunner().invoke(main, ["dedup", "--db", str(db), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert (report["kernels"], report["clusters"], report["removed"], report["categories"]) == (0, 0, 0, [])
+    with Store.open(db, readonly=True) as s:
+        assert s.conn.execute("SELECT COUNT(*) FROM dedup_clusters").fetchone()[0] == 0
+        assert s.dedup_state()["kernels"] == 0
