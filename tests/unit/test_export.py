@@ -14,7 +14,7 @@ from test_dedup import make_record, rewrite
 
 from curator import export as exp
 from curator.cli import main
-from curator.export import records
+from curator.export import formats, records
 from curator.kernels import generate_kernel
 from curator.store import Store
 from curator.store.exports import ExportFilter
@@ -153,7 +153,7 @@ def test_rejected_never_and_accepted_only(db, tmp_path):
     assert invoke("--db", db, "--out", out, "--target-mb", 100, "--allow-short").exit_code == 0
     got = {r["id"] for r in lines_of(out / "cpu" / "warp_kernels_cpu.jsonl")}
     assert not got & set(rejected) and ids[50] in got
-    res = invoke("--db", db, "--out", out, "--target-mb", 100, "--allow-short", "--status", "accepted")
+    res = invoke("--db", db, "--out", out, "--target-mb", 100, "--allow-short", "--status", "accepted", "--force")
     assert res.exit_code == 0, res.output
     got = {r["id"] for r in lines_of(out / "cpu" / "warp_kernels_cpu.jsonl")}
     assert got and got <= set(accepted)
@@ -315,18 +315,19 @@ def test_interrupted_export_leaves_previous_files(db, tmp_path, monkeypatch):
     assert invoke("--db", db, "--out", out, "--target-mb", mb).exit_code == 0
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     calls = {"n": 0}
-    real = records.encode
+    real = formats.LineSink.add
 
-    def interrupting(rec):
+    def interrupting(self, rec, data):
         calls["n"] += 1
         if calls["n"] > 60:  # in the middle of the second file (~48 lines each)
             raise KeyboardInterrupt
-        return real(rec)
+        return real(self, rec, data)
 
-    monkeypatch.setattr(records, "encode", interrupting)
+    monkeypatch.setattr(formats.LineSink, "add", interrupting)
     res = invoke("--db", db, "--out", out, "--target-mb", mb, "--seed", 9)
     assert res.exit_code == 130 and "interrupted" in res.output
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert calls["n"] > 60  # the interrupt happened
     assert after == before  # old files intact, no temporaries left
 
 
