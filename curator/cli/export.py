@@ -70,11 +70,12 @@ from curator.store.exports import EXPORT_STATUSES
 )
 @click.option(
     "--format",
-    "fmts",
+    "fmt",
     type=click.Choice(tuple(FORMATS)),
-    multiple=True,
-    help=f"File format (repeatable: the same records in each; the first names the plain configs, the others "
-    f"CONFIG_FORMAT).  [default: {DEFAULT_FORMAT}]",
+    default=DEFAULT_FORMAT,
+    show_default=True,
+    help="File format (one per export: `datasets` reads one format per folder).  Sizes count the records as JSONL "
+    "in every format, so a Parquet export holds the records of the JSONL export with the same arguments.",
 )
 @click.option("--splits", "splits_text", metavar="NAME=SHARE,...",
               help="Cut splits, e.g. train=0.9,validation=0.05,test=0.05: no near-duplicate cluster or skeleton in "
@@ -96,7 +97,7 @@ from curator.store.exports import EXPORT_STATUSES
               "nothing is written.")  # fmt: skip
 @db_option
 def command(device, target_mb, out, seed, dedup, threshold, status, categories, allow_short, source, verified_only,
-            fmts, splits_text, holdout, paired, decontaminate, reference, force, check_dir, db):  # fmt: skip
+            fmt, splits_text, holdout, paired, decontaminate, reference, force, check_dir, db):  # fmt: skip
     """Write balanced data (equal kernels per category) of the stored kernels, per config and split.
 
     Rejected kernels are never exported.  Files are written under temporary names and moved
@@ -118,7 +119,7 @@ def command(device, target_mb, out, seed, dedup, threshold, status, categories, 
     opts = exp.ExportOptions(
         out=out, devices=devices_of(device), target_bytes=int(target_mb * exp.MIB), seed=seed, status=status,
         categories=tuple(dict.fromkeys(categories)), dedup=dedup, threshold=threshold, allow_short=allow_short,
-        source=source, verified_only=verified_only, formats=tuple(dict.fromkeys(fmts)) or (DEFAULT_FORMAT,),
+        source=source, verified_only=verified_only, format=fmt,
         splits=shares, holdout=tuple(dict.fromkeys(holdout)), paired=paired, decontaminate=decontaminate,
         reference=reference, force=force, db=str(db),
     )  # fmt: skip
@@ -142,8 +143,7 @@ def command(device, target_mb, out, seed, dedup, threshold, status, categories, 
         for split, s in c["splits"].items():
             b = s["balance"]
             name = f"{config} {split}" if m["splits"] else config
-            click.echo(f"{name}: {s['records']:,} kernels, {mib(s['bytes'])} in "
-                       f"{', '.join(str(out / f['file']) for f in s['formats'].values())} "
+            click.echo(f"{name}: {s['records']:,} kernels, {mib(s['bytes'])} in {out / s['file']} "
                        f"({len(s['categories'])} categories, {b['min']}-{b['max']} each)")  # fmt: skip
     for rel in result.removed:
         click.echo(f"removed {out / rel} (previous export)")

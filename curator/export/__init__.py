@@ -1,5 +1,5 @@
 """`curator export`: category-balanced files per config (cpu, cuda, paired) and split, in one
-or more formats (``formats``), a sealed manifest and a dataset card.  ``run`` does the work;
+format (``formats``), a sealed manifest and a dataset card.  ``run`` does the work;
 this package's names are its public face."""
 
 from curator.export.release import CARD, MANIFEST, CheckResult, NotAnExport, check, load_manifest

@@ -18,11 +18,6 @@ _FEATURE_YAML = {
 }
 
 
-def config_name(config: str, fmt: str, manifest: dict) -> str:
-    """The card's name of ``config`` in ``fmt``: plain for the first format, ``cpu_parquet``..."""
-    return config if fmt == manifest["formats"][0] else f"{config}_{fmt}"
-
-
 def size_category(n: int) -> str:
     for bound, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
         if n < bound:
@@ -35,22 +30,15 @@ def _front_matter(m: dict, has_real: bool) -> list[str]:
     lines = ["---", f"license: {'other' if has_real else 'apache-2.0'}", "task_categories:", "- text-generation",
              "- translation", "language:", "- en", "tags:", "- code", "- nvidia-warp", "- cuda", "- cpp",
              "size_categories:", f"- {size_category(total)}", f"pretty_name: {TITLE}", "configs:"]  # fmt: skip
-    first = True
-    for fmt in m["formats"]:
-        for config, c in m["configs"].items():
-            lines.append(f"- config_name: {config_name(config, fmt, m)}")
-            if first:
-                lines.append("  default: true")
-                first = False
-            lines.append("  data_files:")
-            for split, s in c["splits"].items():
-                lines += [f"  - split: {split}", f"    path: {s['formats'][fmt]['file']}"]
+    for n, (config, c) in enumerate(m["configs"].items()):
+        lines += [f"- config_name: {config}", *(["  default: true"] if n == 0 else []), "  data_files:"]
+        for split, s in c["splits"].items():
+            lines += [f"  - split: {split}", f"    path: {s['file']}"]
     lines.append("dataset_info:")
-    for fmt in m["formats"]:
-        for config, c in m["configs"].items():
-            lines += [f"- config_name: {config_name(config, fmt, m)}", "  features:"]
-            for key in c["fields"]:
-                lines += [f"  - name: {key}", *_FEATURE_YAML[records.type_of(key)]]
+    for config, c in m["configs"].items():
+        lines += [f"- config_name: {config}", "  features:"]
+        for key in c["fields"]:
+            lines += [f"  - name: {key}", *_FEATURE_YAML[records.type_of(key)]]
     return [*lines, "---", ""]
 
 
@@ -82,18 +70,15 @@ def dataset_card(m: dict) -> str:
 
 
 def _splits_section(m: dict) -> list[str]:
-    out = [
-        "## Configs and splits",
-        "",
-        "| config | split | records | MiB | files |",
-        "| --- | --- | ---: | ---: | --- |",
-    ]
+    out = ["## Configs and splits", "", "| config | split | records | MiB as JSONL | file | file MiB |",
+           "| --- | --- | ---: | ---: | --- | ---: |"]  # fmt: skip
     for config, c in m["configs"].items():
         for split, s in c["splits"].items():
-            paths = ", ".join(f"`{f['file']}`" for f in s["formats"].values())
-            out.append(f"| {config} | {split} | {s['records']:,} | {s['bytes'] / MIB:,.2f} | {paths} |")
-    out += ["", "Sizes are the records' bytes as JSONL (what `--target-mb` measures, +1 % at most for `train`);"
-            " the same records are in every format, Parquet files are smaller (zstd).", ""]  # fmt: skip
+            out.append(f"| {config} | {split} | {s['records']:,} | {s['bytes'] / MIB:,.2f} | `{s['file']}` |"
+                       f" {s['file_bytes'] / MIB:,.2f} |")  # fmt: skip
+    out += ["", "Sizes count the records as JSONL (what `--target-mb` measures: `train` lands within +1 %), so"
+            " an export in Parquet with the same arguments holds the same records, in smaller files (zstd).",
+            ""]  # fmt: skip
     sp = m.get("splits")
     if sp:
         shares = ", ".join(f"{k} {v:g}" for k, v in sp["shares"].items())
@@ -187,10 +172,9 @@ def _fields_section(m: dict) -> list[str]:
 
 def _loading_section(m: dict) -> list[str]:
     first = next(iter(m["configs"]))
-    fmt = m["formats"][0]
     split = next(iter(m["configs"][first]["splits"]))
-    path = m["configs"][first]["splits"][split]["formats"][fmt]["file"]
-    builder = "json" if fmt == "jsonl" else fmt
+    path = m["configs"][first]["splits"][split]["file"]
+    builder = m.get("builder", "json")
     return ["## Loading", "", "```python", "from datasets import load_dataset", "",
             f'ds = load_dataset("path/to/this/folder", "{first}")  # every split of the config',
             f'one = load_dataset("{builder}", data_files="{path}", split="train")  # one file', "```", "",
@@ -226,7 +210,7 @@ def reproduce_command(a: dict) -> str:
     parts += ["--decontaminate"] if a.get("decontaminate") else []
     parts += [f"--reference {shlex.quote(a['reference'])}"] if a.get("reference") else []
     parts += ["--paired"] if a.get("paired") else []
-    parts += [f"--format {f}" for f in a.get("formats", [a.get("format", "jsonl")])]
+    parts += [f"--format {a['format']}"] if a.get("format", "jsonl") != "jsonl" else []
     parts += ["--verified-only"] if a["verified_only"] else []
     parts += ["--allow-short"] if a["allow_short"] else []
     return " ".join(parts)

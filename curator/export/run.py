@@ -23,10 +23,9 @@ from curator.export.write import PAIRED, SplitJob, config_devices, config_keys, 
 from curator.records import DEVICES, MIB
 from curator.store.exports import EXPORT_STATUSES, ExportFilter
 
-# Splits other than train land within +5 % of their share of the target (train: +1 %): they
-# hold few records (5 % of 200 MiB is ~190 records of ~60 KiB), so +1 % is a record or two.
-OTHER_SPLIT_SLACK = 0.05
-HOLDOUT_TARGET = 1 << 62  # the held-out split takes every eligible kernel (balanced): no size target
+# Splits other than train stop at the record that reaches their share of the target (no upper
+# bound: they hold few records, 5 % of 200 MiB is ~190 of ~60 KiB, so +1 % would be luck).
+HOLDOUT_TARGET = 1 << 62  # holdout: every eligible kernel (balanced), no size target
 
 
 class ExportError(Exception):
@@ -46,7 +45,7 @@ class ExportOptions:
     allow_short: bool = False
     verified_only: bool = False
     source: str = "all"  # synthetic | real | all
-    formats: tuple[str, ...] = (formats.DEFAULT_FORMAT,)  # the first names the plain configs
+    format: str = formats.DEFAULT_FORMAT  # one per export: `datasets` reads one format per folder
     splits: dict[str, float] | None = None  # name -> share (train first); None: one train split
     holdout: tuple[str, ...] = ()  # categories of the held-out split
     paired: bool = False  # also the `paired` config (needs both devices)
@@ -71,7 +70,7 @@ class ExportOptions:
             "status": self.status, "categories": list(self.categories), "dedup": self.dedup,
             "threshold": self.threshold if (self.dedup or self.decontaminate or self.splits) else None,
             "allow_short": self.allow_short, "verified_only": self.verified_only, "source": self.source,
-            "format": self.formats[0], "formats": list(self.formats), "splits": self.splits,
+            "format": self.format, "splits": self.splits,
             "holdout_categories": list(self.holdout), "paired": self.paired, "decontaminate": self.decontaminate,
             "reference": str(self.reference) if self.reference else None,
         }  # fmt: skip
@@ -94,14 +93,14 @@ def export(store, opts: ExportOptions, on_progress: Callable[[str, int, int], No
     dropped, decon = _decontaminate(store, opts)
     eligible = {c: _eligible(store, opts, c, reps, dropped) for c in opts.configs}
     assignment = _assign(store, opts, eligible, clusters)
-    fmts = [formats.get(f) for f in opts.formats]
+    fmt = formats.get(opts.format)
     configs: dict[str, dict] = {}
     shortfalls: list[DeviceShortfall] = []
     try:
         with files.Staging(opts.out) as stage:
             stage.folder("")
             for config in opts.configs:
-                configs[config] = _export_config(store, opts, config, eligible[config], assignment, fmts, stage,
+                configs[config] = _export_config(store, opts, config, eligible[config], assignment, fmt, stage,
                                                  shortfalls, on_progress)  # fmt: skip
             if shortfalls and not opts.allow_short:
                 raise ExportError(shortfall_message(shortfalls, opts, store.max_run_seed()))
@@ -126,10 +125,8 @@ def _check(store, opts: ExportOptions) -> None:
         raise ExportError("--target-mb must be more than 0")
     if opts.status not in EXPORT_STATUSES:
         raise ExportError(f"unknown --status {opts.status!r}; choose from: {', '.join(EXPORT_STATUSES)}")
-    unknown_fmt = [f for f in opts.formats if f not in formats.FORMATS]
-    if unknown_fmt or not opts.formats:
-        raise ExportError(f"unknown --format {', '.join(unknown_fmt) or '(none)'}; choose from: "
-                          f"{', '.join(formats.FORMATS)}")  # fmt: skip
+    if opts.format not in formats.FORMATS:
+        raise ExportError(f"unknown --format {opts.format!r}; choose from: {', '.join(formats.FORMATS)}")
     unknown = [d for d in opts.devices if d not in DEVICES]
     if unknown or not opts.devices:
         raise ExportError(f"unknown device {', '.join(unknown) or '(none)'}; choose cpu, cuda or all")
@@ -155,7 +152,7 @@ def _clusters(store, opts: ExportOptions) -> tuple[dict[str, str], dict | None, 
     if neardup.is_current(state, store.dedup_fingerprint(), opts.threshold):
         info = {k: state[k] for k in ("threshold", "num_perm", "kernels", "clusters")}
         info["removed"] = state["kernels"] - state["clusters"]
-        return store.cluster_of(), info if opts.dedup else None, None
+        return store.cluster_representatives(), info if opts.dedup else None, None
     run = neardup.compute_clusters(store, opts.threshold)
     c = run.clusters
     info = {"threshold": opts.threshold, "num_perm": neardup.NUM_PERM, "kernels": c.kernels, "clusters": c.clusters,
@@ -211,7 +208,7 @@ def _assign(store, opts: ExportOptions, eligible: dict[str, Eligible], clusters:
     return splits.assign(keys, opts.splits or {splits.TRAIN: 1.0}, opts.seed, opts.holdout)
 
 
-def _export_config(store, opts, config, elig: Eligible, assignment, fmts, stage, shortfalls, on_progress) -> dict:
+def _export_config(store, opts, config, elig: Eligible, assignment, fmt, stage, shortfalls, on_progress) -> dict:
     verified = set.intersection(*(store.verified_ids(d) for d in config_devices(config)))
     names = opts.split_names()
     shares = opts.splits or {splits.TRAIN: 1.0}
@@ -232,9 +229,9 @@ def _export_config(store, opts, config, elig: Eligible, assignment, fmts, stage,
                 cats = [c for c in cats if by_cat.get(c)]
             target = opts.target_bytes if split in (None, splits.TRAIN) else round(
                 opts.target_bytes * shares[split] / shares[splits.TRAIN])  # fmt: skip
-            upper = None if split in (None, splits.TRAIN) else int(target * (1 + OTHER_SPLIT_SLACK))
+            upper = None if split in (None, splits.TRAIN) else HOLDOUT_TARGET
         job = SplitJob(config, split, by_cat, cats, target, upper)
-        summary, sel = write_split(store, job, fmts, stage, opts.seed, verified, on_progress)
+        summary, sel = write_split(store, job, fmt, stage, opts.seed, verified, on_progress)
         out["splits"][split or splits.TRAIN] = summary
         if not sel.reached and split != splits.HOLDOUT:
             device = config if config != PAIRED else "all"
@@ -248,7 +245,7 @@ def _manifest(opts: ExportOptions, configs: dict[str, dict], dedup_info, decon, 
     splits_all = [s for c in configs.values() for s in c["splits"].values()]
     devices = {d: {**configs[d]["splits"][splits.TRAIN], **{k: configs[d][k] for k in (
         "candidates", "eligible", "dedup_removed", "decontaminated")}} for d in opts.devices}  # fmt: skip
-    data = {f["file"]: {"bytes": f["bytes"], "sha256": f["sha256"]} for s in splits_all for f in s["formats"].values()}
+    data = {s["file"]: {"bytes": s["file_bytes"], "sha256": s["sha256"]} for s in splits_all}
     return {
         "curator_version": __version__,
         "created_at": files.creation_time(),
@@ -261,7 +258,8 @@ def _manifest(opts: ExportOptions, configs: dict[str, dict], dedup_info, decon, 
         "dedup": dedup_info,
         "decontamination": decon,
         "splits": _split_info(opts, assignment),
-        "formats": list(opts.formats),
+        "format": opts.format,
+        "builder": formats.get(opts.format).builder,
         "fields": list(records.KEYS),
         "configs": configs,
         "devices": devices,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from curator.export import records
@@ -46,11 +46,11 @@ class SplitJob:
     upper: int | None = None  # default: +1 % of the target
 
 
-def write_split(store, job: SplitJob, fmts: Sequence[ExportFormat], stage, seed: int, verified: set[str],
+def write_split(store, job: SplitJob, fmt: ExportFormat, stage, seed: int, verified: set[str],
                 on_progress: Callable[[str, int, int], None] | None = None) -> tuple[dict, Selection]:  # fmt: skip
-    """Select ``job``'s records and write them in every format; the split's manifest summary
-    and its Selection (``reached`` false when the store could not fill the target)."""
-    encode = fmts[0].encode  # every format counts the JSONL line (see curator.export.formats)
+    """Select ``job``'s records and write them in ``fmt``; the split's manifest summary and its
+    Selection (``reached`` false when the store could not fill the target)."""
+    encode = fmt.encode  # the JSONL line in every format (see curator.export.formats)
     streams = {
         c: ((rec, encode(rec)) for rec in record_stream(store, job.config, seeded_order(job.ids_by_category.get(c, ()),
                                                                                           seed)))
@@ -60,25 +60,17 @@ def write_split(store, job: SplitJob, fmts: Sequence[ExportFormat], stage, seed:
     sel = Selection(tuple(sorted(job.categories)), job.target, upper)
     meta = {"warp": set(), "generator": set(), "run_seeds": set(), "origins": Counter(), "verified": Counter()}
     label = f"{job.config}/{job.split}" if job.split else job.config
-    keys = config_keys(job.config)
-    sinks = [(f, f.sink(stage, f.path(job.config, job.split), keys)) for f in fmts]
-    try:
+    path = fmt.path(job.config, job.split)
+    with fmt.sink(stage, path, config_keys(job.config)) as sink:
         for n, (_cat, (rec, line)) in enumerate(select_balanced(streams, lambda x: len(x[1]), sel.target, sel.upper,
                                                                  sel)):  # fmt: skip
-            for _f, sink in sinks:
-                sink.add(rec, line)
+            sink.add(rec, line)
             _note(meta, rec, verified)
             if on_progress and n % 256 == 0:
                 on_progress(label, sel.size, job.target)
-    except BaseException as exc:
-        for _f, sink in sinks:
-            sink.__exit__(type(exc), exc, None)
-        raise
-    for _f, sink in sinks:
-        sink.__exit__(None, None, None)
     if on_progress:
         on_progress(label, sel.size, job.target)
-    return _summary(job, sel, meta, sinks), sel
+    return _summary(job, sel, meta, path, sink), sel
 
 
 def _note(meta: dict, rec: dict, verified: set[str]) -> None:
@@ -90,17 +82,15 @@ def _note(meta: dict, rec: dict, verified: set[str]) -> None:
         meta["verified"][rec["category"]] += 1
 
 
-def _summary(job: SplitJob, sel: Selection, meta: dict, sinks) -> dict:
+def _summary(job: SplitJob, sel: Selection, meta: dict, path: str, sink) -> dict:
     counts = sel.counts
     ratio = round(sel.ratio(), 4) if sel.ratio() != float("inf") else None
-    files = {f.name: {"file": f.path(job.config, job.split), "bytes": s.bytes, "sha256": s.sha256} for f, s in sinks}
-    first = files[sinks[0][0].name]
     return {
-        "file": first["file"],
+        "file": path,
         "bytes": sel.size,  # JSONL bytes of the records: what --target-mb measures, whatever the format
+        "file_bytes": sink.bytes,  # the file's size (equal to bytes for JSONL; Parquet is compressed)
         "records": sel.records,
-        "sha256": first["sha256"],
-        "formats": files,
+        "sha256": sink.sha256,
         "target_bytes": job.target,
         "reached_target": sel.reached,
         "categories": {c: {"records": counts[c], "bytes": sel.bytes[c]} for c in sel.categories},

@@ -32,7 +32,7 @@ class NearDupStoreMixin:
             )
         )
 
-    def cluster_of(self) -> dict[str, str]:
+    def cluster_representatives(self) -> dict[str, str]:
         """kernel id -> its stored cluster representative (from the last `curator dedup`)."""
         return dict(self.conn.execute("SELECT kernel_id, representative FROM dedup_clusters"))
 
