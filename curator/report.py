@@ -54,14 +54,21 @@ def _mib(b: int) -> str:
 
 
 def load_manifest(exports: Path) -> dict | None:
-    path = exports / "manifest.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    """The manifest of the export in ``exports``, or None when it holds none (`curator report`
+    checks an explicit --exports first)."""
+    from curator.export.release import NotAnExport
+    from curator.export.release import load_manifest as load
+
+    try:
+        return load(exports)
+    except NotAnExport:
+        return None
 
 
 def example_pair(store, manifest: dict | None, exports: Path) -> dict | None:
     """The exported kernel with the shortest Python + CPU forward (ties: smallest id)."""
     best = None
-    if manifest and "cpu" in manifest.get("devices", {}):
+    if manifest and str(manifest.get("devices", {}).get("cpu", {}).get("file", "")).endswith(".jsonl"):
         with (exports / manifest["devices"]["cpu"]["file"]).open(encoding="utf-8") as fh:
             for line in fh:
                 rec = json.loads(line)
@@ -232,7 +239,7 @@ def _export_section(m: dict, exports: Path) -> list[str]:
                    f"{d['removed']:,} near-duplicates were left out.")  # fmt: skip
     else:
         out.append("Exported without near-dedup.")
-    out.append("")
+    out += ["", *_release_lines(m)]
     for dev, s in m["devices"].items():
         cats = s["categories"]
         top = max((c["bytes"] for c in cats.values()), default=0)
@@ -242,6 +249,22 @@ def _export_section(m: dict, exports: Path) -> list[str]:
         for cat, c in cats.items():
             out.append(f"{cat:<18} {c['records']:>6,}  {_mib(c['bytes']):>11}  {_bar(c['bytes'], top)}")
         out += ["```", ""]
+    return out
+
+
+def _release_lines(m: dict) -> list[str]:
+    """Splits and decontamination of a release (exports made with --splits/--decontaminate)."""
+    out = []
+    if m.get("splits"):
+        out += ["| config | split | records | MiB | file |", "| --- | --- | ---: | ---: | --- |"]
+        for config, c in m["configs"].items():
+            for split, s in c["splits"].items():
+                out.append(f"| {config} | {split} | {s['records']:,} | {s['bytes'] / MIB:.2f} | `{s['file']}` |")
+        out += ["", "No near-duplicate cluster and no normalised skeleton lies in two splits.", ""]
+    dc = m.get("decontamination")
+    if dc:
+        out += [f"Decontaminated against {dc['reference']}: {dc['dropped']:,} of {dc['synthetic_checked']:,}"
+                f" synthetic kernels within Jaccard {dc['threshold']} of one were dropped.", ""]  # fmt: skip
     return out
 
 
