@@ -18,15 +18,14 @@ class BadReference(ValueError):
 
 @dataclass
 class Reference:
-    """The kernels synthetic ones are checked against."""
+    """The kernels synthetic ones are checked against, as MinHash values: each kernel's whole
+    source and, apart, each of its ``@wp.kernel`` definitions (a reference read from files has
+    no helpers, a real kernel in the store has them: comparing definitions too catches a copy
+    either way)."""
 
     description: str  # what they are, for the manifest and the card
-    sources: list[str] | None  # their Python (None: signatures come from the store)
-    hashvalues: object = None  # (n, NUM_PERM) uint32 MinHash values
-
-    @property
-    def kernels(self) -> int:
-        return len(self.hashvalues)
+    kernels: int
+    hashvalues: object  # (rows, NUM_PERM) uint32
 
 
 def _hashvalues(sources: list[str]):
@@ -36,15 +35,33 @@ def _hashvalues(sources: list[str]):
     return np.asarray(rows, dtype=np.uint32).reshape(len(rows), neardup.NUM_PERM)
 
 
-def _store_hashvalues(store, rows: list[tuple]) -> object:
-    """MinHash values of store rows (id, category, skeleton, BLOB); missing BLOBs from source."""
+def kernel_definitions(source: str) -> list[str]:
+    """The ``@wp.kernel`` definitions of a source (dedented), read by AST: nothing is run."""
+    from curator.ingest.discover import kernel_defs
+
+    try:
+        return [textwrap.dedent(d.source) for d in kernel_defs(source)]
+    except (SyntaxError, ValueError):
+        return []
+
+
+def _store_hashvalues(store, rows: list[tuple]) -> tuple[object, list[int]]:
+    """MinHash values of store rows (id, category, skeleton, BLOB): the stored whole-source
+    signatures (missing ones from source), then one row per kernel definition of each; and the
+    index of the store row each MinHash row belongs to."""
     import numpy as np
 
-    hv, bad = neardup.hashvalues_of_blobs([r[3] for r in rows])
-    for i in bad:
-        sig = neardup.minhash_of_tokens(neardup.normalize_tokens(store.kernel_source(rows[i][0]) or ""))
-        hv[i] = np.asarray(sig.hashvalues, dtype=np.uint32)
-    return hv
+    hv, bad_rows = neardup.hashvalues_of_blobs([r[3] for r in rows])
+    bad = set(bad_rows)
+    parts, owners = [], list(range(len(rows)))
+    for i, row in enumerate(rows):
+        source = store.kernel_source(row[0]) or ""
+        if i in bad:
+            hv[i] = np.asarray(neardup.minhash_of_tokens(neardup.normalize_tokens(source)).hashvalues, dtype=np.uint32)
+        defs = kernel_definitions(source)
+        parts += defs
+        owners += [i] * len(defs)
+    return np.concatenate([hv, _hashvalues(parts)]), owners
 
 
 def store_reference(store) -> Reference:
@@ -53,7 +70,7 @@ def store_reference(store) -> Reference:
     packages = store.origin_packages("real")
     named = ", ".join(f"{p or 'files'} {n:,}" for p, n in packages.items())
     desc = f"the {len(rows):,} real kernels in the store (curator ingest: {named or 'none'})"
-    return Reference(desc, None, _store_hashvalues(store, rows))
+    return Reference(desc, len(rows), _store_hashvalues(store, rows)[0])
 
 
 def _jsonl_sources(path: Path) -> list[str]:
@@ -73,16 +90,13 @@ def _jsonl_sources(path: Path) -> list[str]:
 
 
 def _python_sources(files: list[Path]) -> list[str]:
-    """Each ``@wp.kernel`` definition of the files (dedented), read by AST: nothing is run."""
-    from curator.ingest.discover import kernel_defs
-
+    """Each ``@wp.kernel`` definition of the files."""
     out = []
     for f in files:
         try:
-            defs = kernel_defs(f.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError, ValueError):
-            continue  # not Python we can parse: it holds no kernel we could compare
-        out += [textwrap.dedent(d.source) for d in defs]
+            out += kernel_definitions(f.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue  # unreadable: it holds no kernel we could compare
     return out
 
 
@@ -101,17 +115,19 @@ def path_reference(path: Path) -> Reference:
         raise BadReference(f"--reference {path}: no such file or folder")
     if not sources:
         raise BadReference(f"--reference {path}: holds no kernel to compare against")
-    return Reference(f"{len(sources):,} kernels: {kind} {path.name or path}", sources, _hashvalues(sources))
+    rows = sources + [d for s in sources for d in kernel_definitions(s) if d.strip() != s.strip()]
+    return Reference(f"{len(sources):,} kernels: {kind} {path.name or path}", len(sources), _hashvalues(rows))
 
 
 def contaminated(store, ref: Reference, threshold: float) -> dict[str, str]:
     """Synthetic kernel id -> category, for those within ``threshold`` (estimated Jaccard of
-    the normalised source) of some reference kernel."""
+    the normalised source) of some reference kernel: whole source or kernel definition."""
     rows = store.signature_rows("synthetic")
     if not rows or not ref.kernels:
         return {}
-    hits = neardup.near_reference(ref.hashvalues, _store_hashvalues(store, rows), threshold)
-    return {rows[i][0]: rows[i][1] for i in hits}
+    hv, owners = _store_hashvalues(store, rows)
+    hits = {owners[i] for i in neardup.near_reference(ref.hashvalues, hv, threshold)}
+    return {rows[i][0]: rows[i][1] for i in sorted(hits)}
 
 
 def summary(ref: Reference, threshold: float, checked: int, dropped: dict[str, str]) -> dict:
