@@ -80,8 +80,8 @@ def assign(kernels: Iterable[KernelKeys], shares: dict[str, float], seed: int,
            holdout: Iterable[str] = ()) -> dict[str, str]:  # fmt: skip
     """kernel id -> split.  A group with a kernel of a ``holdout`` category goes to HOLDOUT;
     the others are dealt per category (a group's category: its smallest id's), in an order the
-    seed decides, each to the split whose share it overfills least (kernels so far plus the group's, over
-    the share).
+    seed decides, each to the split furthest below its share of the kernels dealt so far (so a
+    small category still gives validation and test a kernel early).
     So every split holds each category in proportion, and no group crosses splits."""
     kernels = list(kernels)
     by_id = {k.id: k for k in kernels}
@@ -100,9 +100,11 @@ def assign(kernels: Iterable[KernelKeys], shares: dict[str, float], seed: int,
     names = list(shares)
     for cat in sorted(by_category):
         taken = dict.fromkeys(names, 0)
+        total = 0
         for g in seeded_order(by_category[cat], seed):
             n = len(members[g])
-            split = min(names, key=lambda s: ((taken[s] + n) / shares[s], names.index(s)))
+            total += n
+            split = max(names, key=lambda s: (shares[s] * total - taken[s], -names.index(s)))
             taken[split] += n
             out.update(dict.fromkeys(members[g], split))
     return out
