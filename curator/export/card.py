@@ -81,7 +81,7 @@ def _splits_section(m: dict) -> list[str]:
             ""]  # fmt: skip
     sp = m.get("splits")
     if sp:
-        shares = ", ".join(f"{k} {v:g}" for k, v in sp["shares"].items())
+        shares = ", ".join(f"{k} {v:g}" for k, v in sp["shares"])
         out.append(f"Splits ({shares}) are cut by group, not by kernel: kernels of one near-duplicate cluster (MinHash"
                    f" LSH at Jaccard {sp['threshold']}) or with one normalised skeleton (identifiers and numbers"
                    " replaced) form a group, and a group lies in one split only, the same in every config. Each split"
@@ -205,7 +205,7 @@ def reproduce_command(a: dict) -> str:
     parts += ["--dedup"] if a["dedup"] else []
     parts += [f"--threshold {a['threshold']:g}"] if a.get("threshold") is not None else []
     if a.get("splits"):
-        parts.append("--splits " + ",".join(f"{k}={v:g}" for k, v in a["splits"].items()))
+        parts.append(f"--splits {a['splits']}")
     parts += [f"--holdout-category {c}" for c in a.get("holdout_categories", [])]
     parts += ["--decontaminate"] if a.get("decontaminate") else []
     parts += [f"--reference {shlex.quote(a['reference'])}"] if a.get("reference") else []

@@ -70,7 +70,7 @@ class ExportOptions:
             "status": self.status, "categories": list(self.categories), "dedup": self.dedup,
             "threshold": self.threshold if (self.dedup or self.decontaminate or self.splits) else None,
             "allow_short": self.allow_short, "verified_only": self.verified_only, "source": self.source,
-            "format": self.format, "splits": self.splits,
+            "format": self.format, "splits": splits.format_splits(self.splits) if self.splits else None,
             "holdout_categories": list(self.holdout), "paired": self.paired, "decontaminate": self.decontaminate,
             "reference": str(self.reference) if self.reference else None,
         }  # fmt: skip
@@ -107,6 +107,7 @@ def export(store, opts: ExportOptions, on_progress: Callable[[str, int, int], No
             manifest = _manifest(opts, configs, dedup_info, decon, assignment)
             for device, d in manifest["devices"].items():
                 d["verification_in_store"] = _verification_in_store(store, device)
+            manifest["coverage"] = coverage_for_manifest(store)
             text = card.dataset_card(manifest)
             written = stage.write_text(CARD, text)
             manifest["files"][CARD] = {"bytes": written.bytes, "sha256": written.sha256}
@@ -274,7 +275,7 @@ def _split_info(opts: ExportOptions, assignment: dict[str, str]) -> dict | None:
     for split in assignment.values():
         pool[split] += 1
     return {
-        "shares": opts.splits or {splits.TRAIN: 1.0},
+        "shares": [[k, v] for k, v in (opts.splits or {splits.TRAIN: 1.0}).items()],  # in the order given
         "holdout_categories": list(opts.holdout),
         "grouped_by": ["near-duplicate cluster", "normalised skeleton"],
         "threshold": opts.threshold,
@@ -296,6 +297,13 @@ def _previous(opts: ExportOptions, manifest: dict) -> dict | None:
         raise ExportError(f"{opts.out} holds a different export (release); pass --force to replace it, or export "
                           "to another folder")  # fmt: skip
     return old
+
+
+def coverage_for_manifest(store) -> dict | None:
+    """The manifest's ``coverage`` section, which the card shows (``card.coverage_section``):
+    the figures of `curator stats --coverage` (built on another branch) once it is merged; None
+    until then, and the card leaves the section out."""
+    return None
 
 
 def _verification_in_store(store, device: str) -> dict:

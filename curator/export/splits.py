@@ -44,6 +44,11 @@ def parse_splits(text: str) -> dict[str, float]:
     return shares
 
 
+def format_splits(shares: dict[str, float]) -> str:
+    """The --splits value of ``shares`` (their order matters: it breaks ties in ``assign``)."""
+    return ",".join(f"{k}={v:g}" for k, v in shares.items())
+
+
 @dataclass(frozen=True)
 class KernelKeys:
     """What ties a kernel to others: its near-duplicate cluster and its normalised skeleton."""
