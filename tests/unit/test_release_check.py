@@ -111,3 +111,29 @@ def test_check_and_target_usage(db, tmp_path):
     res = invoke("export", "--db", db, "--out", tmp_path / "o", "--target-mb", 1, "--paired", "--device", "cpu")
     assert res.exit_code == 1 and "--paired needs both devices" in res.output
     shutil.rmtree(tmp_path / "o", ignore_errors=True)
+
+
+def test_card_shows_coverage_when_the_manifest_has_it(db, tmp_path):
+    from curator.export import card
+
+    out = tmp_path / "rel"
+    export(db, out)
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["coverage"] is None and "## Coverage" not in (out / "README.md").read_text()
+    m["coverage"] = {"distinct wp builtins": 170, "per category": {"vector": "81 %"}}
+    text = card.dataset_card(m)
+    assert "## Coverage" in text and "- distinct wp builtins: 170" in text and "vector 81 %" in text
+
+
+def test_report_reads_a_release(db, tmp_path):
+    out = tmp_path / "rel"
+    export(db, out, "--splits", "train=0.8,validation=0.1,test=0.1", "--paired")
+    m = json.loads((out / "manifest.json").read_text())
+    res = invoke("report", "--db", db, "--exports", out, "--out", tmp_path / "R.md")
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "R.md").read_text()
+    for config in ("cpu", "cuda", "paired"):
+        for split in ("train", "validation", "test"):
+            s = m["configs"][config]["splits"][split]
+            assert f"| {config} | {split} | {s['records']:,} |" in text
+    assert "--splits train=0.8,validation=0.1,test=0.1 --paired" in text
