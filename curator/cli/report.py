@@ -25,13 +25,13 @@ def command(db, exports, out):
 
     if not out.parent.exists() and str(out.parent):
         raise click.ClickException(f"cannot write {out}: folder {out.parent} does not exist")
-    if exports is None:
-        exports = DEFAULT_EXPORTS
-    else:
-        try:
-            load_manifest(exports)
-        except NotAnExport as exc:
-            raise click.ClickException(f"--exports: {exc}") from None
-    with open_store(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:  # a bad store is named first
+        if exports is None:
+            exports = DEFAULT_EXPORTS
+        else:
+            try:
+                load_manifest(exports)
+            except NotAnExport as exc:
+                raise click.ClickException(f"--exports: {exc}") from None
         path = report.write(store, exports, out, db_name=str(db))
     click.echo(f"wrote {path}")
