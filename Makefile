@@ -4,11 +4,19 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DB     ?= curator.db
 OUT    ?= exports
+PARQUET_OUT ?= $(OUT)-parquet
 REPORT ?= REPORT.md
 TARGET_MB ?= 200
-GEN_MB    ?= 215
+GEN_MB    ?= 240
 SEED      ?= 1
 VERIFY_SAMPLE ?= 0.02
+SPLITS    ?= train=0.9,validation=0.05,test=0.05
+# Real kernels to decontaminate against (`curator ingest --package`); empty: no decontamination.
+REFERENCE_PACKAGE ?= warp
+# A release is immutable: exporting over a different one needs FORCE=--force.
+FORCE ?=
+RELEASE = --dedup --splits $(SPLITS) --paired $(if $(REFERENCE_PACKAGE),--decontaminate) \
+	--target-mb $(TARGET_MB) --seed $(SEED) --db $(DB) $(FORCE)
 
 .PHONY: setup dataset test check lint bench clean
 
@@ -21,12 +29,19 @@ $(BIN)/curator: pyproject.toml
 setup: $(BIN)/curator
 
 # The whole pipeline. Every step resumes: after an interruption, run it again and it picks up
-# where it stopped (generate and verify skip what is stored; export and report rewrite atomically).
-# GEN_MB > TARGET_MB leaves room for near-duplicates and per-category balance.
+# where it stopped (generate and verify skip what is stored; ingest stores a kernel once; export
+# and report rewrite atomically, and re-exporting the same release is allowed).
+# GEN_MB > TARGET_MB / 0.9 leaves room for the validation and test splits, near-duplicates and
+# per-category balance.  The release: cpu, cuda and paired configs with train/validation/test
+# splits, in JSONL ($(OUT)) and Parquet ($(PARQUET_OUT)), each checked against its manifest.
 dataset: setup
 	$(BIN)/curator generate --device all --target-mb $(GEN_MB) --seed $(SEED) --db $(DB)
 	$(BIN)/curator verify --device all --sample $(VERIFY_SAMPLE) --seed $(SEED) --db $(DB)
-	$(BIN)/curator export --dedup --target-mb $(TARGET_MB) --seed $(SEED) --out $(OUT) --db $(DB)
+	$(if $(REFERENCE_PACKAGE),$(BIN)/curator ingest --package $(REFERENCE_PACKAGE) --db $(DB))
+	$(BIN)/curator export $(RELEASE) --out $(OUT)
+	$(BIN)/curator export $(RELEASE) --format parquet --out $(PARQUET_OUT)
+	$(BIN)/curator export --check $(OUT)
+	$(BIN)/curator export --check $(PARQUET_OUT)
 	$(BIN)/curator report --db $(DB) --exports $(OUT) --out $(REPORT)
 	$(BIN)/curator stats --db $(DB)
 
@@ -44,6 +59,7 @@ bench: setup
 	$(BIN)/python bench/bench_dedup_export.py
 	$(BIN)/python bench/bench_verify.py
 	$(BIN)/python bench/bench_browse.py
+	$(BIN)/python bench/bench_release.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -244,6 +244,30 @@ def near_duplicate_pairs(hashvalues: np.ndarray, threshold: float) -> Iterator[t
             yield i, j, s
 
 
+def near_reference(reference: np.ndarray, queries: np.ndarray, threshold: float) -> list[int]:
+    """Indexes of the ``queries`` rows at least ``threshold`` similar (estimated Jaccard) to
+    some ``reference`` row: the reference goes into a ``MinHashLSH``, each query is looked up
+    and its candidates confirmed, as ``near_duplicate_pairs`` does."""
+    import numpy as np
+    from datasketch import LeanMinHash, MinHashLSH
+
+    if not len(reference) or not len(queries):
+        return []
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    with lsh.insertion_session(buffer_size=len(reference)) as session:
+        for i, row in enumerate(reference):
+            session.insert(i, LeanMinHash(seed=MINHASH_SEED, hashvalues=row, scheme=MINHASH_SCHEME),
+                           check_duplication=False)  # fmt: skip
+    hits = []
+    for i, row in enumerate(queries):
+        cands = lsh.query(LeanMinHash(seed=MINHASH_SEED, hashvalues=row, scheme=MINHASH_SCHEME))
+        if cands:
+            idx = np.fromiter(cands, dtype=np.int64, count=len(cands))
+            if (estimated_jaccard(reference[idx], row) >= threshold).any():
+                hits.append(i)
+    return hits
+
+
 def cluster(
     ids: Sequence[str],
     hashvalues: np.ndarray,

@@ -54,14 +54,21 @@ def _mib(b: int) -> str:
 
 
 def load_manifest(exports: Path) -> dict | None:
-    path = exports / "manifest.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    """The manifest of the export in ``exports``, or None when it holds none (`curator report`
+    checks an explicit --exports first)."""
+    from curator.export.release import NotAnExport
+    from curator.export.release import load_manifest as load
+
+    try:
+        return load(exports)
+    except NotAnExport:
+        return None
 
 
 def example_pair(store, manifest: dict | None, exports: Path) -> dict | None:
     """The exported kernel with the shortest Python + CPU forward (ties: smallest id)."""
     best = None
-    if manifest and "cpu" in manifest.get("devices", {}):
+    if manifest and str(manifest.get("devices", {}).get("cpu", {}).get("file", "")).endswith(".jsonl"):
         with (exports / manifest["devices"]["cpu"]["file"]).open(encoding="utf-8") as fh:
             for line in fh:
                 rec = json.loads(line)
@@ -200,16 +207,16 @@ def _reproduce_section(store, manifest: dict | None, db_name: str) -> list[str]:
         share = f"--sample {a['sample']:g}" if a.get("sample") else "--all"
         out.append(f"curator verify --device {a.get('device', 'all')} {share} --seed {a.get('seed', 0)} --db {db_name}")
     if manifest:
-        dedup = "--dedup " if args.get("dedup") else ""
-        out.append(f"curator export {dedup}--target-mb {args.get('target_mb'):g} --seed {args.get('seed')} "
-                   f"--db {db_name}")  # fmt: skip
+        from curator.export.card import reproduce_command
+
+        out.append(f"{reproduce_command(args)} --db {db_name}")
     return [*out, "curator report", "```", ""]
 
 
 def _load_section() -> list[str]:
     out = ["## Load it", "", "```python", "from datasets import load_dataset", ""]
-    out.append('cpu = load_dataset("json", data_files="exports/cpu/warp_kernels_cpu.jsonl", split="train")')
-    out.append('cuda = load_dataset("json", data_files="exports/cuda/warp_kernels_cuda.jsonl", split="train")')
+    out.append('cpu = load_dataset("exports", "cpu")  # every split; "cuda", "paired" alike')
+    out.append('one = load_dataset("json", data_files="exports/cpu/warp_kernels_cpu_train.jsonl", split="train")')
     out += ["```", ""]
     out.append("Each line: ids, kernel name, category, device, the Python `source`, and the generated `structs`,")
     out.append("`functions`, `args`, `forward`, `backward` and `entry` code as separate fields, with provenance")
@@ -243,7 +250,7 @@ def _export_section(m: dict, exports: Path) -> list[str]:
                    f"{d['removed']:,} near-duplicates were left out.")  # fmt: skip
     else:
         out.append("Exported without near-dedup.")
-    out.append("")
+    out += ["", *_release_lines(m)]
     for dev, s in m["devices"].items():
         cats = s["categories"]
         top = max((c["bytes"] for c in cats.values()), default=0)
@@ -253,6 +260,26 @@ def _export_section(m: dict, exports: Path) -> list[str]:
         for cat, c in cats.items():
             out.append(f"{cat:<18} {c['records']:>6,}  {_mib(c['bytes']):>11}  {_bar(c['bytes'], top)}")
         out += ["```", ""]
+    return out
+
+
+SPLIT_ORDER = {"train": 0, "validation": 1, "test": 2, "holdout": 3}  # manifests store keys sorted
+
+
+def _release_lines(m: dict) -> list[str]:
+    """Splits and decontamination of a release (exports made with --splits/--decontaminate)."""
+    out = []
+    if m.get("splits"):
+        out += ["| config | split | records | MiB | file |", "| --- | --- | ---: | ---: | --- |"]
+        for config, c in m["configs"].items():
+            for split in sorted(c["splits"], key=lambda x: (SPLIT_ORDER.get(x, len(SPLIT_ORDER)), x)):
+                s = c["splits"][split]
+                out.append(f"| {config} | {split} | {s['records']:,} | {s['bytes'] / MIB:.2f} | `{s['file']}` |")
+        out += ["", "No near-duplicate cluster and no normalised skeleton lies in two splits.", ""]
+    dc = m.get("decontamination")
+    if dc:
+        out += [f"Decontaminated against {dc['reference']}: {dc['dropped']:,} of {dc['synthetic_checked']:,}"
+                f" synthetic kernels within Jaccard {dc['threshold']} of one were dropped.", ""]  # fmt: skip
     return out
 
 

@@ -1,4 +1,5 @@
-"""`curator export`: category-balanced JSONL per device, manifest.json and a dataset card."""
+"""`curator export`: category-balanced configs (cpu, cuda, paired) and splits in JSONL/Parquet, a sealed
+manifest and a dataset card; `--check` re-verifies an export."""
 
 from __future__ import annotations
 
@@ -26,15 +27,17 @@ from curator.store.exports import EXPORT_STATUSES
 @click.option(
     "--target-mb",
     type=click.FloatRange(min=0, min_open=True),
-    required=True,
-    help="Size of each device's JSONL in MiB (1 MiB = 1,048,576 bytes); lands within +1 %.",
+    help="Size of each config's train split in MiB (1 MiB = 1,048,576 bytes) of JSONL-encoded records, whatever "
+    "the format; lands within +1 %.  Other splits are sized by their share.  [required unless --check]",
 )
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("exports"),
     show_default=True,
-    help="Output folder: DEVICE/warp_kernels_DEVICE.jsonl, manifest.json, README.md.",
+    help="Output folder: CONFIG/warp_kernels_CONFIG[_SPLIT].FORMAT, manifest.json, README.md.  A different "
+    "complete export already there is refused unless --force; files of the previous export not written again "
+    "are removed.",
 )
 @seed_option("Seed of the selection order (the same store and seed give identical files).")
 @click.option("--dedup", is_flag=True, help="Export one kernel per near-duplicate cluster (see `curator dedup`).")
@@ -71,22 +74,54 @@ from curator.store.exports import EXPORT_STATUSES
     type=click.Choice(tuple(FORMATS)),
     default=DEFAULT_FORMAT,
     show_default=True,
-    help="File format of each device's data.",
+    help="File format (one per export: `datasets` reads one format per folder).  Sizes count the records as JSONL "
+    "in every format, so a Parquet export holds the records of the JSONL export with the same arguments.",
 )
+@click.option("--splits", "splits_text", metavar="NAME=SHARE,...",
+              help="Cut splits, e.g. train=0.9,validation=0.05,test=0.05: no near-duplicate cluster or skeleton in "
+              "two splits, categories balanced in each; --target-mb sizes train.")  # fmt: skip
+@click.option("--holdout-category", "holdout", multiple=True,
+              help="Put this category (repeatable) in a `holdout` split of its own.")  # fmt: skip
+@click.option(
+    "--paired", is_flag=True, help="Also a `paired` config: one row per kernel with the Python, CPU and CUDA."
+)
+@click.option("--decontaminate", is_flag=True,
+              help="Drop synthetic kernels within --threshold of a reference kernel (the real kernels in the store, "
+              "or --reference).")  # fmt: skip
+@click.option("--reference", type=click.Path(exists=True, path_type=Path),
+              help="Reference kernels for --decontaminate: JSONL with a `source` field, a .py file or a folder "
+              "of them.")  # fmt: skip
+@click.option("--force", is_flag=True, help="Replace a different complete export in --out.")
+@click.option("--check", "check_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Re-verify the export in this folder against its manifest (sizes, SHA-256, no extra files); "
+              "nothing is written.")  # fmt: skip
 @db_option
 def command(device, target_mb, out, seed, dedup, threshold, status, categories, allow_short, source, verified_only,
-            fmt, db):  # fmt: skip
-    """Write balanced JSONL (equal kernels per category) of the stored kernels, per device.
+            fmt, splits_text, holdout, paired, decontaminate, reference, force, check_dir, db):  # fmt: skip
+    """Write balanced data (equal kernels per category) of the stored kernels, per config and split.
 
     Rejected kernels are never exported.  Files are written under temporary names and moved
     into place at the end, so an interrupted or failed export leaves the previous files.
     """
     from curator import export as exp
 
+    if check_dir is not None:
+        _check(check_dir)
+        return
+    if target_mb is None:
+        raise click.UsageError("Missing option '--target-mb'.")
+    if reference is not None and not decontaminate:
+        raise click.UsageError("--reference is the reference set of --decontaminate; pass both")
+    try:
+        shares = exp.parse_splits(splits_text) if splits_text is not None else None
+    except exp.SplitError as exc:
+        raise click.UsageError(str(exc)) from None
     opts = exp.ExportOptions(
         out=out, devices=devices_of(device), target_bytes=int(target_mb * exp.MIB), seed=seed, status=status,
         categories=tuple(dict.fromkeys(categories)), dedup=dedup, threshold=threshold, allow_short=allow_short,
-        source=source, verified_only=verified_only, format=fmt, db=str(db),
+        source=source, verified_only=verified_only, format=fmt,
+        splits=shares, holdout=tuple(dict.fromkeys(holdout)), paired=paired, decontaminate=decontaminate,
+        reference=reference, force=force, db=str(db),
     )  # fmt: skip
     if opts.target_bytes <= 0:
         raise click.UsageError("--target-mb is below one byte")
@@ -100,11 +135,34 @@ def command(device, target_mb, out, seed, dedup, threshold, status, categories, 
         d = m["dedup"]
         click.echo(f"dedup at {d['threshold']}: {d['kernels']:,} kernels in {d['clusters']:,} clusters "
                    f"({d['removed']:,} near-duplicates left out)")  # fmt: skip
-    for dev, s in m["devices"].items():
-        b = s["balance"]
-        click.echo(f"{dev}: {s['records']:,} kernels, {mib(s['bytes'])} in {out / s['file']} "
-                   f"({len(s['categories'])} categories, {b['min']}-{b['max']} each)")  # fmt: skip
+    if m["decontamination"]:
+        d = m["decontamination"]
+        click.echo(f"decontaminated: {d['dropped']:,} of {d['synthetic_checked']:,} synthetic kernels dropped "
+                   f"(against {d['reference']})")  # fmt: skip
+    for config, c in m["configs"].items():
+        for split, s in c["splits"].items():
+            b = s["balance"]
+            name = f"{config} {split}" if m["splits"] else config
+            click.echo(f"{name}: {s['records']:,} kernels, {mib(s['bytes'])} in {out / s['file']} "
+                       f"({len(s['categories'])} categories, {b['min']}-{b['max']} each)")  # fmt: skip
+    for rel in result.removed:
+        click.echo(f"removed {out / rel} (previous export)")
     if result.shortfalls:
         click.echo(f"warning: short of the target, written as is (--allow-short): "
                    f"{exp.shortfall_summary(result.shortfalls)}", err=True)  # fmt: skip
     click.echo(f"manifest: {out / exp.MANIFEST}, card: {out / exp.CARD}")
+
+
+def _check(folder: Path) -> None:
+    """`--check`: one line, exit 1 on any mismatch."""
+    from curator import export as exp
+
+    try:
+        res = exp.check(folder)
+    except exp.NotAnExport as exc:
+        raise click.ClickException(str(exc)) from None
+    if res.ok:
+        click.echo(f"OK: {folder}: {res.files} files, {mib(res.bytes)}, match {exp.MANIFEST}")
+        return
+    more = f" (and {len(res.problems) - 3} more)" if len(res.problems) > 3 else ""
+    raise click.ClickException(f"{folder} does not match its {exp.MANIFEST}: {'; '.join(res.problems[:3])}{more}")

@@ -8,19 +8,30 @@ import click
 
 from curator.cli.common import db_option, open_store
 
+DEFAULT_EXPORTS = Path("exports")
+
 
 @click.command("report")
 @db_option
-@click.option("--exports", type=click.Path(file_okay=False, path_type=Path), default=Path("exports"),
-              show_default=True, help="The folder `curator export` wrote (its manifest.json is read).")  # fmt: skip
+@click.option("--exports", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The folder `curator export` wrote (its manifest.json is read); an error if it holds no export.  "
+              "[default: exports when it holds one, else a report without the dataset]")  # fmt: skip
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("REPORT.md"),
               show_default=True, help="Where to write the report.")  # fmt: skip
 def command(db, exports, out):
     """Write the chief scientist's report (JIT, IR, Warp, and the dataset as measured)."""
     from curator import report
+    from curator.export.release import NotAnExport, load_manifest
 
     if not out.parent.exists() and str(out.parent):
         raise click.ClickException(f"cannot write {out}: folder {out.parent} does not exist")
-    with open_store(db, readonly=True) as store:
+    with open_store(db, readonly=True) as store:  # a bad store is named first
+        if exports is None:
+            exports = DEFAULT_EXPORTS
+        else:
+            try:
+                load_manifest(exports)
+            except NotAnExport as exc:
+                raise click.ClickException(f"--exports: {exc}") from None
         path = report.write(store, exports, out, db_name=str(db))
     click.echo(f"wrote {path}")

@@ -1,5 +1,5 @@
-"""Export files written atomically (temporary file in the same folder, then os.replace),
-the manifest and the Hugging Face dataset card."""
+"""Export files written atomically (temporary file in the same folder, then os.replace) and
+the manifest's text; the dataset card is in ``card``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path
-
-from curator.records import MIB
 
 
 def _umask() -> int:
@@ -167,6 +165,17 @@ class HashingWriter:
     def sha256(self) -> str:
         return self.sha.hexdigest()
 
+    # what pyarrow's PythonFile asks of a writable file
+    @property
+    def closed(self) -> bool:
+        return self.fh.closed
+
+    def tell(self) -> int:
+        return self.bytes
+
+    def flush(self) -> None:
+        self.fh.flush()
+
 
 # -- manifest ----------------------------------------------------------------------------
 def git_revision(cwd: Path | None = None) -> str | None:
@@ -194,83 +203,3 @@ def creation_time() -> str:
 
 def manifest_text(manifest: dict) -> str:
     return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-# -- dataset card ------------------------------------------------------------------------
-def size_category(n: int) -> str:
-    for bound, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
-        if n < bound:
-            return label
-    return "1M<n<10M"
-
-
-def dataset_card(manifest: dict, field_docs: list[tuple[str, str]], builder: str = "json") -> str:
-    """README.md for the Hugging Face Hub: YAML front matter (one config per device), then a
-    description built from the manifest.  No timestamps, so it is reproducible."""
-    devices = manifest["devices"]
-    total = sum(d["records"] for d in devices.values())
-    has_real = any(d.get("origins", {}).get("real") for d in devices.values())
-    lines = ["---", f"license: {'other' if has_real else 'apache-2.0'}", "task_categories:", "- text-generation",
-             "language:", "- en", "tags:", "- code", "- nvidia-warp", "- cuda", "- cpp", "size_categories:",
-             f"- {size_category(total)}", "pretty_name: NVIDIA Warp kernels with their generated C++ and CUDA",
-             "configs:"]  # fmt: skip
-    for device, d in devices.items():
-        lines += [f"- config_name: {device}", "  data_files:", "  - split: train", f"    path: {d['file']}"]
-    lines += ["---", "", "# NVIDIA Warp kernels with their generated C++ and CUDA", ""]
-    lines += [
-        "Each record pairs a `@wp.kernel` written in Python for [NVIDIA Warp](https://github.com/NVIDIA/warp)"
-        " with the code Warp's code generator produces for it: C++ for the CPU (`cpu` config) or CUDA C++"
-        " (`cuda` config), kept piece by piece (structs, functions, argument struct, forward kernel,"
-        " backward/adjoint kernel, entry points).",
-        "",
-        "Synthetic kernels come from a type-directed random generator; every one built with Warp"
-        f" {', '.join(manifest['warp_versions']) or '?'}. Made by curator {manifest['curator_version']}.",
-        "",
-        "| config | file | records | MiB | categories |",
-        "| --- | --- | ---: | ---: | ---: |",
-    ]
-    for device, d in devices.items():
-        lines.append(f"| {device} | `{d['file']}` | {d['records']:,} | {d['bytes'] / MIB:,.2f} |"
-                     f" {len(d['categories'])} |")  # fmt: skip
-    lines += ["", "Kernels per category (the selection is balanced: equal counts per category):", ""]
-    cats = sorted({c for d in devices.values() for c in d["categories"]})
-    lines.append("| category | " + " | ".join(devices) + " |")
-    lines.append("| --- |" + " ---: |" * len(devices))
-    for c in cats:
-        row = [str(d["categories"].get(c, {}).get("records", 0)) for d in devices.values()]
-        lines.append(f"| {c} | " + " | ".join(row) + " |")
-    dd = manifest.get("dedup")
-    lines += [""]
-    if dd:
-        lines.append(
-            f"Near-duplicates were removed: MinHash ({dd['num_perm']} permutations) over token 5-grams of the"
-            f" normalised source, LSH at Jaccard {dd['threshold']}; {dd['kernels']:,} stored kernels formed"
-            f" {dd['clusters']:,} clusters and only one kernel per cluster is exported."
-        )
-    else:
-        lines.append("No near-duplicate filtering was applied (identical sources are stored once).")
-    if has_real:
-        lines += ["", "Some records come from real code (`origin` = `real`); their `provenance` gives the source"
-                  " file and its license, which applies to that record."]  # fmt: skip
-    lines += _measures_lines(manifest.get("measures"))
-    lines += ["", "## Fields", "", "Every line has every field (null when absent).", ""]
-    lines += [f"- `{k}`: {doc}" for k, doc in field_docs]
-    lines += ["", "## Loading", "", "```python", "from datasets import load_dataset", ""]
-    first = next(iter(devices), "cpu")
-    load = f'ds = load_dataset("{builder}", data_files="{devices[first]["file"]}", split="train")'
-    lines += [load if devices else "", "```", ""]
-    lines += ["`manifest.json` holds sizes, SHA-256 sums, versions, seeds and the export's arguments.", ""]
-    return "\n".join(lines)
-
-
-def _measures_lines(measures: dict | None) -> list[str]:
-    """Builtin coverage and kernel shape for the card (figures of the store the export came from)."""
-    if not measures:
-        return []
-    from curator.measures import coverage_markdown, profile_markdown
-
-    lines = ["", "## Warp builtins covered", "", "Figures of the store this export was drawn from"
-             " (`curator stats --coverage`).", ""]  # fmt: skip
-    lines += coverage_markdown(measures["coverage"])
-    lines += ["## Kernel shape", "", "Figures of the store this export was drawn from (`curator stats --profile`).", ""]
-    return lines + profile_markdown(measures["profile"])[:-1]

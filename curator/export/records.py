@@ -1,4 +1,5 @@
-"""One exported JSONL line per kernel and device: fixed keys, fixed types, null when absent."""
+"""One exported record per kernel and device (or per kernel for the paired config): fixed keys,
+fixed types, null when absent; its JSONL encoding is what counts toward ``--target-mb``."""
 
 from __future__ import annotations
 
@@ -30,6 +31,24 @@ FIELDS = (
 )
 KEYS = tuple(k for k, _ in FIELDS)
 STRING_KEYS = frozenset(KEYS) - {"launch_dim", "kernel_args", "seed", "run_seed"}
+# The type of each non-string key: what the card's features and the Parquet schema declare.
+TYPES = {"launch_dim": "int64", "kernel_args": "string_list_list", "seed": "int64", "run_seed": "int64"}
+
+# The code pieces of one device (the order of curator.records.PIECES).
+_PIECE_KEYS = ("structs", "functions", "args", "forward", "backward", "entry")
+# The `paired` config: one record per kernel with the Python and every CPU and CUDA piece.
+_SHARED = ("id", "name", "category", "source", "launch_dim", "kernel_args", "skeleton_hash", "origin", "provenance",
+           "seed", "run_seed", "generator_version", "warp_version")  # fmt: skip
+PAIRED_FIELDS = tuple(
+    [(k, doc) for k, doc in FIELDS if k in _SHARED]
+    + [(f"{d}_{p}", f"{doc} ({d.upper()})") for d in ("cpu", "cuda") for p, doc in FIELDS if p in _PIECE_KEYS]
+)
+PAIRED_KEYS = tuple(k for k, _ in PAIRED_FIELDS)
+
+
+def type_of(key: str) -> str:
+    """``string``, ``int64`` or ``string_list_list`` (paired keys share their base key's type)."""
+    return TYPES.get(key, "string")
 
 
 def record(row: tuple) -> dict:
@@ -38,6 +57,18 @@ def record(row: tuple) -> dict:
     args = rec["kernel_args"]
     rec["kernel_args"] = [[str(x) for x in pair] for pair in json.loads(args)] if args is not None else None
     return rec
+
+
+def paired_record(cpu: dict, cuda: dict) -> dict:
+    """The paired record of one kernel from its CPU and CUDA records (same id)."""
+    if cpu["id"] != cuda["id"]:
+        raise ValueError(f"pairing {cpu['id']} with {cuda['id']}")
+    rec = {k: cpu[k] for k in _SHARED}
+    if cpu["warp_version"] != cuda["warp_version"]:
+        rec["warp_version"] = f"{cpu['warp_version']} (cpu), {cuda['warp_version']} (cuda)"
+    for d, r in (("cpu", cpu), ("cuda", cuda)):
+        rec.update({f"{d}_{p}": r[p] for p in _PIECE_KEYS})
+    return {k: rec[k] for k in PAIRED_KEYS}
 
 
 # Line breaks other than \n that JSON leaves raw but str.splitlines() and some readers split on.

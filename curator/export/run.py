@@ -1,6 +1,7 @@
-"""Running an export: check the options, pick near-duplicate representatives, select a
-category-balanced set per device, write each device's file in the chosen format, the manifest
-and the dataset card (all staged, moved into place together).
+"""Running an export: check the options, pick near-duplicate representatives, drop contaminated
+kernels, assign kernels to splits, select a category-balanced set per config and split, write
+it in every chosen format, then the manifest and the dataset card (all staged, moved into place
+together; a different complete release already there is refused unless ``force``).
 
 The same store and options give byte-identical data files and card: no timestamps in them,
 kernels ordered by ``seed`` (see ``select.seeded_order``) and taken round-robin over the
@@ -9,20 +10,22 @@ sorted categories.  Only the manifest's ``created_at`` varies, unless SOURCE_DAT
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from curator import __version__, neardup
-from curator.export import files, formats, records
-from curator.export.select import Selection, seeded_order, select_balanced, upper_bound
+from curator.export import card, decontaminate, files, formats, records, release, splits
+from curator.export.release import CARD, MANIFEST
 from curator.export.shortfall import DeviceShortfall, compute_shortfall, shortfall_message
+from curator.export.write import PAIRED, SplitJob, config_devices, config_keys, write_split
 from curator.records import DEVICES, MIB
 from curator.store.exports import EXPORT_STATUSES, ExportFilter
 
-MANIFEST = "manifest.json"
-CARD = "README.md"
+# Splits other than train stop at the record that reaches their share of the target (no upper
+# bound: they hold few records, 5 % of 200 MiB is ~190 of ~60 KiB, so +1 % would be luck).
+HOLDOUT_TARGET = 1 << 62  # holdout: every eligible kernel (balanced), no size target
 
 
 class ExportError(Exception):
@@ -33,7 +36,7 @@ class ExportError(Exception):
 class ExportOptions:
     out: Path
     devices: tuple[str, ...]
-    target_bytes: int
+    target_bytes: int  # of each config's train split (the only split without --splits)
     seed: int = 0
     status: str = "unrejected"  # unrejected: everything not rejected; accepted: accepted only
     categories: tuple[str, ...] = ()  # empty: every category with an eligible kernel
@@ -42,23 +45,35 @@ class ExportOptions:
     allow_short: bool = False
     verified_only: bool = False
     source: str = "all"  # synthetic | real | all
-    format: str = formats.DEFAULT_FORMAT
+    format: str = formats.DEFAULT_FORMAT  # one per export: `datasets` reads one format per folder
+    splits: dict[str, float] | None = None  # name -> share (train first); None: one train split
+    holdout: tuple[str, ...] = ()  # categories of the held-out split
+    paired: bool = False  # also the `paired` config (needs both devices)
+    decontaminate: bool = False
+    reference: Path | None = None  # None: the real kernels in the store
+    force: bool = False  # replace a different complete export in ``out``
     db: str = "curator.db"  # only for the `curator generate` hint of a shortfall
+
+    @property
+    def configs(self) -> tuple[str, ...]:
+        return (*self.devices, PAIRED) if self.paired else self.devices
+
+    def split_names(self) -> list[str | None]:
+        """The splits to write; None is the single split of an export without splits."""
+        if self.splits is None and not self.holdout:
+            return [None]
+        return [*(self.splits or {splits.TRAIN: 1.0}), *([splits.HOLDOUT] if self.holdout else [])]
 
     def arguments(self) -> dict:
         return {
-            "devices": list(self.devices),
-            "target_mb": self.target_bytes / MIB,
-            "seed": self.seed,
-            "status": self.status,
-            "categories": list(self.categories),
-            "dedup": self.dedup,
-            "threshold": self.threshold if self.dedup else None,
-            "allow_short": self.allow_short,
-            "verified_only": self.verified_only,
-            "source": self.source,
-            "format": self.format,
-        }
+            "devices": list(self.devices), "target_mb": self.target_bytes / MIB, "seed": self.seed,
+            "status": self.status, "categories": list(self.categories), "dedup": self.dedup,
+            "threshold": self.threshold if (self.dedup or self.decontaminate or self.splits) else None,
+            "allow_short": self.allow_short, "verified_only": self.verified_only, "source": self.source,
+            "format": self.format, "splits": splits.format_splits(self.splits) if self.splits else None,
+            "holdout_categories": list(self.holdout), "paired": self.paired, "decontaminate": self.decontaminate,
+            "reference": str(self.reference) if self.reference else None,
+        }  # fmt: skip
 
 
 @dataclass
@@ -67,36 +82,43 @@ class ExportResult:
     out: Path
     shortfalls: list[DeviceShortfall]
     dedup_saved: dict | None  # the dedup state stored after recomputing clusters, if any
+    removed: list[str] = field(default_factory=list)  # files of the previous export removed
 
 
 def export(store, opts: ExportOptions, on_progress: Callable[[str, int, int], None] | None = None) -> ExportResult:
     """Write the export under ``opts.out``; raise ExportError (nothing written) if it cannot."""
     _check(store, opts)
-    reps, dedup_info, dedup_run = _representatives(store, opts) if opts.dedup else (None, None, None)
-    devices: dict[str, dict] = {}
+    clusters, dedup_info, dedup_run = _clusters(store, opts)
+    reps = {r for r in clusters.values()} if opts.dedup else None
+    dropped, decon = _decontaminate(store, opts)
+    eligible = {c: _eligible(store, opts, c, reps, dropped) for c in opts.configs}
+    assignment = _assign(store, opts, eligible, clusters)
+    fmt = formats.get(opts.format)
+    configs: dict[str, dict] = {}
     shortfalls: list[DeviceShortfall] = []
     try:
         with files.Staging(opts.out) as stage:
             stage.folder("")
-            for device in opts.devices:
-                summary, short = _export_device(store, opts, device, reps, stage, on_progress)
-                devices[device] = summary
-                if short:
-                    shortfalls.append(short)
+            for config in opts.configs:
+                configs[config] = _export_config(store, opts, config, eligible[config], assignment, fmt, stage,
+                                                 shortfalls, on_progress)  # fmt: skip
             if shortfalls and not opts.allow_short:
                 raise ExportError(shortfall_message(shortfalls, opts, store.max_run_seed()))
-            for fmt in formats.FORMATS.values():  # an earlier export's files this one does not replace
-                for device in DEVICES:
-                    stage.remove_on_commit(fmt.path(device))
-            manifest = _manifest(opts, devices, dedup_info)
+            manifest = _manifest(opts, configs, dedup_info, decon, assignment)
+            for device, d in manifest["devices"].items():
+                d["verification_in_store"] = _verification_in_store(store, device)
             manifest["measures"] = _measures(store, opts)
-            stage.write_text(MANIFEST, files.manifest_text(manifest))
-            stage.write_text(CARD, files.dataset_card(manifest, list(records.FIELDS), formats.get(opts.format).builder))
+            text = card.dataset_card(manifest)
+            written = stage.write_text(CARD, text)
+            manifest["files"][CARD] = {"bytes": written.bytes, "sha256": written.sha256}
+            stage.write_text(MANIFEST, release.seal(manifest))
+            old = _previous(opts, manifest)
             stage.commit()
     except files.OutputError as exc:
         raise ExportError(str(exc)) from None
+    removed = release.remove_stale(opts.out, old, manifest)
     saved = neardup.save_clusters(store, dedup_run) if dedup_run is not None else None
-    return ExportResult(manifest, Path(opts.out), shortfalls, saved)
+    return ExportResult(manifest, Path(opts.out), shortfalls, saved, removed)
 
 
 def _check(store, opts: ExportOptions) -> None:
@@ -109,110 +131,177 @@ def _check(store, opts: ExportOptions) -> None:
     unknown = [d for d in opts.devices if d not in DEVICES]
     if unknown or not opts.devices:
         raise ExportError(f"unknown device {', '.join(unknown) or '(none)'}; choose cpu, cuda or all")
-    if opts.categories:
-        have = set(store.categories())
-        missing = [c for c in opts.categories if c not in have]
+    if opts.paired and set(opts.devices) != set(DEVICES):
+        raise ExportError("--paired needs both devices (--device all)")
+    have = set(store.categories())
+    for name, cats in (("category", opts.categories), ("holdout category", opts.holdout)):
+        missing = [c for c in cats if c not in have]
         if missing:
-            raise ExportError(
-                f"no kernels of category {', '.join(missing)} in the store; it has: {', '.join(sorted(have)) or 'none'}"
-            )
+            raise ExportError(f"no kernels of {name} {', '.join(missing)} in the store; it has: "
+                              f"{', '.join(sorted(have)) or 'none'}")  # fmt: skip
+    if opts.categories and opts.holdout and not set(opts.categories) - set(opts.holdout):
+        raise ExportError("every --category is held out: nothing is left for the other splits")
 
 
-def _representatives(store, opts: ExportOptions) -> tuple[set[str], dict, neardup.DedupRun | None]:
-    """Cluster representatives: the stored ones when current, else computed now (and stored
-    only once the export succeeded, so a failed export leaves the store untouched)."""
+def _clusters(store, opts: ExportOptions) -> tuple[dict[str, str], dict | None, neardup.DedupRun | None]:
+    """kernel id -> cluster representative (empty when neither --dedup nor splits need them):
+    the stored clusters when current, else computed now (and stored only once the export
+    succeeded, so a failed export leaves the store untouched)."""
+    if not (opts.dedup or opts.split_names() != [None]):
+        return {}, None, None
     state = store.dedup_state()
     if neardup.is_current(state, store.dedup_fingerprint(), opts.threshold):
         info = {k: state[k] for k in ("threshold", "num_perm", "kernels", "clusters")}
         info["removed"] = state["kernels"] - state["clusters"]
-        return store.dedup_representatives(), info, None
+        return store.cluster_representatives(), info if opts.dedup else None, None
     run = neardup.compute_clusters(store, opts.threshold)
     c = run.clusters
     info = {"threshold": opts.threshold, "num_perm": neardup.NUM_PERM, "kernels": c.kernels, "clusters": c.clusters,
             "removed": c.removed}  # fmt: skip
-    return c.representatives(), info, run
+    return dict(zip(c.ids, c.representative, strict=True)), info if opts.dedup else None, run
 
 
-def _lines(store, device: str, ids: list[str], encode) -> Iterator[tuple[dict, bytes]]:
-    for row in store.export_rows(device, ids):
-        rec = records.record(row)
-        yield rec, encode(rec)
+def _decontaminate(store, opts: ExportOptions) -> tuple[dict[str, str], dict | None]:
+    if not opts.decontaminate:
+        return {}, None
+    try:
+        ref = decontaminate.path_reference(opts.reference) if opts.reference else decontaminate.store_reference(store)
+    except decontaminate.BadReference as exc:
+        raise ExportError(str(exc)) from None
+    if not ref.kernels:
+        raise ExportError("--decontaminate: the store holds no real kernels to compare against; run "
+                          "`curator ingest --package warp` first or pass --reference PATH")  # fmt: skip
+    dropped = decontaminate.contaminated(store, ref, opts.threshold)
+    checked = len(store.signature_rows("synthetic"))
+    return dropped, decontaminate.summary(ref, opts.threshold, checked, dropped)
 
 
-def _export_device(store, opts, device, reps, stage, on_progress) -> tuple[dict, DeviceShortfall | None]:
-    flt = ExportFilter(device, opts.status, tuple(opts.categories), opts.verified_only, opts.source)
-    candidates = store.export_candidates(flt)
-    eligible = [(k, c) for k, c in candidates if reps is None or k in reps]
-    by_cat: dict[str, list[str]] = defaultdict(list)
-    for k, c in eligible:
-        by_cat[c].append(k)
-    cats = list(opts.categories) if opts.categories else sorted(by_cat)
-    if opts.allow_short:
-        cats = [c for c in cats if by_cat.get(c)]
-    fmt = formats.get(opts.format)
-    streams = {c: _lines(store, device, seeded_order(by_cat.get(c, ()), opts.seed), fmt.encode) for c in cats}
-    sel = Selection(tuple(sorted(cats)), opts.target_bytes, upper_bound(opts.target_bytes))
-    meta = {"warp": set(), "generator": set(), "run_seeds": set(), "origins": Counter(), "verified": Counter()}
-    verified_ids = store.verified_ids(device)
-    name = fmt.path(device)
-    with fmt.sink(stage, name) as out:
-        for n, (_cat, (rec, line)) in enumerate(select_balanced(streams, lambda x: len(x[1]), sel.target, sel.upper,
-                                                                 sel)):  # fmt: skip
-            out.add(rec, line)
-            meta["warp"].add(rec["warp_version"])
-            meta["generator"].add(rec["generator_version"])
-            meta["run_seeds"].add(rec["run_seed"])
-            meta["origins"][rec["origin"]] += 1
-            if rec["id"] in verified_ids:
-                meta["verified"][rec["category"]] += 1
-            if on_progress and n % 256 == 0:
-                on_progress(device, out.bytes, opts.target_bytes)
-    if on_progress:
-        on_progress(device, out.bytes, opts.target_bytes)
-    counts = sel.counts
-    ratio = round(sel.ratio(), 4) if sel.ratio() != float("inf") else None
-    summary = {
-        "file": name,
-        "bytes": out.bytes,
-        "records": sel.records,
-        "sha256": out.sha256,
-        "target_bytes": opts.target_bytes,
-        "reached_target": sel.reached,
-        "categories": {c: {"records": counts[c], "bytes": sel.bytes[c]} for c in sel.categories},
-        "balance": {"min": min(counts.values(), default=0), "max": max(counts.values(), default=0), "ratio": ratio},
-        "candidates": len(candidates),
-        "eligible": len(eligible),
-        "dedup_removed": len(candidates) - len(eligible) if reps is not None else 0,
-        "warp_versions": sorted(v for v in meta["warp"] if v),
-        "generator_versions": sorted(v for v in meta["generator"] if v),
-        "run_seeds": sorted(s for s in meta["run_seeds"] if s is not None),
-        "origins": dict(sorted(meta["origins"].items())),
-        # exported kernels whose code compiled for this device (curator verify), per category
-        "verified": {"records": sum(meta["verified"].values()), "categories": dict(sorted(meta["verified"].items()))},
-        "verification_in_store": _verification_in_store(store, device),
-    }
-    short = None if sel.reached else compute_shortfall(store, device, sel, by_cat, cats, len(candidates), len(eligible))
-    return summary, short
+@dataclass
+class Eligible:
+    """The kernels a config may export: (id, category) of the candidates and of the eligible."""
+
+    candidates: list[tuple[str, str]]
+    kernels: list[tuple[str, str]]
+    dedup_removed: int
+    decontaminated: int
 
 
-def _manifest(opts: ExportOptions, devices: dict[str, dict], dedup_info: dict | None) -> dict:
+def _eligible(store, opts: ExportOptions, config: str, reps, dropped) -> Eligible:
+    per_device = []
+    for device in config_devices(config):
+        flt = ExportFilter(device, opts.status, tuple(opts.categories), opts.verified_only, opts.source)
+        per_device.append(store.export_candidates(flt))
+    common = set.intersection(*({k for k, _ in rows} for rows in per_device))
+    candidates = [(k, c) for k, c in per_device[0] if k in common]
+    after_dedup = [(k, c) for k, c in candidates if reps is None or k in reps]
+    kernels = [(k, c) for k, c in after_dedup if k not in dropped]
+    return Eligible(candidates, kernels, len(candidates) - len(after_dedup), len(after_dedup) - len(kernels))
+
+
+def _assign(store, opts: ExportOptions, eligible: dict[str, Eligible], clusters: dict[str, str]) -> dict[str, str]:
+    """kernel id -> split, one assignment for every config (a kernel's split is the same in
+    cpu, cuda and paired); empty for an export without splits."""
+    if opts.split_names() == [None]:
+        return {}
+    cats = {k: c for e in eligible.values() for k, c in e.kernels}
+    skeletons = store.skeleton_hashes(list(cats))
+    keys = [splits.KernelKeys(k, c, clusters.get(k, k), skeletons.get(k) or k) for k, c in cats.items()]
+    return splits.assign(keys, opts.splits or {splits.TRAIN: 1.0}, opts.seed, opts.holdout)
+
+
+def _export_config(store, opts, config, elig: Eligible, assignment, fmt, stage, shortfalls, on_progress) -> dict:
+    verified = set.intersection(*(store.verified_ids(d) for d in config_devices(config)))
+    names = opts.split_names()
+    shares = opts.splits or {splits.TRAIN: 1.0}
+    out = {"devices": list(config_devices(config)), "fields": list(config_keys(config)),
+           "candidates": len(elig.candidates), "eligible": len(elig.kernels), "dedup_removed": elig.dedup_removed,
+           "decontaminated": elig.decontaminated, "splits": {}}  # fmt: skip
+    for split in names:
+        by_cat: dict[str, list[str]] = defaultdict(list)
+        for k, c in elig.kernels:
+            if split is None or assignment.get(k) == split:
+                by_cat[c].append(k)
+        if split == splits.HOLDOUT:
+            cats = [c for c in opts.holdout if by_cat.get(c)] if opts.allow_short else list(opts.holdout)
+            target = upper = HOLDOUT_TARGET
+        else:
+            cats = [c for c in (opts.categories or sorted({c for _, c in elig.kernels})) if c not in opts.holdout]
+            if opts.allow_short:
+                cats = [c for c in cats if by_cat.get(c)]
+            target = opts.target_bytes if split in (None, splits.TRAIN) else round(
+                opts.target_bytes * shares[split] / shares[splits.TRAIN])  # fmt: skip
+            upper = None if split in (None, splits.TRAIN) else HOLDOUT_TARGET
+        job = SplitJob(config, split, by_cat, cats, target, upper)
+        summary, sel = write_split(store, job, fmt, stage, opts.seed, verified, on_progress)
+        out["splits"][split or splits.TRAIN] = summary
+        if not sel.reached and split != splits.HOLDOUT:
+            device = config if config != PAIRED else "all"
+            short = compute_shortfall(store, device, sel, by_cat, cats, len(elig.candidates), len(elig.kernels))
+            short.label = f"{config}/{split}" if split else config
+            shortfalls.append(short)
+    return out
+
+
+def _manifest(opts: ExportOptions, configs: dict[str, dict], dedup_info, decon, assignment) -> dict:
+    splits_all = [s for c in configs.values() for s in c["splits"].values()]
+    devices = {d: {**configs[d]["splits"][splits.TRAIN], **{k: configs[d][k] for k in (
+        "candidates", "eligible", "dedup_removed", "decontaminated")}} for d in opts.devices}  # fmt: skip
+    data = {s["file"]: {"bytes": s["file_bytes"], "sha256": s["sha256"]} for s in splits_all}
     return {
         "curator_version": __version__,
         "created_at": files.creation_time(),
         "git_revision": files.git_revision(),
         "arguments": opts.arguments(),
         "seed": opts.seed,
-        "warp_versions": sorted({v for d in devices.values() for v in d["warp_versions"]}),
-        "generator_versions": sorted({v for d in devices.values() for v in d["generator_versions"]}),
-        "run_seeds": sorted({s for d in devices.values() for s in d["run_seeds"]}),
+        "warp_versions": sorted({v for s in splits_all for v in s["warp_versions"]}),
+        "generator_versions": sorted({v for s in splits_all for v in s["generator_versions"]}),
+        "run_seeds": sorted({r for s in splits_all for r in s["run_seeds"]}),
         "dedup": dedup_info,
+        "decontamination": decon,
+        "splits": _split_info(opts, assignment),
+        "format": opts.format,
+        "builder": formats.get(opts.format).builder,
         "fields": list(records.KEYS),
+        "configs": configs,
         "devices": devices,
+        "files": dict(sorted(data.items())),
     }
 
 
+def _split_info(opts: ExportOptions, assignment: dict[str, str]) -> dict | None:
+    if not assignment and opts.split_names() == [None]:
+        return None
+    pool: dict[str, int] = defaultdict(int)
+    for split in assignment.values():
+        pool[split] += 1
+    return {
+        "shares": [[k, v] for k, v in (opts.splits or {splits.TRAIN: 1.0}).items()],  # in the order given
+        "holdout_categories": list(opts.holdout),
+        "grouped_by": ["near-duplicate cluster", "normalised skeleton"],
+        "threshold": opts.threshold,
+        "eligible_kernels": dict(sorted(pool.items())),  # kernels each split could draw from
+    }
+
+
+def _previous(opts: ExportOptions, manifest: dict) -> dict | None:
+    """The manifest of the export already in the folder (its files not in the new export are
+    removed after the commit); ExportError when it is a complete export with other data and
+    ``force`` is off: a release is immutable once written."""
+    try:
+        old = release.load_manifest(opts.out)
+    except release.NotAnExport:
+        return None
+    if opts.force or release.data_files(old) == release.data_files(manifest):
+        return old
+    if release.complete_export(opts.out) is not None:
+        raise ExportError(f"{opts.out} holds a different export (release); pass --force to replace it, or export "
+                          "to another folder")  # fmt: skip
+    return old
+
+
 def _measures(store, opts: ExportOptions) -> dict:
-    """Builtin coverage and kernel shape of the store the export is drawn from (`curator stats`)."""
+    """Builtin coverage and kernel shape of the store the export is drawn from (`curator stats
+    --coverage` and `--profile`); the card shows them (``card.coverage_section``)."""
     from curator import measures
 
     return {

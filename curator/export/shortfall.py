@@ -23,6 +23,7 @@ class DeviceShortfall:
     generate: dict[str, int] = field(default_factory=dict)  # category -> kernels to generate
     too_coarse: bool = False  # enough kernels, but none small enough to land within +1 %
     empty: bool = False  # no kernel qualifies at all (an empty store, or filters that leave none)
+    label: str = ""  # what fell short, when not the device itself (a config's split: "cpu/validation")
 
 
 def compute_shortfall(store, device, sel: Selection, by_cat, cats, n_candidates, n_eligible) -> DeviceShortfall:
@@ -80,16 +81,16 @@ def shortfall_summary(shortfalls: list[DeviceShortfall]) -> str:
             continue
         if s.too_coarse:
             parts.append(
-                f"{s.device}: {s.size / MIB:.2f} of {s.target / MIB:g} MiB, no line left is small enough to land "
-                "within +1 % of the target (use a larger --target-mb)"
+                f"{s.label or s.device}: {s.size / MIB:.2f} of {s.target / MIB:g} MiB, no line left is small enough "
+                "to land within +1 % of the target (use a larger --target-mb)"
             )
             continue
         cats = ", ".join(f"{c} {n}" for c, n in sorted(s.short.items()))
         have = sorted(s.have[c] for c in s.short)
         has = f"{have[0]}" if have[0] == have[-1] else f"{have[0]}-{have[-1]}"
         parts.append(
-            f"{s.device}: {s.size / MIB:.2f} of {s.target / MIB:g} MiB, needs ~{s.need_per_category} kernels per "
-            f"category, short: {cats} (they have {has})"
+            f"{s.label or s.device}: {s.size / MIB:.2f} of {s.target / MIB:g} MiB, needs ~{s.need_per_category} "
+            f"kernels per category, short: {cats} (they have {has})"
         )
     return "; ".join(parts)
 

@@ -88,5 +88,15 @@ class ExportStoreMixin:
             )
         )
 
+    def skeleton_hashes(self, ids: Iterable[str]) -> dict[str, str]:
+        """kernel id -> its skeleton hash, for ``ids``."""
+        out: dict[str, str] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            sql = f"SELECT id, skeleton_hash FROM kernels WHERE id IN ({', '.join('?' * len(chunk))})"
+            out.update(self.conn.execute(sql, chunk).fetchall())
+        return out
+
     def max_run_seed(self) -> int | None:
         return self.conn.execute("SELECT MAX(run_seed) FROM kernels").fetchone()[0]

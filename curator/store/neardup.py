@@ -16,6 +16,26 @@ class NearDupStoreMixin:
         """(id, skeleton_hash, minhash BLOB) of every kernel, by id."""
         return self.conn.execute("SELECT id, skeleton_hash, minhash FROM kernels ORDER BY id").fetchall()
 
+    def signature_rows(self, origin: str) -> list[tuple[str, str, str, bytes | None]]:
+        """(id, category, skeleton_hash, minhash BLOB) of the kernels of ``origin``, by id."""
+        return self.conn.execute(
+            "SELECT id, category, skeleton_hash, minhash FROM kernels WHERE origin = ? ORDER BY id", (origin,)
+        ).fetchall()
+
+    def origin_packages(self, origin: str) -> dict[str, int]:
+        """package (from the provenance; '' when none) -> kernels of ``origin``."""
+        return dict(
+            self.conn.execute(
+                "SELECT COALESCE(json_extract(provenance, '$.package'), ''), COUNT(*) FROM kernels"
+                " WHERE origin = ? GROUP BY 1 ORDER BY 1",
+                (origin,),
+            )
+        )
+
+    def cluster_representatives(self) -> dict[str, str]:
+        """kernel id -> its stored cluster representative (from the last `curator dedup`)."""
+        return dict(self.conn.execute("SELECT kernel_id, representative FROM dedup_clusters"))
+
     def kernel_source(self, kernel_id: str) -> str | None:
         row = self.conn.execute("SELECT source FROM kernels WHERE id = ?", (kernel_id,)).fetchone()
         return row[0] if row else None

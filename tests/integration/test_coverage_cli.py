@@ -118,17 +118,17 @@ def test_coverage_and_profile_together_is_a_usage_error(small_store):
 def test_report_and_card_show_the_coverage_and_profile(small_store, tmp_path):
     cov = json.loads(run_curator("stats", "--coverage", "--json", "--db", str(small_store)).stdout)
     prof = json.loads(run_curator("stats", "--profile", "--json", "--db", str(small_store)).stdout)
+    exp = tmp_path / "exp"
+    res = run_curator("export", "--target-mb", "0.05", "--allow-short", "--out", str(exp), "--db", str(small_store))
+    assert res.returncode == 0, res.stderr
     out = tmp_path / "REPORT.md"
-    res = run_curator("report", "--db", str(small_store), "--exports", str(tmp_path / "none"), "--out", str(out))
+    res = run_curator("report", "--db", str(small_store), "--exports", str(exp), "--out", str(out))
     assert res.returncode == 0, res.stderr
     text = out.read_text()
     assert f"reference {cov['names_covered']} names" in text and f"{cov['signatures_covered']} signatures" in text
     assert f"| mean expression depth | {prof['synthetic']['mean_expression_depth']:.2f} |" in text
     tile = cov["families"]["tile"]
     assert f"| tile | {tile['names']} | {tile['names_covered']} |" in text
-    exp = tmp_path / "exp"
-    res = run_curator("export", "--target-mb", "0.05", "--allow-short", "--out", str(exp), "--db", str(small_store))
-    assert res.returncode == 0, res.stderr
     manifest = json.loads((exp / "manifest.json").read_text())
     assert manifest["measures"]["coverage"]["signatures_covered"] == cov["signatures_covered"]
     card = (exp / "README.md").read_text()

@@ -60,9 +60,23 @@ def test_report_figures_match_store_and_manifest(small_store, tmp_path):
 
 def test_report_without_export_says_so(small_store, tmp_path):
     out = tmp_path / "R.md"
-    res = run_curator("report", "--db", str(small_store), "--exports", str(tmp_path / "none"), "--out", str(out))
+    res = run_curator("report", "--db", str(small_store), "--out", str(out), cwd=tmp_path)  # no exports/ here
     assert res.returncode == 0, res.stderr
     assert "No export yet" in out.read_text()
+
+
+def test_report_exports_that_hold_no_export_is_an_error(small_store, tmp_path):
+    """An explicit --exports that is missing, empty or not curator's stops with one line; no report."""
+    empty, foreign = tmp_path / "empty", tmp_path / "foreign"
+    empty.mkdir()
+    foreign.mkdir()
+    (foreign / "manifest.json").write_text('{"name": "someone else\'s dataset"}')
+    out = tmp_path / "R.md"
+    for folder, why in ((tmp_path / "none", "not a folder"), (empty, "empty"), (foreign, "not a curator export")):
+        res = run_curator("report", "--db", str(small_store), "--exports", str(folder), "--out", str(out))
+        assert res.returncode == 1 and why in res.stderr, res.stderr
+        assert res.stderr.strip().count("\n") == 0 and "Traceback" not in res.stderr
+        assert not out.exists()
 
 
 def test_report_bad_output_folder(small_store, tmp_path):

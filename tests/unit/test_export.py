@@ -3,7 +3,6 @@ reruns, filters, and clean failures (one line, non-zero exit, no files, store un
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import random
@@ -153,7 +152,7 @@ def test_rejected_never_and_accepted_only(db, tmp_path):
     assert invoke("--db", db, "--out", out, "--target-mb", 100, "--allow-short").exit_code == 0
     got = {r["id"] for r in lines_of(out / "cpu" / "warp_kernels_cpu.jsonl")}
     assert not got & set(rejected) and ids[50] in got
-    res = invoke("--db", db, "--out", out, "--target-mb", 100, "--allow-short", "--status", "accepted")
+    res = invoke("--db", db, "--out", out, "--target-mb", 100, "--allow-short", "--status", "accepted", "--force")
     assert res.exit_code == 0, res.output
     got = {r["id"] for r in lines_of(out / "cpu" / "warp_kernels_cpu.jsonl")}
     assert got and got <= set(accepted)
@@ -292,15 +291,15 @@ def test_interrupted_export_leaves_previous_files(db, tmp_path, monkeypatch):
     assert invoke("--db", db, "--out", out, "--target-mb", mb).exit_code == 0
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     calls = {"n": 0}
-    fmt = formats.FORMATS["jsonl"]
+    real = formats.LineSink.add
 
-    def interrupting(rec):
+    def interrupting(self, rec, data):
         calls["n"] += 1
         if calls["n"] > 60:  # in the middle of the second file (~48 lines each)
             raise KeyboardInterrupt
-        return fmt.encode(rec)
+        return real(self, rec, data)
 
-    monkeypatch.setitem(formats.FORMATS, "jsonl", dataclasses.replace(fmt, encode=interrupting))
+    monkeypatch.setattr(formats.LineSink, "add", interrupting)
     res = invoke("--db", db, "--out", out, "--target-mb", mb, "--seed", 9)
     assert res.exit_code == 130 and "interrupted" in res.output
     assert calls["n"] == 61  # the interruption hit the export mid-way (second file)

@@ -60,13 +60,18 @@ def test_read_only_out(db, nobody_dir):
 
 
 def test_one_device_over_an_older_export_replaces_it(db, tmp_path):
-    """Re-exporting only cuda into a folder holding a cpu+cuda export: the folder then holds
-    what its manifest describes (no stale cpu file of the older export)."""
+    """Re-exporting only cuda into a folder holding a cpu+cuda export: refused (a release is
+    immutable) unless --force; then the folder holds what its manifest describes (no stale cpu
+    file of the older export)."""
     out = tmp_path / "out"
     assert invoke("--db", db, "--out", out, "--target-mb", target_mb(db, 0.3)).exit_code == 0
     assert (out / "cpu" / "warp_kernels_cpu.jsonl").is_file()
     (out / "notes.txt").write_text("mine")  # the user's own file stays
-    res = invoke("--db", db, "--out", out, "--target-mb", target_mb(db, 0.3), "--device", "cuda", "--seed", 4)
+    again = ("--db", db, "--out", out, "--target-mb", target_mb(db, 0.3), "--device", "cuda", "--seed", 4)
+    res = invoke(*again)
+    assert res.exit_code == 1 and "--force" in res.output
+    assert (out / "cpu" / "warp_kernels_cpu.jsonl").is_file()  # refused: nothing changed
+    res = invoke(*again, "--force")
     assert res.exit_code == 0, res.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert list(manifest["devices"]) == ["cuda"]

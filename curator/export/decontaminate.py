@@ -1,0 +1,142 @@
+"""Decontamination: the synthetic kernels within the near-duplicate threshold of a reference
+set (the real kernels in the store, or a JSONL/folder of Python), found by MinHash LSH."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from curator import neardup
+
+
+class BadReference(ValueError):
+    """A reference set that cannot be read (one sentence for the user)."""
+
+
+@dataclass
+class Reference:
+    """The kernels synthetic ones are checked against, as MinHash values: each kernel's whole
+    source and, apart, each of its ``@wp.kernel`` definitions (a reference read from files has
+    no helpers, a real kernel in the store has them: comparing definitions too catches a copy
+    either way)."""
+
+    description: str  # what they are, for the manifest and the card
+    kernels: int
+    hashvalues: object  # (rows, NUM_PERM) uint32
+
+
+def _hashvalues(sources: list[str]):
+    import numpy as np
+
+    rows = [neardup.minhash_of_tokens(neardup.normalize_tokens(s)).hashvalues for s in sources]
+    return np.asarray(rows, dtype=np.uint32).reshape(len(rows), neardup.NUM_PERM)
+
+
+def kernel_definitions(source: str) -> list[str]:
+    """The ``@wp.kernel`` definitions of a source (dedented), read by AST: nothing is run."""
+    from curator.ingest.discover import kernel_defs
+
+    try:
+        return [textwrap.dedent(d.source) for d in kernel_defs(source)]
+    except (SyntaxError, ValueError):
+        return []
+
+
+def _store_hashvalues(store, rows: list[tuple]) -> tuple[object, list[int]]:
+    """MinHash values of store rows (id, category, skeleton, BLOB): the stored whole-source
+    signatures (missing ones from source), then one row per kernel definition of each; and the
+    index of the store row each MinHash row belongs to."""
+    import numpy as np
+
+    hv, bad_rows = neardup.hashvalues_of_blobs([r[3] for r in rows])
+    bad = set(bad_rows)
+    parts, owners = [], list(range(len(rows)))
+    for i, row in enumerate(rows):
+        source = store.kernel_source(row[0]) or ""
+        if i in bad:
+            hv[i] = np.asarray(neardup.minhash_of_tokens(neardup.normalize_tokens(source)).hashvalues, dtype=np.uint32)
+        defs = kernel_definitions(source)
+        parts += defs
+        owners += [i] * len(defs)
+    return np.concatenate([hv, _hashvalues(parts)]), owners
+
+
+def store_reference(store) -> Reference:
+    """The real kernels of the store (`curator ingest`)."""
+    rows = store.signature_rows("real")
+    packages = store.origin_packages("real")
+    named = ", ".join(f"{p or 'files'} {n:,}" for p, n in packages.items())
+    desc = f"the {len(rows):,} real kernels in the store (curator ingest: {named or 'none'})"
+    return Reference(desc, len(rows), _store_hashvalues(store, rows)[0])
+
+
+def _jsonl_sources(path: Path) -> list[str]:
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                raise BadReference(f"--reference {path}: line {n} is not JSON") from None
+            if not isinstance(obj, dict) or not isinstance(obj.get("source"), str):
+                raise BadReference(f"--reference {path}: line {n} has no string field 'source'")
+            out.append(obj["source"])
+    return out
+
+
+def _python_sources(files: list[Path]) -> list[str]:
+    """Each ``@wp.kernel`` definition of the files."""
+    out = []
+    for f in files:
+        try:
+            out += kernel_definitions(f.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue  # unreadable: it holds no kernel we could compare
+    return out
+
+
+def path_reference(path: Path) -> Reference:
+    """Kernels from a JSONL file (a ``source`` field per line, as in an export), a Python file
+    or a folder of them (every ``@wp.kernel`` definition)."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*.py") if p.is_file())
+        sources, kind = _python_sources(files), f"the @wp.kernel definitions in {len(files):,} Python files under"
+    elif path.is_file() and path.suffix == ".py":
+        sources, kind = _python_sources([path]), "the @wp.kernel definitions in"
+    elif path.is_file():
+        sources, kind = _jsonl_sources(path), "the `source` of each line of"
+    else:
+        raise BadReference(f"--reference {path}: no such file or folder")
+    if not sources:
+        raise BadReference(f"--reference {path}: holds no kernel to compare against")
+    rows = sources + [d for s in sources for d in kernel_definitions(s) if d.strip() != s.strip()]
+    return Reference(f"{len(sources):,} kernels: {kind} {path.name or path}", len(sources), _hashvalues(rows))
+
+
+def contaminated(store, ref: Reference, threshold: float) -> dict[str, str]:
+    """Synthetic kernel id -> category, for those within ``threshold`` (estimated Jaccard of
+    the normalised source) of some reference kernel: whole source or kernel definition."""
+    rows = store.signature_rows("synthetic")
+    if not rows or not ref.kernels:
+        return {}
+    hv, owners = _store_hashvalues(store, rows)
+    hits = {owners[i] for i in neardup.near_reference(ref.hashvalues, hv, threshold)}
+    return {rows[i][0]: rows[i][1] for i in sorted(hits)}
+
+
+def summary(ref: Reference, threshold: float, checked: int, dropped: dict[str, str]) -> dict:
+    """The manifest's ``decontamination`` section."""
+    return {
+        "reference": ref.description,
+        "reference_kernels": ref.kernels,
+        "threshold": threshold,
+        "synthetic_checked": checked,
+        "dropped": len(dropped),
+        "dropped_by_category": dict(sorted(Counter(dropped.values()).items())),
+    }
