@@ -4,13 +4,13 @@ processes, and store each batch atomically.  Reruns skip what is stored (content
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 
+from curator.scale import PoolFactory, in_shard, local_pool
 from curator.store import FailureRecord, KernelRecord, Store
 
 MIB = 1 << 20
@@ -163,10 +163,16 @@ def run(
     on_progress: Callable[[Progress], None] | None = None,
     on_batch: Callable[[list[str]], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    shard: tuple[int, int] | None = None,
+    pool_factory: PoolFactory | None = None,
 ) -> Progress:
     """Generate until ``count`` kernels of the seed's sequence are stored, or until the stored
     code of every device in ``devices`` reaches ``target_mb`` MiB.  ``on_batch`` gets the ids
-    of each committed batch's kernels (e.g. to verify a share of them as the run goes)."""
+    of each committed batch's kernels (e.g. to verify a share of them as the run goes).
+
+    ``shard`` (I, N) keeps only the plan indices with index % N == I, so shards 0..N-1 of the
+    same arguments together make exactly the kernels of the unsharded run.  ``pool_factory``
+    says where batches run (default: local worker processes; see curator.scale)."""
     if (count is None) == (target_mb is None):
         raise ValueError("give exactly one of count and target_mb")
     stored = store.kernel_devices()
@@ -180,7 +186,7 @@ def run(
     status = "failed"
     try:
         _drive(store, run_id, devices, seed, categories, workers, count, target_bytes, have, complete, failed,
-               progress, on_progress, on_batch, batch_size)  # fmt: skip
+               progress, on_progress, on_batch, batch_size, shard, pool_factory or local_pool)  # fmt: skip
         status = "done"
     except KeyboardInterrupt:
         status = "interrupted"
@@ -195,9 +201,8 @@ def _reached(progress: Progress, target_bytes: int | None) -> bool:
 
 
 def _drive(store, run_id, devices, seed, categories, workers, count, target_bytes, have, complete, failed,
-           progress, on_progress, on_batch, batch_size):  # fmt: skip
-    items = plan(seed, categories)
-    ctx = multiprocessing.get_context("spawn")
+           progress, on_progress, on_batch, batch_size, shard, pool_factory):  # fmt: skip
+    items = (item for item in plan(seed, categories) if in_shard(item[0], shard))
     in_flight: set[Future] = set()
     fruitless = 0
     exhausted = False
@@ -216,8 +221,7 @@ def _drive(store, run_id, devices, seed, categories, workers, count, target_byte
     # With a core to spare (fewer workers than cores), the main process signs the kernels
     # (tokenize + MinHash, ~10 % of a kernel's cost) while the workers run Warp.
     sign_here = workers < (os.cpu_count() or 1)
-    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(have, failed | frozenset(complete), devices, not sign_here))  # fmt: skip
+    pool = pool_factory(workers, _init_worker, (have, failed | frozenset(complete), devices, not sign_here))
     try:
         while True:
             while not exhausted and not _reached(progress, target_bytes) and len(in_flight) < workers * 3:
