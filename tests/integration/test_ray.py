@@ -1,0 +1,151 @@
+"""`curator generate --ray` on a real local Ray cluster (separate processes on 127.0.0.1): the same
+rows as a local run, an actor SIGKILLed mid-run, and the cluster going away mid-run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import run_curator
+from tests.integration.conftest import REFERENCE_ARGS, REFERENCE_COUNT, store_rows
+from tests.integration.ray_cluster import ENV, LocalRayCluster, actor_pids
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """One 2-CPU cluster for the module, torn down (every process of it) at the end."""
+    c = LocalRayCluster(tmp_path_factory.mktemp("r")).start()  # short: Ray's socket paths must fit 107 bytes
+    try:
+        yield c
+    finally:
+        c.stop()
+        assert c.pids() == [], "Ray processes left running"
+
+
+def ray_run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "curator", *args], env=ENV, capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+
+
+def ray_generate(address: str, db) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "curator", *REFERENCE_ARGS, "--ray", address, "--db", str(db)]
+    return subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def committed(db) -> tuple[int, str | None]:
+    """(kernels stored, status of the last generate run) as another reader sees them now."""
+    if not db.exists():
+        return 0, None
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        n = conn.execute("SELECT COUNT(*) FROM kernels").fetchone()[0]
+        row = conn.execute("SELECT status FROM runs WHERE command = 'generate' ORDER BY id DESC LIMIT 1").fetchone()
+    except sqlite3.OperationalError:  # the schema is being created
+        return 0, None
+    finally:
+        conn.close()
+    return n, row[0] if row else None
+
+
+def wait_for(predicate, proc, timeout=240.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended (exit {proc.returncode}) before {what}: {proc.stderr.read()[-2000:]}")
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def check_sound(db) -> None:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        dup = conn.execute("SELECT COUNT(*) - COUNT(DISTINCT source) FROM kernels").fetchone()[0]
+        assert dup == 0
+        half = conn.execute(
+            "SELECT COUNT(*) FROM kernels k WHERE (SELECT COUNT(*) FROM artifacts a WHERE a.kernel_id = k.id) != 2"
+        ).fetchone()[0]
+        assert half == 0
+    finally:
+        conn.close()
+
+
+def test_ray_run_equals_local_run_row_by_row(cluster, reference_store, tmp_path):
+    db = tmp_path / "ray.db"
+    res = ray_run(*REFERENCE_ARGS, "--ray", cluster.address, "--db", str(db))
+    assert res.returncode == 0, res.stderr
+    ray_kernels, ray_artifacts = store_rows(db)
+    local_kernels, local_artifacts = store_rows(reference_store)
+    assert len(local_kernels) == REFERENCE_COUNT
+    assert ray_kernels == local_kernels  # ids, sources, signatures, provenance of the plan
+    assert ray_artifacts == local_artifacts  # the generated code, piece by piece, byte for byte
+    # a rerun on the cluster resumes: nothing new, nothing duplicated
+    again = ray_run(*REFERENCE_ARGS, "--ray", cluster.address, "--db", str(db))
+    assert again.returncode == 0, again.stderr
+    assert store_rows(db) == (local_kernels, local_artifacts)
+
+
+def test_actor_sigkilled_mid_run_batch_retried_elsewhere(cluster, reference_store, tmp_path):
+    db = tmp_path / "killed.db"
+    proc = ray_generate(cluster.address, db)
+    try:
+        pids = wait_for(lambda: actor_pids(cluster.address) or None, proc, what="the actors to start")
+        wait_for(lambda: committed(db)[0] > 0, proc, what="a first batch to commit")
+        victim = pids[0]
+        os.kill(victim, signal.SIGKILL)
+        stored_at_kill, status_at_kill = committed(db)
+        # the kill landed mid-run: some batches committed, the run not finished
+        assert 0 < stored_at_kill < REFERENCE_COUNT
+        assert status_at_kill == "running" and proc.poll() is None
+        _out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    with pytest.raises(ProcessLookupError):
+        os.kill(victim, 0)  # the actor really died
+    check_sound(db)
+    assert store_rows(db) == store_rows(reference_store)  # nothing lost, nothing twice
+    assert committed(db) == (REFERENCE_COUNT, "done")
+
+
+def test_cluster_gone_mid_run_one_line_error_then_local_resume(reference_store, tmp_path, tmp_path_factory):
+    own = LocalRayCluster(tmp_path_factory.mktemp("r")).start()  # this test stops its cluster
+    db = tmp_path / "lost.db"
+    try:
+        proc = ray_generate(own.address, db)
+        try:
+            wait_for(lambda: committed(db)[0] > 0, proc, what="a first batch to commit")
+            own.stop()
+            assert proc.poll() is None  # the head went away while the run was going on
+            _out, err = proc.communicate(timeout=300)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    finally:
+        own.stop()
+    assert own.pids() == []
+    assert proc.returncode == 1
+    assert "Traceback" not in err
+    message = [ln for ln in err.splitlines() if ln.startswith("Error:")]
+    assert len(message) == 1 and "Ray cluster" in message[0], err[-2000:]
+    stored, status = committed(db)
+    assert 0 < stored < REFERENCE_COUNT and status == "failed"
+    check_sound(db)
+    # the next run, locally, resumes to the same final store
+    res = run_curator(*REFERENCE_ARGS, "--workers", "2", "--db", str(db))
+    assert res.returncode == 0, res.stderr
+    assert store_rows(db) == store_rows(reference_store)
