@@ -28,3 +28,13 @@ def pool_factory_of(address: str | None):
     except ClusterError as exc:
         raise click.ClickException(str(exc)) from None
     return ray_pool.ray_pool_factory(address), cpus
+
+
+def ray_worker_factory_of(address: str | None):
+    """The ingest worker factory for --ray ADDRESS; None without it (Ray is not imported)."""
+    if address is None:
+        return None
+    pool_factory_of(address)  # joins the cluster, or exits with one line
+    from curator.scale import ray_ingest
+
+    return ray_ingest.ray_worker_factory(address)

@@ -45,7 +45,7 @@ def connect(address: str) -> int:
     if ray.is_initialized():
         return int(ray.cluster_resources().get("CPU", 0))
     if address != "auto":
-        _probe(address, "no Ray cluster answers at {address} ({why}); start one with `ray start --head`")
+        probe(address, "no Ray cluster answers at {address} ({why}); start one with `ray start --head`")
     try:
         ray.init(address=address, namespace=NAMESPACE, logging_level=logging.ERROR, log_to_driver=False,
                  configure_logging=True)  # fmt: skip
@@ -57,7 +57,7 @@ def connect(address: str) -> int:
     return cpus
 
 
-def _probe(address: str, message: str) -> None:
+def probe(address: str, message: str) -> None:
     host, _, port = address.rpartition(":")
     try:
         with socket.create_connection((host or "127.0.0.1", int(port)), timeout=5):
@@ -123,7 +123,7 @@ class RayPool(Executor):
         else:
             self._thread.join(timeout=1)
         for actor in list(self._actors):
-            _kill(actor)
+            kill_actor(actor)
         self._actors.clear()
 
     def actor_pids(self) -> list[int]:
@@ -185,7 +185,7 @@ class RayPool(Executor):
         self.actor_deaths += 1
         if actor in self._actors:
             del self._actors[actor]
-            _kill(actor)
+            kill_actor(actor)
             try:
                 self._check_cluster()
             except ClusterError:
@@ -202,7 +202,7 @@ class RayPool(Executor):
     def _check_cluster(self) -> None:
         """Raise ClusterError (and fail every waiting future) if the head stopped answering."""
         try:
-            _probe(self._gcs, "the Ray cluster at {address} went away ({why})")
+            probe(self._gcs, "the Ray cluster at {address} went away ({why})")
         except ClusterError as exc:
             self._fail_all(ClusterError(f"{exc}; every committed batch is kept, rerun the command to resume"))
             raise self._error from None
@@ -218,7 +218,7 @@ class RayPool(Executor):
                 fut.set_exception(error)
 
 
-def _kill(actor) -> None:
+def kill_actor(actor) -> None:
     with contextlib.suppress(RayError, ConnectionError):  # the actor (or the cluster) is gone already
         ray.kill(actor, no_restart=True)
 

@@ -4,11 +4,13 @@ rows as a local run, an actor SIGKILLed mid-run, and the cluster going away mid-
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,7 @@ from tests.integration.conftest import REFERENCE_ARGS, REFERENCE_COUNT, store_ro
 from tests.integration.ray_cluster import ENV, LocalRayCluster, actor_pids
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +152,43 @@ def test_cluster_gone_mid_run_one_line_error_then_local_resume(reference_store, 
     res = run_curator(*REFERENCE_ARGS, "--workers", "2", "--db", str(db))
     assert res.returncode == 0, res.stderr
     assert store_rows(db) == store_rows(reference_store)
+
+
+def select(db, sql: str) -> list:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def failure_keys(db) -> list:
+    return select(db, "SELECT kernel_id, stage, exc_type FROM failures ORDER BY 1, 2")
+
+
+def test_ingest_on_ray_stores_what_a_local_ingest_stores(cluster, tmp_path):
+    folder = tmp_path / "src"
+    shutil.copytree(FIXTURES / "kernels", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(FIXTURES / "hostile" / "crashes.py", folder)  # kills its actor: recorded, the run goes on
+    local, remote = tmp_path / "local.db", tmp_path / "ray.db"
+    res = run_curator("ingest", str(folder), "--trust", "--db", str(local))
+    assert res.returncode == 0, res.stderr
+    res = ray_run("ingest", str(folder), "--trust", "--ray", cluster.address, "--db", str(remote))
+    assert res.returncode == 0, res.stderr
+    kernels = store_rows(local)
+    assert kernels[0] and store_rows(remote) == kernels
+    assert ("WorkerCrash" in {f[2] for f in failure_keys(local)}) and failure_keys(remote) == failure_keys(local)
+
+
+def test_verify_on_ray_records_what_a_local_verify_records(cluster, small_store, tmp_path):
+    local, remote = tmp_path / "local.db", tmp_path / "ray.db"
+    shutil.copy(small_store, local)
+    shutil.copy(small_store, remote)
+    args = ("verify", "--device", "cpu", "--sample", "0.25", "--seed", "3")
+    res = run_curator(*args, "--workers", "2", "--db", str(local))
+    assert res.returncode == 0, res.stderr
+    res = ray_run(*args, "--ray", cluster.address, "--db", str(remote))
+    assert res.returncode == 0, res.stderr
+    sql = "SELECT kernel_id, device, compiler, options, ok FROM verifications ORDER BY 1, 2"
+    results = [select(db, sql) for db in (local, remote)]
+    assert results[0] and results[1] == results[0]
