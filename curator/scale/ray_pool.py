@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 
 import ray
-from ray.exceptions import RayActorError, RayError, RayTaskError
+from ray.exceptions import RayError, RayTaskError
 
 from curator.scale import ClusterError
 
@@ -88,8 +88,10 @@ class RayPool(Executor):
         self._lock = threading.Lock()
         self._pending: collections.deque = collections.deque()  # (future, fn, args, tries)
         self._running: dict = {}  # ObjectRef -> (actor, task)
-        self._actors: dict = {}  # actor -> tasks in flight on it
+        self._actors: dict = {}  # ready actor -> tasks in flight on it
+        self._starting: dict = {}  # ObjectRef of an actor's first answer -> the actor (placed, initialising)
         self._started = 0
+        self._start_failures = 0
         self._closing = False
         self._error: ClusterError | None = None
         self.actor_deaths = 0
@@ -122,13 +124,10 @@ class RayPool(Executor):
             self._thread.join()
         else:
             self._thread.join(timeout=1)
-        for actor in list(self._actors):
+        for actor in [*self._actors, *self._starting.values()]:
             kill_actor(actor)
         self._actors.clear()
-
-    def actor_pids(self) -> list[int]:
-        """The process ids of the live actors (each asks its own process)."""
-        return ray.get([a.pid.remote() for a in self._actors], timeout=READY_TIMEOUT_S)
+        self._starting.clear()
 
     # -- the pump thread -----------------------------------------------------------------
     def _start_actor(self) -> None:
@@ -136,26 +135,56 @@ class RayPool(Executor):
         remote = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(BatchActor)
         actor = remote.options(name=f"{ACTOR_PREFIX}-{self._token}-{self._started}", namespace=NAMESPACE,
                                lifetime=None).remote(self._setup)  # fmt: skip
-        self._actors[actor] = 0
+        # batches go only to actors that answered (placed and initialised): an actor waiting for a
+        # free CPU must not sit on batches that ready actors could run
+        self._starting[actor.pid.remote()] = actor
 
     def _pump(self) -> None:
+        try:
+            self._pump_until_done()
+        except ClusterError:
+            pass  # every waiting future has it already
+        except BaseException as exc:  # never leave the caller waiting on futures nobody completes
+            self._fail_all(ClusterError(f"the Ray pool stopped: {type(exc).__name__}: {exc}"))
+
+    def _pump_until_done(self) -> None:
         last_done = time.monotonic()
         while True:
             with self._lock:
                 if self._error is not None or (self._closing and not self._pending and not self._running):
                     return
                 self._dispatch()
-            if not self._running:
+            waiting = [*self._running, *self._starting]
+            if not waiting:
                 time.sleep(0.02)
                 continue
-            done, _ = ray.wait(list(self._running), num_returns=1, timeout=0.5)
+            done, _ = ray.wait(waiting, num_returns=1, timeout=0.5)
             if done:
                 last_done = time.monotonic()
             elif time.monotonic() - last_done > PROBE_EVERY_S:
                 last_done = time.monotonic()
                 self._check_cluster()
             for ref in done:
-                self._finish(ref)
+                if ref in self._starting:
+                    self._started_or_not(ref)
+                else:
+                    self._finish(ref)
+
+    def _started_or_not(self, ref) -> None:
+        actor = self._starting.pop(ref)
+        try:
+            ray.get(ref)
+        except RayError as exc:  # e.g. Warp failed to initialise there
+            kill_actor(actor)
+            self._start_failures += 1
+            self._check_cluster()
+            if self._start_failures >= MAX_TRIES:
+                why = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else type(exc).__name__
+                self._fail_all(ClusterError(f"Ray actors fail to start ({why})"))
+                raise self._error from None
+            self._start_actor()
+            return
+        self._actors[actor] = 0
 
     def _dispatch(self) -> None:
         for actor, busy in sorted(self._actors.items(), key=lambda kv: kv[1]):
@@ -174,7 +203,7 @@ class RayPool(Executor):
             fut.set_result(ray.get(ref))
         except RayTaskError as exc:  # the function itself raised: hand the caller its exception
             fut.set_exception(exc.as_instanceof_cause())
-        except RayActorError:  # died, or unreachable (killed, its node lost, the cluster gone)
+        except RayError:  # its actor died or is unreachable (killed, node lost, cluster gone), or its result lost
             self._actor_died(actor, task)
             return
         if actor in self._actors:

@@ -131,8 +131,8 @@ def test_cluster_gone_mid_run_one_line_error_then_local_resume(reference_store, 
         proc = ray_generate(own.address, db)
         try:
             wait_for(lambda: committed(db)[0] > 0, proc, what="a first batch to commit")
+            assert proc.poll() is None  # the head goes away while the run is going on
             own.stop()
-            assert proc.poll() is None  # the head went away while the run was going on
             _out, err = proc.communicate(timeout=300)
         finally:
             if proc.poll() is None:
