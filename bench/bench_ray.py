@@ -82,9 +82,9 @@ def main() -> None:
         print(f"  cluster processes left after teardown: {len(left)}")
         if args.writer_kernels:
             w = bench_writer(args.writer_kernels, Path(tmp))
-            print(f"the single writer takes {w['kernels_s']:,.0f} kernels/s = {w['kernels_s'] / best['ray']:,.0f}x this "
-                  f"2-CPU cluster's generate rate: about {2 * w['kernels_s'] / best['ray']:,.0f} such CPUs saturate "
-                  "one driver")  # fmt: skip
+            ratio = w["kernels_s"] / best["ray"]
+            print(f"the single writer takes {w['kernels_s']:,.0f} kernels/s = {ratio:,.0f}x this 2-CPU cluster's "
+                  f"generate rate: about {2 * ratio:,.0f} such CPUs saturate one driver")  # fmt: skip
 
 
 if __name__ == "__main__":

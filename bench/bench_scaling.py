@@ -5,7 +5,7 @@
 1. Single-writer ingest rate: real generated records (Warp codegen of a few kernels, cloned
    with distinct sources and ids) written through Store.write_batch in generate's batches of
    16, as the driver writes them: kernels/s and MiB/s of stored code, and the store's size on
-   disk per kernel (extrapolated to a million kernels).
+   disk per kernel (extrapolated to a million kernels); then `curator merge`'s rate on it.
 2. Near-dup dedup time and peak memory at N synthetic MinHash signatures (curator.dedup:
    BLOB parsing + LSH clustering), each size in a fresh process so its peak RSS is its own.
    The anchor is the same code on 100k: the 1M/100k time ratio shows how it scales.
@@ -80,6 +80,15 @@ def bench_writer(total: int, folder: Path, base: int = 32) -> dict:
     print(f"  store on disk: {size / MIB:,.1f} MiB = {per_kernel / 1024:,.1f} KiB per kernel -> "
           f"{per_kernel * 1e6 / (1 << 30):,.0f} GiB per million kernels, "
           f"{per_kernel * 1e7 / (1 << 40):,.2f} TiB for 10 million")  # fmt: skip
+    from curator.store.merge import merge_into
+
+    with Store.open(folder / "merged.db", create=True) as merged:
+        t = time.perf_counter()
+        counts = merge_into(merged, db)
+        msecs = time.perf_counter() - t
+    out["merge_kernels_s"] = counts.kernels / msecs
+    print(f"  curator merge of that store into an empty one: {msecs:.2f} s = {counts.kernels / msecs:,.0f} kernels/s, "
+          f"{size / MIB / msecs:,.1f} MiB/s of store")  # fmt: skip
     return out
 
 
