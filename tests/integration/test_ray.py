@@ -3,6 +3,7 @@ rows as a local run, an actor SIGKILLed mid-run, and the cluster going away mid-
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -192,3 +193,36 @@ def test_verify_on_ray_records_what_a_local_verify_records(cluster, small_store,
     sql = "SELECT kernel_id, device, compiler, options, ok FROM verifications ORDER BY 1, 2"
     results = [select(db, sql) for db in (local, remote)]
     assert results[0] and results[1] == results[0]
+
+
+POOL_KILL = """
+import concurrent.futures, json, os, signal, sys, time
+from curator.scale import ray_pool
+
+def work(i):
+    time.sleep(0.3)
+    return i, os.getpid()
+
+ray_pool.connect(sys.argv[1])
+pool = ray_pool.RayPool(2)
+futures = [pool.submit(work, i) for i in range(12)]
+first = next(concurrent.futures.as_completed(futures))
+victim = first.result()[1]
+os.kill(victim, signal.SIGKILL)  # it holds its next batch(es): 2 in flight per actor, 11 waiting
+results = [f.result(timeout=240) for f in futures]
+pool.shutdown()
+print(json.dumps({"ids": sorted(i for i, _ in results), "pids": sorted({p for _, p in results}),
+                  "victim": victim, "deaths": pool.actor_deaths}))
+"""
+
+
+def test_pool_reruns_the_batches_of_a_killed_actor_on_another(cluster):
+    res = subprocess.run([sys.executable, "-c", POOL_KILL, cluster.address], env=ENV, capture_output=True, text=True,
+                         timeout=300)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["deaths"] >= 1  # a batch was in flight on the killed actor: it failed there
+    assert out["ids"] == list(range(12))  # ... and every batch still has its result, from a live actor
+    assert out["victim"] in out["pids"]
+    with pytest.raises(ProcessLookupError):
+        os.kill(out["victim"], 0)
