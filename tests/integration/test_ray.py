@@ -185,8 +185,8 @@ def test_verify_on_ray_records_what_a_local_verify_records(cluster, small_store,
     local, remote = tmp_path / "local.db", tmp_path / "ray.db"
     shutil.copy(small_store, local)
     shutil.copy(small_store, remote)
-    args = ("verify", "--device", "cpu", "--sample", "0.25", "--seed", "3")
-    res = run_curator(*args, "--workers", "2", "--db", str(local))
+    args = ("verify", "--device", "cpu", "--sample", "0.06", "--seed", "3", "--workers", "1")  # 5 kernels, one compiler
+    res = run_curator(*args, "--db", str(local))
     assert res.returncode == 0, res.stderr
     res = ray_run(*args, "--ray", cluster.address, "--db", str(remote))
     assert res.returncode == 0, res.stderr
