@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ ENV = os.environ | {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_E
 PORT_OPTIONS = ("--port", "--node-manager-port", "--object-manager-port",
                 "--dashboard-agent-grpc-port", "--dashboard-agent-listen-port", "--metrics-export-port",
                 "--runtime-env-agent-port")  # fmt: skip
+WORKER_PORTS = 100
 
 
 def free_ports(n: int) -> list[int]:
@@ -31,6 +33,23 @@ def free_ports(n: int) -> list[int]:
     return ports
 
 
+def worker_port_base(taken: set[int]) -> int:
+    """The first of WORKER_PORTS free ports below Linux's ephemeral range, clear of ``taken``."""
+    rng = random.Random()
+    for _ in range(50):
+        base = rng.randrange(20000, 32000 - WORKER_PORTS)
+        if taken & set(range(base, base + WORKER_PORTS)):
+            continue
+        try:
+            for port in range(base, base + WORKER_PORTS):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free range of worker ports found")
+
+
 class LocalRayCluster:
     """`ray start --head` with 2 CPUs, explicit loopback ports and a private --temp-dir."""
 
@@ -40,22 +59,26 @@ class LocalRayCluster:
         self.session: int | None = None
         self.address = ""
 
-    def start(self) -> LocalRayCluster:
-        ports = free_ports(len(PORT_OPTIONS) + 1)
-        worker_base = ports[-1] if ports[-1] < 60000 else 40000
-        args = [str(RAY), "start", "--head", "--node-ip-address", "127.0.0.1", f"--num-cpus={self.cpus}",
-                "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={self.temp_dir}",
-                f"--min-worker-port={worker_base}", f"--max-worker-port={worker_base + 200}"]  # fmt: skip
-        args += [f"{opt}={port}" for opt, port in zip(PORT_OPTIONS, ports, strict=False)]
-        # its own session: every daemon and actor process it starts keeps this session id
-        proc = subprocess.Popen(args, env=ENV, start_new_session=True, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)  # fmt: skip
-        self.session = proc.pid
-        out, _ = proc.communicate(timeout=120)
-        if proc.returncode != 0:
+    def start(self, attempts: int = 3) -> LocalRayCluster:
+        """Start the head; a port taken between choosing and binding it means another try."""
+        for attempt in range(attempts):
+            ports = free_ports(len(PORT_OPTIONS))
+            base = worker_port_base(set(ports))
+            args = [str(RAY), "start", "--head", "--node-ip-address", "127.0.0.1", f"--num-cpus={self.cpus}",
+                    "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={self.temp_dir}",
+                    f"--min-worker-port={base}", f"--max-worker-port={base + WORKER_PORTS - 1}"]  # fmt: skip
+            args += [f"{opt}={port}" for opt, port in zip(PORT_OPTIONS, ports, strict=True)]
+            # its own session: every daemon and actor process it starts keeps this session id
+            proc = subprocess.Popen(args, env=ENV, start_new_session=True, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)  # fmt: skip
+            self.session = proc.pid
+            out, _ = proc.communicate(timeout=180)
+            if proc.returncode == 0:
+                self.address = f"127.0.0.1:{ports[0]}"
+                return self
             self.stop()
-            raise RuntimeError(f"ray start failed:\n{out[-3000:]}")
-        self.address = f"127.0.0.1:{ports[0]}"
+            if attempt == attempts - 1:
+                raise RuntimeError(f"ray start failed:\n{out[-3000:]}")
         return self
 
     def pids(self) -> list[int]:

@@ -226,3 +226,31 @@ def test_pool_reruns_the_batches_of_a_killed_actor_on_another(cluster):
     assert out["victim"] in out["pids"]
     with pytest.raises(ProcessLookupError):
         os.kill(out["victim"], 0)
+
+
+def test_driver_killed_mid_run_rerun_on_ray_resumes_to_the_same_rows(cluster, reference_store, tmp_path):
+    """A prefix of the reference plan (--count 100): the same kernels as the reference's first 100."""
+    db = tmp_path / "driver.db"
+    args = [sys.executable, "-m", "curator", "generate", "--count", "100", "--device", "all", "--seed", "5", "--ray",
+            cluster.address, "--db", str(db)]  # fmt: skip
+    proc = subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: committed(db)[0] > 0, proc, what="a first batch to commit")
+        proc.kill()  # the driver: its actors go with its Ray job
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stored, status = committed(db)
+    assert 0 < stored < 100 and status == "running"  # killed mid-run, no chance to record an end
+    check_sound(db)
+    res = ray_run(*args[3:])
+    assert res.returncode == 0, res.stderr
+    kernels, artifacts = store_rows(reference_store)
+    first = {k[0] for k in kernels if k[7] < 100}  # run_index
+    assert store_rows(db) == ([k for k in kernels if k[0] in first], [a for a in artifacts if a[0] in first])
+    deadline = time.monotonic() + 60
+    while actor_pids(cluster.address) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert actor_pids(cluster.address) == []  # no actor outlives its driver
