@@ -46,6 +46,8 @@ def connect(address: str) -> int:
         return int(ray.cluster_resources().get("CPU", 0))
     if address != "auto":
         probe(address, "no Ray cluster answers at {address} ({why}); start one with `ray start --head`")
+    # a Ray call after ray.shutdown (e.g. at exit) must fail, not start or join some other cluster
+    os.environ["RAY_ENABLE_AUTO_CONNECT"] = "0"
     try:
         ray.init(address=address, namespace=NAMESPACE, logging_level=logging.ERROR, log_to_driver=False,
                  configure_logging=True)  # fmt: skip
@@ -93,6 +95,7 @@ class RayPool(Executor):
         self._started = 0
         self._start_failures = 0
         self._closing = False
+        self._abandon = False  # shutdown(wait=False): stop without waiting for batches in flight
         self._error: ClusterError | None = None
         self.actor_deaths = 0
         for _ in range(actors):
@@ -115,15 +118,15 @@ class RayPool(Executor):
         return fut
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """With ``wait``, let the batches submitted finish first; without, stop now: batches in
+        flight are dropped (their futures cancelled) and the actors killed."""
         with self._lock:
             if cancel_futures:
                 while self._pending:
                     self._pending.popleft()[0].cancel()
             self._closing = True
-        if wait:
-            self._thread.join()
-        else:
-            self._thread.join(timeout=1)
+            self._abandon = not wait
+        self._thread.join(timeout=None if wait else 10)
         for actor in [*self._actors, *self._starting.values()]:
             kill_actor(actor)
         self._actors.clear()
@@ -151,6 +154,13 @@ class RayPool(Executor):
         last_done = time.monotonic()
         while True:
             with self._lock:
+                if self._abandon:
+                    for fut, *_ in [*self._pending, *(t for _, t in self._running.values())]:
+                        if not fut.cancel() and not fut.done():  # running: nobody may wait on it forever
+                            fut.set_exception(ClusterError("the Ray pool was shut down before this batch finished"))
+                    self._pending.clear()
+                    self._running.clear()
+                    return
                 if self._error is not None or (self._closing and not self._pending and not self._running):
                     return
                 self._dispatch()
@@ -212,6 +222,8 @@ class RayPool(Executor):
     def _actor_died(self, actor, task) -> None:
         """Run the batch again elsewhere, or stop everything if the cluster itself is gone."""
         self.actor_deaths += 1
+        if self._abandon:
+            return
         if actor in self._actors:
             del self._actors[actor]
             kill_actor(actor)

@@ -228,27 +228,34 @@ def test_pool_reruns_the_batches_of_a_killed_actor_on_another(cluster):
         os.kill(out["victim"], 0)
 
 
-def test_driver_killed_mid_run_rerun_on_ray_resumes_to_the_same_rows(cluster, reference_store, tmp_path):
-    """A prefix of the reference plan (--count 100): the same kernels as the reference's first 100."""
+def test_driver_interrupted_then_killed_mid_run_rerun_on_ray_resumes_to_the_same_rows(cluster, reference_store,
+                                                                                     tmp_path):  # fmt: skip
+    """A prefix of the reference plan (--count 160): the same kernels as the reference's first 160."""
     db = tmp_path / "driver.db"
-    args = [sys.executable, "-m", "curator", "generate", "--count", "100", "--device", "all", "--seed", "5", "--ray",
+    args = [sys.executable, "-m", "curator", "generate", "--count", "160", "--device", "all", "--seed", "5", "--ray",
             cluster.address, "--db", str(db)]  # fmt: skip
-    proc = subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_for(lambda: committed(db)[0] > 0, proc, what="a first batch to commit")
-        proc.kill()  # the driver: its actors go with its Ray job
-        proc.wait()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    stored, status = committed(db)
-    assert 0 < stored < 100 and status == "running"  # killed mid-run, no chance to record an end
-    check_sound(db)
+    for sig, status in ((signal.SIGINT, "interrupted"), (signal.SIGKILL, "running")):
+        before = committed(db)[0]
+        proc = subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for(lambda b=before: committed(db)[0] > b, proc, what="a batch to commit")
+            proc.send_signal(sig)  # Ctrl-C, then a kill of the driver: its actors go with its Ray job
+            _, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        stored, last = committed(db)
+        assert before < stored < 160 and last == status  # stopped mid-run (a kill leaves no end recorded)
+        if sig == signal.SIGINT:
+            errors = [ln for ln in err.splitlines() if ln.startswith("Error:")]
+            assert proc.returncode == 130 and "Traceback" not in err, err[-2000:]
+            assert len(errors) == 1 and "generate interrupted" in errors[0]
+        check_sound(db)
     res = ray_run(*args[3:])
     assert res.returncode == 0, res.stderr
     kernels, artifacts = store_rows(reference_store)
-    first = {k[0] for k in kernels if k[7] < 100}  # run_index
+    first = {k[0] for k in kernels if k[7] < 160}  # run_index
     assert store_rows(db) == ([k for k in kernels if k[0] in first], [a for a in artifacts if a[0] in first])
     deadline = time.monotonic() + 60
     while actor_pids(cluster.address) and time.monotonic() < deadline:
