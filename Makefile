@@ -60,6 +60,8 @@ bench: setup
 	$(BIN)/python bench/bench_verify.py
 	$(BIN)/python bench/bench_browse.py
 	$(BIN)/python bench/bench_release.py
+	$(BIN)/python bench/bench_scaling.py
+	$(BIN)/python bench/bench_ray.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -3,14 +3,14 @@ processes, and store each batch atomically.  Reruns skip what is stored (content
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 
 from curator.records import MIB, FailureRecord, KernelRecord, kernel_id, kernel_seed, make_record, sign_record
+from curator.scale import PoolFactory, in_shard, local_pool
 from curator.store import Store
 
 BATCH_SIZE = 16
@@ -129,6 +129,8 @@ class Settings:
     count: int | None = None
     target_bytes: int | None = None
     batch_size: int = BATCH_SIZE
+    shard: tuple[int, int] | None = None  # (I, N): plan indices with index % N == I
+    pool_factory: PoolFactory = local_pool  # where batches run (curator.scale)
 
 
 def run(
@@ -144,14 +146,21 @@ def run(
     on_progress: Callable[[Progress], None] | None = None,
     on_batch: Callable[[list[str]], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    shard: tuple[int, int] | None = None,
+    pool_factory: PoolFactory | None = None,
 ) -> Progress:
     """Generate until ``count`` kernels of the seed's sequence are stored, or until the stored
     code of every device in ``devices`` reaches ``target_mb`` MiB.  ``on_batch`` gets the ids
-    of each committed batch's kernels (e.g. to verify a share of them as the run goes)."""
+    of each committed batch's kernels (e.g. to verify a share of them as the run goes).
+
+    ``shard`` (I, N) keeps only the plan indices with index % N == I, so shards 0..N-1 of the
+    same arguments together make exactly the kernels of the unsharded run.  ``pool_factory``
+    says where batches run (default: local worker processes; see curator.scale)."""
     if (count is None) == (target_mb is None):
         raise ValueError("give exactly one of count and target_mb")
     target_bytes = int(target_mb * MIB) if target_mb is not None else None
-    settings = Settings(devices, seed, categories, workers, count, target_bytes, batch_size)
+    settings = Settings(devices, seed, categories, workers, count, target_bytes, batch_size, shard,
+                        pool_factory or local_pool)  # fmt: skip
     job = GenerateRun(store, settings, on_progress, on_batch)
     with store.recorded_run("generate", arguments or {}, job.progress.as_dict) as run_id:
         job.drive(run_id)
@@ -171,7 +180,7 @@ class GenerateRun:
         self.failed = frozenset(store.failed_ids())
         self.progress = Progress(bytes_total={d: store.device_bytes(d) for d in settings.devices})
         self.progress.goal = settings.count if settings.count is not None else settings.target_bytes
-        self.items = plan(settings.seed, settings.categories)
+        self.items = (item for item in plan(settings.seed, settings.categories) if in_shard(item[0], settings.shard))
         self.exhausted = False
         self.fruitless = 0
         # With a core to spare (fewer workers than cores), the main process signs the kernels
@@ -179,11 +188,11 @@ class GenerateRun:
         self.sign_here = settings.workers < (os.cpu_count() or 1)
 
     def make_pool(self):
-        """The executor that runs ``_run_batch`` (local worker processes that keep Warp warm)."""
+        """The executor that runs ``_run_batch``: workers that keep Warp warm, local processes or
+        Ray actors (``Settings.pool_factory``)."""
         s = self.settings
         initargs = (self.have, self.failed | frozenset(self.complete), s.devices, not self.sign_here)
-        ctx = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(s.workers, mp_context=ctx, initializer=_init_worker, initargs=initargs)
+        return s.pool_factory(s.workers, _init_worker, initargs)
 
     def drive(self, run_id: int) -> None:
         pool = self.make_pool()

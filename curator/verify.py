@@ -5,13 +5,13 @@ to the kernel that broke it.  Results go to the store, so a rerun skips what is 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
+from curator.scale import PoolFactory, local_pool
 from curator.store import Store
 from curator.store.verify import LAUNCH_PREFIX, Verification
 from curator.warp import DEFAULT_ARCH
@@ -147,7 +147,8 @@ class Verifier:
     """
 
     def __init__(self, store: Store, devices: tuple[str, ...], *, arch: int = DEFAULT_ARCH, workers: int = 1,
-                 batch_size: int = BATCH_SIZE, on_progress: Callable[[Report], None] | None = None):  # fmt: skip
+                 batch_size: int = BATCH_SIZE, on_progress: Callable[[Report], None] | None = None,
+                 pool_factory: PoolFactory | None = None):  # fmt: skip
         from curator.warp import compile as warp_compile
 
         self.store, self.devices, self.batch_size = store, devices, max(1, batch_size)
@@ -162,8 +163,7 @@ class Verifier:
         self._max_in_flight = workers * 2
         self._queue: list[tuple[str, list[str]]] = []
         self._in_flight: dict[Future, str] = {}
-        ctx = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(devices, arch))
+        self._pool = (pool_factory or local_pool)(workers, _init_worker, (devices, arch))
 
     def pending(self, device: str, ids: Iterable[str]) -> list[str]:
         """Those of ``ids`` with code for ``device`` not yet verified under this compiler."""
@@ -253,11 +253,13 @@ class Verifier:
 
 def run(store: Store, devices: tuple[str, ...], *, fraction: float | None = None, seed: int = 0,
         arch: int = DEFAULT_ARCH, workers: int = 1, batch_size: int = BATCH_SIZE,
-        arguments: dict | None = None, on_progress: Callable[[Report], None] | None = None) -> Report:  # fmt: skip
+        arguments: dict | None = None, on_progress: Callable[[Report], None] | None = None,
+        pool_factory: PoolFactory | None = None) -> Report:  # fmt: skip
     """`curator verify`: the deterministic ``fraction`` sample (all kernels if None) of the
-    store, for each device, recorded as a run."""
+    store, for each device, recorded as a run (batches run where ``pool_factory`` puts them)."""
     ids = sample(store.kernel_ids(), fraction, seed)
-    verifier = Verifier(store, devices, arch=arch, workers=workers, batch_size=batch_size, on_progress=on_progress)
+    verifier = Verifier(store, devices, arch=arch, workers=workers, batch_size=batch_size, on_progress=on_progress,
+                        pool_factory=pool_factory)  # fmt: skip
     with store.recorded_run("verify", arguments or {}, verifier.report.as_dict), verifier:
         verifier.submit(ids)
     return verifier.report

@@ -17,7 +17,9 @@ from curator.cli.common import (
     seed_option,
     workers_option,
 )
+from curator.cli.scale import pool_factory_of, ray_option
 from curator.records import MIB
+from curator.scale import ClusterError, parse_shard
 
 
 def _categories():
@@ -53,8 +55,16 @@ class CategoryType(click.ParamType):
     default=None,
     help="Compile this share of the new kernels as the run goes (see `curator verify`).",
 )
+@ray_option
+@click.option(
+    "--shard",
+    metavar="I/N",
+    default=None,
+    help="Make only part I of N of the run's plan (plan indices i with i % N == I; needs --count); "
+    "`curator merge` combines the N stores into the unsharded run's store.",
+)
 @db_option
-def command(device, count, target_mb, seed, workers, categories, verify_sample, db):
+def command(device, count, target_mb, seed, workers, categories, verify_sample, ray, shard, db):
     """Generate random, type-correct Warp kernels and store their CPU and/or CUDA code.
 
     Exactly one of --count and --target-mb.  Batches are committed as they finish, so Ctrl-C
@@ -62,18 +72,23 @@ def command(device, count, target_mb, seed, workers, categories, verify_sample, 
     """
     if (count is None) == (target_mb is None):
         raise click.UsageError("give exactly one of --count N or --target-mb M")
+    shard_of = _shard(shard, target_mb)
     from curator import generate
     from curator.kernels import CATEGORIES
 
     devices = devices_of(device)
     cats = tuple(c for c in CATEGORIES if c in categories) if categories else CATEGORIES
-    workers = workers or os.cpu_count() or 1
+    pool_factory, cluster_cpus = pool_factory_of(ray)
+    workers = workers or cluster_cpus or os.cpu_count() or 1
     arguments = {"device": device, "count": count, "target_mb": target_mb, "seed": seed,
                  "workers": workers, "categories": list(cats)}  # fmt: skip
     arguments["verify_sample"] = verify_sample
+    arguments |= {"ray": ray} if ray else {}
+    arguments |= {"shard": shard} if shard else {}
+    goal = len(range(shard_of[0], count, shard_of[1])) if shard_of and count else count
     store = open_store(db, create=True)
-    with store, interruptible("generate"), _progress(count, target_mb) as on_progress:
-        verifier = _verifier(store, devices, workers, verify_sample, seed)
+    with store, interruptible("generate"), _progress(goal, target_mb) as on_progress:
+        verifier = _verifier(store, devices, workers, verify_sample, seed, pool_factory)
         on_batch = None
         if verifier:
             from curator.verify import sample
@@ -85,8 +100,8 @@ def command(device, count, target_mb, seed, workers, categories, verify_sample, 
         try:
             p = generate.run(store, devices=devices, seed=seed, categories=cats, workers=workers, count=count,
                              target_mb=target_mb, arguments=arguments, on_progress=on_progress,
-                             on_batch=on_batch)  # fmt: skip
-        except generate.GenerateError as exc:
+                             on_batch=on_batch, shard=shard_of, pool_factory=pool_factory)  # fmt: skip
+        except (generate.GenerateError, ClusterError) as exc:
             if verifier:
                 verifier.shutdown(wait_for_workers=False)
             raise click.ClickException(str(exc)) from None
@@ -113,14 +128,26 @@ def command(device, count, target_mb, seed, workers, categories, verify_sample, 
             )
 
 
-def _verifier(store, devices, workers, fraction, seed):
+def _shard(text, target_mb):
+    """--shard I/N as (I, N), or None; a usage error for a malformed one or with --target-mb."""
+    if text is None:
+        return None
+    if target_mb is not None:
+        raise click.UsageError("--shard needs --count (a size target cannot be split exactly between shards)")
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shard") from None
+
+
+def _verifier(store, devices, workers, fraction, seed, pool_factory=None):
     """A background compiler pool for --verify-sample (None without it)."""
     if not fraction:
         return None
     from curator import verify
 
     try:
-        return verify.Verifier(store, devices, workers=max(1, workers // 2))
+        return verify.Verifier(store, devices, workers=max(1, workers // 2), pool_factory=pool_factory)
     except verify.VerifyError as exc:
         raise click.ClickException(str(exc)) from None
 

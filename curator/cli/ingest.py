@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 
 from curator.cli.common import db_option, device_option, devices_of, interruptible, json_option, mib, open_store
+from curator.cli.scale import ray_option, ray_worker_factory_of
+from curator.scale import ClusterError
 
 
 @click.command("ingest")
@@ -32,8 +34,9 @@ from curator.cli.common import db_option, device_option, devices_of, interruptib
     help="Seconds a module may stay silent (importing, generating) before its worker is killed.",
 )
 @json_option("Print the summary as JSON.")
+@ray_option
 @db_option
-def command(paths, packages, trust, device, timeout, as_json, db):
+def command(paths, packages, trust, device, timeout, as_json, ray, db):
     """Store the @wp.kernel definitions found in PATHs (files or folders) and --package NAMEs.
 
     Each module is IMPORTED in an isolated worker process, which RUNS ITS TOP-LEVEL CODE: PATHs
@@ -56,14 +59,16 @@ def command(paths, packages, trust, device, timeout, as_json, db):
     if not jobs:
         raise click.ClickException("no @wp.kernel definitions found in the given paths or packages")
     devices = devices_of(device)
+    worker_factory = ray_worker_factory_of(ray)
     arguments = {"paths": [str(p) for p in paths], "packages": list(packages), "device": device,
                  "timeout": timeout, "trust": trust}  # fmt: skip
+    arguments |= {"ray": ray} if ray else {}
     store = open_store(db, create=True)
     with store, interruptible("ingest"), _progress(len(jobs), as_json) as on_progress:
         try:
             report = ingest.run(store, jobs, devices=devices, timeout=timeout, arguments=arguments,
-                                on_progress=on_progress)  # fmt: skip
-        except ingest.IngestError as exc:
+                                on_progress=on_progress, worker_factory=worker_factory)  # fmt: skip
+        except (ingest.IngestError, ClusterError) as exc:
             raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))

@@ -15,6 +15,8 @@ from curator.cli.common import (
     seed_option,
     workers_option,
 )
+from curator.cli.scale import pool_factory_of, ray_option
+from curator.scale import ClusterError
 from curator.verify import BATCH_SIZE
 from curator.warp import DEFAULT_ARCH
 
@@ -64,8 +66,9 @@ DIAGNOSTIC_LINES = 8
     is_flag=True,
     help="Only list the failures stored so far, with the compiler's messages.",
 )
+@ray_option
 @db_option
-def command(device, fraction, all_kernels, seed, arch, workers, batch_size, launch, trust, show_failures, db):
+def command(device, fraction, all_kernels, seed, arch, workers, batch_size, launch, trust, show_failures, ray, db):
     """Compile the stored code of kernels and record, per kernel and device, whether it compiled,
     the compiler's messages, the compiler with its version and options, and the time.
 
@@ -82,16 +85,19 @@ def command(device, fraction, all_kernels, seed, arch, workers, batch_size, laun
         return
     from curator import verify
 
-    workers = workers or os.cpu_count() or 1
+    pool_factory, cluster_cpus = pool_factory_of(ray)
+    workers = workers or cluster_cpus or os.cpu_count() or 1
     arguments = {"device": device, "sample": fraction, "seed": seed, "arch": arch, "workers": workers,
                  "batch_size": batch_size, "run": launch}  # fmt: skip
+    arguments |= {"ray": ray} if ray else {}
     store = open_store(db)
     with store, interruptible("verify"):
         with _progress() as on_progress:
             try:
                 report = verify.run(store, devices, fraction=fraction, seed=seed, arch=arch, workers=workers,
-                                    batch_size=batch_size, arguments=arguments, on_progress=on_progress)  # fmt: skip
-            except verify.VerifyError as exc:
+                                    batch_size=batch_size, arguments=arguments, on_progress=on_progress,
+                                    pool_factory=pool_factory)  # fmt: skip
+            except (verify.VerifyError, ClusterError) as exc:
                 raise click.ClickException(str(exc)) from None
         _summary(report)
         if report.failures:

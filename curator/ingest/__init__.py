@@ -136,12 +136,15 @@ def run(
     restart_every: int = RESTART_EVERY,
     arguments: dict | None = None,
     on_progress: Callable[[IngestReport, ModuleJob], None] | None = None,
+    worker_factory: Callable | None = None,
 ) -> IngestReport:
     """Import each job's module in the worker, store its kernels and record what was skipped.
-    Each module's results are committed together; one bad module never stops the run."""
+    Each module's results are committed together; one bad module never stops the run.
+    ``worker_factory(devices, have)`` makes the worker (default: a local spawned process;
+    curator.scale.ray_ingest puts it on a Ray cluster)."""
     report = IngestReport(files=len(jobs), definitions=sum(len(j.defs) for j in jobs))
     have = {k for k, v in store.kernel_devices().items() if not set(devices) - v}
-    worker = _Worker(devices, have)
+    worker = (worker_factory or _Worker)(devices, have)
     finished = False
     try:
         with store.recorded_run("ingest", arguments or {}, report.as_dict) as run_id:
