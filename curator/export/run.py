@@ -148,7 +148,8 @@ def _export_device(store, opts, device, reps, stage, on_progress) -> tuple[dict,
     fmt = formats.get(opts.format)
     streams = {c: _lines(store, device, seeded_order(by_cat.get(c, ()), opts.seed), fmt.encode) for c in cats}
     sel = Selection(tuple(sorted(cats)), opts.target_bytes, upper_bound(opts.target_bytes))
-    meta = {"warp": set(), "generator": set(), "run_seeds": set(), "origins": Counter(), "verified": Counter()}
+    meta = {"warp": set(), "generator": set(), "run_seeds": set(), "origins": Counter(), "verified": Counter(),
+            "checks": Counter()}  # fmt: skip
     verified_ids = store.verified_ids(device)
     name = fmt.path(device)
     with fmt.sink(stage, name) as out:
@@ -161,6 +162,7 @@ def _export_device(store, opts, device, reps, stage, on_progress) -> tuple[dict,
             meta["origins"][rec["origin"]] += 1
             if rec["id"] in verified_ids:
                 meta["verified"][rec["category"]] += 1
+            meta["checks"].update(_checks(rec))
             if on_progress and n % 256 == 0:
                 on_progress(device, out.bytes, opts.target_bytes)
     if on_progress:
@@ -186,9 +188,20 @@ def _export_device(store, opts, device, reps, stage, on_progress) -> tuple[dict,
         # exported kernels whose code compiled for this device (curator verify), per category
         "verified": {"records": sum(meta["verified"].values()), "categories": dict(sorted(meta["verified"].items()))},
         "verification_in_store": _verification_in_store(store, device),
+        # what the exported records' compiled / ran / grad_check fields say, counted
+        "checks": {"records": sel.records} | dict(sorted(meta["checks"].items())),
     }
     short = None if sel.reached else compute_shortfall(store, device, sel, by_cat, cats, len(candidates), len(eligible))
     return summary, short
+
+
+def _checks(rec: dict) -> list[str]:
+    """The manifest's check counters one record adds to."""
+    out = [f"compiled_{str(rec['compiled']).lower()}" if rec["compiled"] is not None else "compiled_unknown"]
+    out.append(f"ran_{rec['ran']}" if rec["ran"] else "ran_unknown")
+    if rec["grad_check"]:
+        out.append(f"grad_{rec['grad_check']}")
+    return out
 
 
 def _manifest(opts: ExportOptions, devices: dict[str, dict], dedup_info: dict | None) -> dict:
