@@ -104,6 +104,7 @@ def build(store, exports: Path, db_name: str = "curator.db") -> str:
     out += _dataset_section(manifest, exports)
     out += _store_section(store, s)
     out += _verification_section(store.verification_summary())
+    out += _execution_section(store.execution_stats("cpu"), manifest)
     out += _category_section(s)
     out += _earlier_section(s)
     out += _reproduce_section(store, manifest, db_name)
@@ -157,6 +158,30 @@ def _verification_section(ver: dict) -> list[str]:
         rate = 100 * v["ok"] / v["checked"] if v["checked"] else 0.0
         out.append(f"| {dev} | {v['checked']:,} | {v['ok']:,} | {rate:.2f} % | {v['compilers']} |")
     return [*out, ""]
+
+
+def _execution_section(rows: list[dict], manifest: dict | None) -> list[str]:
+    """CPU runs, pair check and adjoint check per category (`curator verify --execute`)."""
+    if not rows:
+        return ["CPU runs: none recorded yet (`curator verify --execute`).", ""]
+    out = ["### CPU runs, pair check and adjoint check", ""]
+    for dev, d in (manifest or {}).get("devices", {}).items():
+        c, n = d.get("checks", {}), d["records"]
+        ran = c.get("ran_ran", 0) + c.get("ran_not-runnable", 0)
+        pct = 100 * c.get("compiled_true", 0) / n if n else 0.0
+        out.append(f"- exported {dev} records: {pct:.2f} % compiled, {ran:,} of {n:,} ran on the CPU or are marked"
+                   f" not-runnable ({c.get('ran_not-runnable', 0):,} not-runnable)")  # fmt: skip
+    out += ["", "| category | launched | ran | not runnable | failed | NaN/Inf | pair mismatch | adjoint pass "
+            "| fail | not differentiable | pass rate (of checked) |", "| --- |" + " ---: |" * 10]  # fmt: skip
+    for r in rows:
+        checked = r["grad_pass"] + r["grad_fail"]
+        rate = f"{100 * r['grad_pass'] / checked:.1f} %" if checked else "-"
+        out.append(f"| {r['category']} | {r['executed']:,} | {r['ran']:,} | {r['not_runnable']:,} | {r['failed']:,} |"
+                   f" {r['nonfinite']:,} | {r['pair_failed']:,} | {r['grad_pass']:,} | {r['grad_fail']:,} |"
+                   f" {r['grad_nd']:,} | {rate} |")  # fmt: skip
+    out += ["", "The adjoint check compares `wp.Tape` gradients with central finite differences (float32"
+            " kernels in float32); see docs/verification.md for what each outcome means.", ""]  # fmt: skip
+    return out
 
 
 def _category_section(s: dict) -> list[str]:

@@ -190,6 +190,20 @@ def size_category(n: int) -> str:
     return "1M<n<10M"
 
 
+def _checks_paragraph(devices: dict) -> list[str]:
+    """What the records' compiled / ran / grad_check fields say, counted over every record."""
+    out = ["", "Verification of every exported record (the `compiled`, `ran` and `grad_check` fields):", ""]
+    out += ["| config | records | compiled | ran on the CPU | not runnable | adjoint pass | fail | not differentiable"
+            " |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for device, d in devices.items():
+        c = d.get("checks", {})
+        keys = ("compiled_true", "ran_ran", "ran_not-runnable", "grad_pass", "grad_fail", "grad_not-differentiable")
+        out.append(f"| {device} | {c.get('records', d['records']):,} | " + " | ".join(f"{c.get(k, 0):,}" for k in keys)
+                   + " |")  # fmt: skip
+    return out
+
+
 def dataset_card(manifest: dict, field_docs: list[tuple[str, str]], builder: str = "json") -> str:
     """README.md for the Hugging Face Hub: YAML front matter (one config per device), then a
     description built from the manifest.  No timestamps, so it is reproducible."""
@@ -235,6 +249,7 @@ def dataset_card(manifest: dict, field_docs: list[tuple[str, str]], builder: str
         )
     else:
         lines.append("No near-duplicate filtering was applied (identical sources are stored once).")
+    lines += _checks_paragraph(devices)
     if has_real:
         lines += ["", "Some records come from real code (`origin` = `real`); their `provenance` gives the source"
                   " file and its license, which applies to that record."]  # fmt: skip
