@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python bench/bench_dedup_export.py
 	$(BIN)/python bench/bench_verify.py
 	$(BIN)/python bench/bench_browse.py
+	$(BIN)/python bench/bench_gpu.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
