@@ -57,7 +57,7 @@ def warp_tag(opt: int = RUN_OPT) -> str:
 @dataclass
 class _Slot:
     process: multiprocessing.Process
-    conn: object
+    pipe: object
     ready: bool = False
     job: tuple | None = None  # (kernel id, category) in flight
     deadline: float = 0.0
@@ -139,11 +139,11 @@ class Executor:
                 if pieces is None:
                     self._write([ExecutionRow(kid, "cpu", self.seed, self.tag, "not-runnable", "no CPU code stored")])
                     continue
-                slot.conn.send((row, pieces, self.seed, self.grad))
+                slot.pipe.send((row, pieces, self.seed, self.grad))
                 slot.job, slot.deadline = (kid, row["category"]), time.monotonic() + self.timeout
 
     def _collect(self) -> None:
-        busy = {s.conn: s for s in self._slots if s.job or not s.ready}
+        busy = {s.pipe: s for s in self._slots if s.job or not s.ready}
         if not busy:
             return
         soonest = min(s.deadline for s in busy.values())
@@ -173,7 +173,7 @@ class Executor:
     def _replace(self, slot: _Slot, status: str, message: str) -> None:
         slot.process.kill()
         slot.process.join(5)
-        slot.conn.close()
+        slot.pipe.close()
         if slot.job:
             self._write([ExecutionRow(slot.job[0], "cpu", self.seed, self.tag, status, message)])
         elif not slot.ready:
@@ -197,7 +197,7 @@ class Executor:
         for slot in self._slots:
             if slot.process.is_alive():
                 with contextlib.suppress(BrokenPipeError, OSError):
-                    slot.conn.send(None)
+                    slot.pipe.send(None)
                 slot.process.join(2)
             if slot.process.is_alive():
                 slot.process.kill()
