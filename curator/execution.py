@@ -87,6 +87,23 @@ def _signal_name(exitcode: int | None) -> str:
     return f"exit code {exitcode}"
 
 
+def _compile_result(row: ExecutionRow):
+    """The CPU compile a run proves: Warp's JIT compiled the module at RUN_OPT and the .cpp it
+    compiled is the stored code (pair check), so the stored CPU code compiles (mode "run").  A
+    build error is a failed compile; other outcomes say nothing about compiling."""
+    from curator.store.verify import Verification
+    from curator.warp import compile as warp_compile
+    from curator.warp.modes import RUN_MODE
+
+    built = row.status == "ran" and row.pair_ok
+    broken = row.status == "failed" and "kernel build failed" in (row.message or "")
+    if not (built or broken):
+        return None
+    compiler, options = warp_compile.compiler_identity("cpu", mode="fast")
+    options = options.replace("-O0", f"-O{RUN_OPT}", 1) + " warp-jit"
+    return Verification(row.kernel_id, "cpu", compiler, options, bool(built), row.message, row.ms, RUN_MODE)
+
+
 class Executor:
     """``workers`` worker processes; ``run(ids)`` launches each kernel once and stores results."""
 
@@ -169,6 +186,9 @@ class Executor:
         slot.job = None
         row = ExecutionRow(kid, "cpu", self.seed, self.tag, **result)
         self._write([row])
+        compiled = _compile_result(row)
+        if compiled is not None:
+            self.store.record_verifications([compiled])
 
     def _replace(self, slot: _Slot, status: str, message: str) -> None:
         slot.process.kill()

@@ -29,3 +29,6 @@ MODES = {
     ),
 }
 DEFAULT_MODE = "fast"
+# A CPU run (`verify --execute`) also records a CPU compile under mode "run": Warp's own JIT
+# compiled the module at -O0 and the .cpp it compiled is the stored code (the pair check).
+RUN_MODE = "run"

@@ -151,6 +151,10 @@ def test_swapped_backward_fails_the_pair_check_and_the_export_leaves_it_out(tmp_
         assert swapped["status"] == "failed" and swapped["pair_ok"] == 0 and "pair check" in swapped["message"]
         assert intact["status"] == "ran" and intact["pair_ok"] == 1
         assert s.ran_ids("cpu") == {ids["nan"]}
+        # the run compiled the intact kernel's CPU code through Warp's JIT: recorded as a compile
+        compiles = {(k, v["mode"], v["ok"])
+                    for k in ids.values() for v in s.kernel_verifications(k)}  # fmt: skip
+        assert compiles == {(ids["nan"], "run", 1)}
     res = CliRunner().invoke(main, ["verify", "--db", str(tmp_path / "s.db"), "--failures"])
     assert ids["good"] in res.output and ids["nan"] not in res.output
 
