@@ -166,8 +166,9 @@ class Verifier:
         self._queue: list[tuple[str, list[str]]] = []
         self._in_flight: dict[Future, str] = {}
         ctx = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                         initargs=(devices, arch, mode))
+        self._pool = ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_init_worker, initargs=(devices, arch, mode)
+        )
 
     def pending(self, device: str, ids: Iterable[str]) -> list[str]:
         """Those of ``ids`` with code for ``device`` not yet verified under this compiler."""

@@ -53,8 +53,17 @@ class VerifyStoreMixin:
                 conn.execute(
                     "INSERT OR REPLACE INTO verifications (kernel_id, device, compiler, options, ok, diagnostics, ms,"
                     " verified_at, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (r.kernel_id, r.device, r.compiler, r.options, int(r.ok), r.diagnostics or None, r.ms, stamp,
-                     r.mode),
+                    (
+                        r.kernel_id,
+                        r.device,
+                        r.compiler,
+                        r.options,
+                        int(r.ok),
+                        r.diagnostics or None,
+                        r.ms,
+                        stamp,
+                        r.mode,
+                    ),
                 )
                 n += 1
         return n
