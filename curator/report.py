@@ -167,10 +167,11 @@ def _execution_section(rows: list[dict], manifest: dict | None) -> list[str]:
     out = ["### CPU runs, pair check and adjoint check", ""]
     for dev, d in (manifest or {}).get("devices", {}).items():
         c, n = d.get("checks", {}), d["records"]
-        ran = c.get("ran_ran", 0) + c.get("ran_not-runnable", 0)
         pct = 100 * c.get("compiled_true", 0) / n if n else 0.0
-        out.append(f"- exported {dev} records: {pct:.2f} % compiled, {ran:,} of {n:,} ran on the CPU or are marked"
-                   f" not-runnable ({c.get('ran_not-runnable', 0):,} not-runnable)")  # fmt: skip
+        ran = c.get("kernel_ran_on_cpu", 0)
+        out.append(f"- exported {dev} records: {pct:.2f} % compiled for {dev}; the kernels of {ran:,} of {n:,}"
+                   f" ({100 * ran / n if n else 0:.2f} %) ran on the CPU or are marked not-runnable"
+                   f" ({c.get('ran_not-runnable', 0):,} not-runnable)")  # fmt: skip
     out += ["", "| category | launched | ran | not runnable | failed | NaN/Inf | pair mismatch | adjoint pass "
             "| fail | not differentiable | pass rate (of checked) |", "| --- |" + " ---: |" * 10]  # fmt: skip
     for r in rows:

@@ -193,12 +193,13 @@ def size_category(n: int) -> str:
 def _checks_paragraph(devices: dict) -> list[str]:
     """What the records' compiled / ran / grad_check fields say, counted over every record."""
     out = ["", "Verification of every exported record (the `compiled`, `ran` and `grad_check` fields):", ""]
-    out += ["| config | records | compiled | ran on the CPU | not runnable | adjoint pass | fail | not differentiable"
-            " |",
+    out += ["| config | records | compiled | kernel ran on the CPU | not runnable | adjoint pass | fail"
+            " | not differentiable |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     for device, d in devices.items():
         c = d.get("checks", {})
-        keys = ("compiled_true", "ran_ran", "ran_not-runnable", "grad_pass", "grad_fail", "grad_not-differentiable")
+        keys = ("compiled_true", "kernel_ran_on_cpu", "ran_not-runnable", "grad_pass", "grad_fail",
+                "grad_not-differentiable")  # fmt: skip
         out.append(f"| {device} | {c.get('records', d['records']):,} | " + " | ".join(f"{c.get(k, 0):,}" for k in keys)
                    + " |")  # fmt: skip
     return out

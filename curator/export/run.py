@@ -151,6 +151,7 @@ def _export_device(store, opts, device, reps, stage, on_progress) -> tuple[dict,
     meta = {"warp": set(), "generator": set(), "run_seeds": set(), "origins": Counter(), "verified": Counter(),
             "checks": Counter()}  # fmt: skip
     verified_ids = store.verified_ids(device)
+    cpu_run_ids = store.ran_ids("cpu")  # the kernel ran (or is not-runnable) on the CPU, whatever the device
     name = fmt.path(device)
     with fmt.sink(stage, name) as out:
         for n, (_cat, (rec, line)) in enumerate(select_balanced(streams, lambda x: len(x[1]), sel.target, sel.upper,
@@ -163,6 +164,7 @@ def _export_device(store, opts, device, reps, stage, on_progress) -> tuple[dict,
             if rec["id"] in verified_ids:
                 meta["verified"][rec["category"]] += 1
             meta["checks"].update(_checks(rec))
+            meta["checks"]["kernel_ran_on_cpu"] += rec["id"] in cpu_run_ids
             if on_progress and n % 256 == 0:
                 on_progress(device, out.bytes, opts.target_bytes)
     if on_progress:

@@ -3,6 +3,7 @@ right kernel, and the run goes on (real Warp, small kernels, no GPU)."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -157,6 +158,20 @@ def test_swapped_backward_fails_the_pair_check_and_the_export_leaves_it_out(tmp_
         assert compiles == {(ids["nan"], "run", 1)}
     res = CliRunner().invoke(main, ["verify", "--db", str(tmp_path / "s.db"), "--failures"])
     assert ids["good"] in res.output and ids["nan"] not in res.output
+
+    # export --verified-only: the swapped kernel is left out; a record's check fields say what the store says
+    out = tmp_path / "out"
+    args = ["--source", "real", "--verified-only", "--allow-short", "--target-mb", "1"]
+    res = CliRunner().invoke(main, ["export", "--db", str(tmp_path / "s.db"), "--out", str(out), "--device", "cpu",
+                                    *args])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    lines = [json.loads(x) for x in (out / "cpu" / "warp_kernels_cpu.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in lines] == [ids["nan"]]
+    with Store.open(tmp_path / "s.db", readonly=True) as s:
+        run = _latest(s, ids["nan"])
+    assert (lines[0]["compiled"], lines[0]["ran"], lines[0]["grad_check"]) == (True, run["status"], run["grad"])
+    checks = json.loads((out / "manifest.json").read_text())["devices"]["cpu"]["checks"]
+    assert checks["records"] == 1 and checks["compiled_true"] == 1 and checks["kernel_ran_on_cpu"] == 1
 
 
 def test_same_seed_same_checksum_other_seed_other_inputs(artifacts):
