@@ -53,7 +53,7 @@ DIAGNOSTIC_LINES = 8
     type=click.Choice(sorted(MODES)),
     default=DEFAULT_MODE,
     show_default=True,
-    help="full: Warp's own options (-O2 CPU, -O3 CUDA); fast: -O0 CPU, -O1 CUDA (docs/verification.md).",
+    help="full: Warp's own options (-O2 CPU, -O3 CUDA); fast: -O0 CPU, CUDA as full (docs/verification.md).",
 )
 @click.option(
     "--execute",

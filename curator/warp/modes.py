@@ -16,8 +16,10 @@ class CompileMode:
     proves: str
 
 
-# "full" is Warp's own release options; "fast" runs the same front ends and back ends at the
-# lowest optimisation level Warp allows (NVRTC 13.1+ is unsafe at -O0, so Warp itself uses -O1).
+# "full" is Warp's own release options.  "fast" compiles the CPU code at -O0 (3x less CPU time
+# than -O2) and the CUDA code with Warp's own -O3: NVRTC at -O1 was measured slower than at -O3
+# (1.04 against 1.53 kernels per CPU-second, bench/bench_verify.py), and -O0 is unsafe on
+# NVRTC 13.1+ (Warp itself raises it to 1).  A fast CUDA pass is therefore a full one.
 MODES = {
     "full": CompileMode("full", 2, 3, "compiles to an object file (CPU) / PTX (CUDA) with Warp's own release options"),
     "fast": CompileMode(
