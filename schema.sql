@@ -2,7 +2,7 @@
 -- package as curator/schema.sql).  PRAGMA user_version is the schema version; application_id
 -- marks the file as a curator store (0x43555241 = "CURA").
 PRAGMA application_id = 1129665089;
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 
 -- One row per distinct Python kernel source (id = content hash of the source).
 CREATE TABLE IF NOT EXISTS kernels (
@@ -113,6 +113,7 @@ CREATE TABLE IF NOT EXISTS verifications (
     diagnostics TEXT,
     ms          REAL,
     verified_at TEXT NOT NULL,
+    mode        TEXT,                            -- compile mode: full | fast (docs/verification.md)
     PRIMARY KEY (kernel_id, device, compiler, options)
 );
 
@@ -123,6 +124,26 @@ CREATE TABLE IF NOT EXISTS kernel_builtins (
     warp_version TEXT NOT NULL,
     signatures   TEXT NOT NULL,                  -- JSON list, sorted
     PRIMARY KEY (kernel_id, warp_version)
+);
+
+-- Kernels launched on the CPU (curator verify --execute): outputs, pair and adjoint checks.
+CREATE TABLE IF NOT EXISTS executions (
+    kernel_id   TEXT NOT NULL REFERENCES kernels (id) ON DELETE CASCADE,
+    device      TEXT NOT NULL CHECK (device IN ('cpu', 'cuda')),
+    seed        INTEGER NOT NULL,
+    warp        TEXT NOT NULL,                   -- Warp version (and options) it ran under
+    status      TEXT NOT NULL,                   -- ran | failed | crashed | timeout | not-runnable | refused
+    message     TEXT,                            -- why it failed / was not run
+    checksum    TEXT,                            -- blake2b of the output arrays' bytes
+    repeatable  INTEGER,                         -- the same seed gave the same checksum again
+    nonfinite   INTEGER,                         -- outputs hold NaN or Inf
+    pair_ok     INTEGER,                         -- stored code equals the .cpp Warp compiled
+    grad        TEXT,                            -- pass | fail | not-differentiable
+    grad_error  REAL,                            -- worst relative error tape vs finite differences
+    grad_note   TEXT,
+    ms          REAL,
+    executed_at TEXT NOT NULL,
+    PRIMARY KEY (kernel_id, device, seed, warp)
 );
 
 -- Full-text search over kernel names and Python source (the TUI's `/`).

@@ -111,6 +111,7 @@ def build(store, exports: Path, db_name: str = "curator.db") -> str:
     out += _dataset_section(manifest, exports)
     out += _store_section(store, s)
     out += _verification_section(store.verification_summary())
+    out += _execution_section(store.execution_stats("cpu"), manifest)
     out += _category_section(s)
     out += _measures_section(store)
     out += _earlier_section(s)
@@ -165,6 +166,31 @@ def _verification_section(ver: dict) -> list[str]:
         rate = 100 * v["ok"] / v["checked"] if v["checked"] else 0.0
         out.append(f"| {dev} | {v['checked']:,} | {v['ok']:,} | {rate:.2f} % | {v['compilers']} |")
     return [*out, ""]
+
+
+def _execution_section(rows: list[dict], manifest: dict | None) -> list[str]:
+    """CPU runs, pair check and adjoint check per category (`curator verify --execute`)."""
+    if not rows:
+        return ["CPU runs: none recorded yet (`curator verify --execute`).", ""]
+    out = ["### CPU runs, pair check and adjoint check", ""]
+    for dev, d in (manifest or {}).get("devices", {}).items():
+        c, n = d.get("checks", {}), d["records"]
+        pct = 100 * c.get("compiled_true", 0) / n if n else 0.0
+        ran = c.get("kernel_ran_on_cpu", 0)
+        out.append(f"- exported {dev} records: {pct:.2f} % compiled for {dev}; the kernels of {ran:,} of {n:,}"
+                   f" ({100 * ran / n if n else 0:.2f} %) ran on the CPU or are marked not-runnable"
+                   f" ({c.get('ran_not-runnable', 0):,} not-runnable)")  # fmt: skip
+    out += ["", "| category | launched | ran | not runnable | failed | NaN/Inf | pair mismatch | adjoint pass "
+            "| fail | not differentiable | pass rate (of checked) |", "| --- |" + " ---: |" * 10]  # fmt: skip
+    for r in rows:
+        checked = r["grad_pass"] + r["grad_fail"]
+        rate = f"{100 * r['grad_pass'] / checked:.1f} %" if checked else "-"
+        out.append(f"| {r['category']} | {r['executed']:,} | {r['ran']:,} | {r['not_runnable']:,} | {r['failed']:,} |"
+                   f" {r['nonfinite']:,} | {r['pair_failed']:,} | {r['grad_pass']:,} | {r['grad_fail']:,} |"
+                   f" {r['grad_nd']:,} | {rate} |")  # fmt: skip
+    out += ["", "The adjoint check compares `wp.Tape` gradients with central finite differences (float32"
+            " kernels in float32); see docs/verification.md for what each outcome means.", ""]  # fmt: skip
+    return out
 
 
 def _category_section(s: dict) -> list[str]:

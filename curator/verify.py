@@ -15,6 +15,7 @@ from curator.scale import PoolFactory, local_pool
 from curator.store import Store
 from curator.store.verify import LAUNCH_PREFIX, Verification
 from curator.warp import DEFAULT_ARCH
+from curator.warp.modes import DEFAULT_MODE
 
 BATCH_SIZE = 16
 MAX_DIAGNOSTICS = 20_000  # characters of compiler output kept per result
@@ -77,13 +78,13 @@ def compile_batch(compiler, items: list[tuple[str, dict]]) -> tuple[list[KernelR
 _compilers: dict = {}
 
 
-def _init_worker(devices: tuple[str, ...], arch: int) -> None:
+def _init_worker(devices: tuple[str, ...], arch: int, mode: str = DEFAULT_MODE) -> None:
     from curator.warp import compile as warp_compile
     from curator.warp import init_warp
 
     init_warp()
     for device in devices:
-        _compilers[device] = warp_compile.Compiler(device, arch)
+        _compilers[device] = warp_compile.Compiler(device, arch, mode=mode)
 
 
 def _verify_batch(device: str, items: list[tuple[str, dict]]) -> tuple[str, str, list[KernelResult], int]:
@@ -97,6 +98,7 @@ def _verify_batch(device: str, items: list[tuple[str, dict]]) -> tuple[str, str,
 class DeviceCounts:
     compiler: str = ""
     options: str = ""
+    mode: str = DEFAULT_MODE
     selected: int = 0  # in the sample with code for this device
     skipped: int = 0  # verified before under the same compiler and options
     passed: int = 0
@@ -148,22 +150,22 @@ class Verifier:
 
     def __init__(self, store: Store, devices: tuple[str, ...], *, arch: int = DEFAULT_ARCH, workers: int = 1,
                  batch_size: int = BATCH_SIZE, on_progress: Callable[[Report], None] | None = None,
-                 pool_factory: PoolFactory | None = None):  # fmt: skip
+                 pool_factory: PoolFactory | None = None, mode: str = DEFAULT_MODE):  # fmt: skip
         from curator.warp import compile as warp_compile
 
         self.store, self.devices, self.batch_size = store, devices, max(1, batch_size)
         self.on_progress = on_progress
         self.report = Report()
         try:
-            identities = {d: warp_compile.compiler_identity(d, arch) for d in devices}
+            identities = {d: warp_compile.compiler_identity(d, arch, mode) for d in devices}
         except (ValueError, RuntimeError) as exc:
             raise VerifyError(str(exc)) from None
         for d, (compiler, options) in identities.items():
-            self.report.devices[d] = DeviceCounts(compiler=compiler, options=options)
+            self.report.devices[d] = DeviceCounts(compiler=compiler, options=options, mode=mode)
         self._max_in_flight = workers * 2
         self._queue: list[tuple[str, list[str]]] = []
         self._in_flight: dict[Future, str] = {}
-        self._pool = (pool_factory or local_pool)(workers, _init_worker, (devices, arch))
+        self._pool = (pool_factory or local_pool)(workers, _init_worker, (devices, arch, mode))
 
     def pending(self, device: str, ids: Iterable[str]) -> list[str]:
         """Those of ``ids`` with code for ``device`` not yet verified under this compiler."""
@@ -209,10 +211,11 @@ class Verifier:
             self._fill()
 
     def _write(self, device: str, compiler: str, options: str, results: list[KernelResult], calls: int) -> None:
-        self.store.record_verifications(
-            Verification(r.kernel_id, device, compiler, options, r.ok, r.diagnostics, round(r.ms, 3)) for r in results
-        )
         c = self.report.devices[device]
+        self.store.record_verifications(
+            Verification(r.kernel_id, device, compiler, options, r.ok, r.diagnostics, round(r.ms, 3), c.mode)
+            for r in results
+        )
         c.compile_calls += calls
         for r in results:
             c.compile_ms += r.ms
@@ -254,12 +257,14 @@ class Verifier:
 def run(store: Store, devices: tuple[str, ...], *, fraction: float | None = None, seed: int = 0,
         arch: int = DEFAULT_ARCH, workers: int = 1, batch_size: int = BATCH_SIZE,
         arguments: dict | None = None, on_progress: Callable[[Report], None] | None = None,
-        pool_factory: PoolFactory | None = None) -> Report:  # fmt: skip
-    """`curator verify`: the deterministic ``fraction`` sample (all kernels if None) of the
-    store, for each device, recorded as a run (batches run where ``pool_factory`` puts them)."""
-    ids = sample(store.kernel_ids(), fraction, seed)
+        pool_factory: PoolFactory | None = None, mode: str = DEFAULT_MODE,
+        ids: list[str] | None = None) -> Report:  # fmt: skip
+    """`curator verify`: the deterministic ``fraction`` sample (all kernels if None, or of
+    ``ids``) of the store, for each device, recorded as a run (batches run where
+    ``pool_factory`` puts them)."""
+    ids = sample(store.kernel_ids() if ids is None else ids, fraction, seed)
     verifier = Verifier(store, devices, arch=arch, workers=workers, batch_size=batch_size, on_progress=on_progress,
-                        pool_factory=pool_factory)  # fmt: skip
+                        pool_factory=pool_factory, mode=mode)  # fmt: skip
     with store.recorded_run("verify", arguments or {}, verifier.report.as_dict), verifier:
         verifier.submit(ids)
     return verifier.report

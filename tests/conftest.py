@@ -39,13 +39,15 @@ EXPORT_SCHEMA = {
     "launch_dim": (int,), "kernel_args": (list, type(None)), "skeleton_hash": (str,), "origin": (str,),
     "provenance": (str, type(None)), "seed": (int, type(None)), "run_seed": (int, type(None)),
     "generator_version": (str, type(None)), "warp_version": (str,),
+    "compiled": (bool, type(None)), "ran": (str, type(None)), "grad_check": (str, type(None)),
 }  # fmt: skip
 
 
 def assert_export_schema(row: dict) -> None:
     assert list(row) == list(EXPORT_SCHEMA)
     for key, types in EXPORT_SCHEMA.items():
-        assert isinstance(row[key], types) and not isinstance(row[key], bool), (key, row[key])
+        assert isinstance(row[key], types), (key, row[key])
+        assert bool in types or not isinstance(row[key], bool), (key, row[key])
 
 
 class NobodyDir(type(Path())):

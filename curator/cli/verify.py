@@ -19,6 +19,7 @@ from curator.cli.scale import pool_factory_of, ray_option
 from curator.scale import ClusterError
 from curator.verify import BATCH_SIZE
 from curator.warp import DEFAULT_ARCH
+from curator.warp.modes import DEFAULT_MODE, MODES
 
 SHOW_FAILURES = 10
 DIAGNOSTIC_LINES = 8
@@ -50,6 +51,30 @@ DIAGNOSTIC_LINES = 8
     help="Kernels per translation unit (a failing batch is bisected).",
 )
 @click.option(
+    "--mode",
+    type=click.Choice(sorted(MODES)),
+    default=DEFAULT_MODE,
+    show_default=True,
+    help="full: Warp's own options (-O2 CPU, -O3 CUDA); fast: -O0 CPU, CUDA as full (docs/verification.md).",
+)
+@click.option(
+    "--execute",
+    is_flag=True,
+    help="Also launch every selected kernel on the CPU (random inputs, checksum, pair and adjoint checks).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="With --execute: seconds one kernel may run before it counts as hung.",
+)
+@click.option(
+    "--no-compile",
+    is_flag=True,
+    help="With --execute: only the CPU runs, no separate compile.",
+)
+@click.option(
     "--run",
     "launch",
     is_flag=True,
@@ -68,7 +93,8 @@ DIAGNOSTIC_LINES = 8
 )
 @ray_option
 @db_option
-def command(device, fraction, all_kernels, seed, arch, workers, batch_size, launch, trust, show_failures, ray, db):
+def command(device, fraction, all_kernels, seed, arch, workers, batch_size, mode, execute, timeout, no_compile, launch,
+            trust, show_failures, ray, db):  # fmt: skip
     """Compile the stored code of kernels and record, per kernel and device, whether it compiled,
     the compiler's messages, the compiler with its version and options, and the time.
 
@@ -88,25 +114,54 @@ def command(device, fraction, all_kernels, seed, arch, workers, batch_size, laun
     pool_factory, cluster_cpus = pool_factory_of(ray)
     workers = workers or cluster_cpus or os.cpu_count() or 1
     arguments = {"device": device, "sample": fraction, "seed": seed, "arch": arch, "workers": workers,
-                 "batch_size": batch_size, "run": launch}  # fmt: skip
+                 "batch_size": batch_size, "run": launch, "mode": mode, "execute": execute}  # fmt: skip
     arguments |= {"ray": ray} if ray else {}
     store = open_store(db)
+    failed = 0
     with store, interruptible("verify"):
-        with _progress() as on_progress:
-            try:
-                report = verify.run(store, devices, fraction=fraction, seed=seed, arch=arch, workers=workers,
-                                    batch_size=batch_size, arguments=arguments, on_progress=on_progress,
-                                    pool_factory=pool_factory)  # fmt: skip
-            except (verify.VerifyError, ClusterError) as exc:
-                raise click.ClickException(str(exc)) from None
-        _summary(report)
-        if report.failures:
-            _show_failures(store, devices, limit=SHOW_FAILURES, only={k for _, k in report.failures})
+        if not no_compile:
+            failed += _compile(store, verify, devices, fraction, seed, arch, workers, batch_size, mode, arguments,
+                               pool_factory)  # fmt: skip
+        if execute:
+            failed += _execute(store, verify, fraction, seed, workers, timeout, trust, arguments)
         if launch:
-            _differential(store, verify, report, fraction, seed, trust)
-        failed = sum(c.failed for c in report.devices.values())
+            _differential(store, verify, fraction, seed, trust)
     if failed:
-        raise click.ClickException(f"{failed} kernel code(s) failed to compile; see `curator verify --failures`")
+        raise click.ClickException(f"{failed} kernel(s) failed verification; see `curator verify --failures`")
+
+
+def _compile(store, verify, devices, fraction, seed, arch, workers, batch_size, mode, arguments,
+             pool_factory=None) -> int:  # fmt: skip
+    with _progress() as on_progress:
+        try:
+            report = verify.run(store, devices, fraction=fraction, seed=seed, arch=arch, workers=workers,
+                                batch_size=batch_size, arguments=arguments, on_progress=on_progress,
+                                mode=mode, pool_factory=pool_factory)  # fmt: skip
+        except (verify.VerifyError, ClusterError) as exc:
+            raise click.ClickException(str(exc)) from None
+    _summary(report)
+    if report.failures:
+        _show_failures(store, devices, limit=SHOW_FAILURES, only={k for _, k in report.failures})
+    return sum(c.failed for c in report.devices.values())
+
+
+def _execute(store, verify, fraction, seed, workers, timeout, trust, arguments) -> int:
+    """CPU runs of the sample; the number of kernels whose run failed.  A failed adjoint check is
+    listed (a finding about the generator or Warp's adjoint) but does not fail the command."""
+    from curator import execution
+
+    ids = verify.sample(store.kernel_ids(), fraction, seed)
+    try:
+        report = execution.run(store, ids, workers=workers, seed=seed, timeout=timeout, trust_real=trust,
+                               arguments=arguments | {"command": "execute"})  # fmt: skip
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(report.counts.items())) or "nothing new"
+    grads = ", ".join(f"{n} {g}" for g, n in sorted(report.grads.items())) or "none"
+    click.echo(f"cpu runs: {counts} ({report.skipped} run before); adjoint check: {grads}")
+    for kid, status, message in report.failures[:SHOW_FAILURES]:
+        click.echo(f"- run {kid} {status}: {message.splitlines()[0] if message else ''}")
+    return sum(1 for _, status, _ in report.failures if status != "ran")
 
 
 def _summary(report) -> None:
@@ -126,8 +181,16 @@ def _show_failures(store, devices, limit: int, only: set[str] | None = None) -> 
     rows = [r for d in devices for r in store.verification_failures(d, limit=limit)]
     if only is not None:
         rows = [r for r in rows if r["kernel_id"] in only]
+    runs = store.execution_failures("cpu", limit=limit) if only is None and "cpu" in devices else []
+    for r in runs:
+        grad = ""
+        if r["grad"] == "fail":
+            grad = f"; adjoint check failed (worst rel. error {r['grad_error']:.3g}): {r['grad_note']}"
+        click.echo(f"- cpu run {r['kernel_id']} [{r['category']}] {r['name']}: {r['status']}"
+                   f"{': ' + r['message'] if r['message'] else ''}{grad}")  # fmt: skip
     if not rows:
-        click.echo("no verification failures stored" if only is None else "")
+        if not runs:
+            click.echo("no verification failures stored" if only is None else "")
         return
     click.echo(f"failures ({len(rows)} shown):")
     for r in rows[:limit]:
@@ -139,7 +202,7 @@ def _show_failures(store, devices, limit: int, only: set[str] | None = None) -> 
             click.echo(f"    ... {len(lines) - DIAGNOSTIC_LINES} more lines")
 
 
-def _differential(store, verify, report, fraction, seed, trust) -> None:
+def _differential(store, verify, fraction, seed, trust) -> None:
     from curator.warp import launch
 
     if not launch.cuda_available():

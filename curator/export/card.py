@@ -14,6 +14,7 @@ TITLE = "NVIDIA Warp kernels with their generated C++ and CUDA"
 _FEATURE_YAML = {
     "string": ["    dtype: string"],
     "int64": ["    dtype: int64"],
+    "bool": ["    dtype: bool"],
     "string_list_list": ["    sequence:", "      sequence: string"],
 }
 
@@ -129,6 +130,32 @@ def _filtering_section(m: dict, has_real: bool) -> list[str]:
     return [*out, ""]
 
 
+def _checks_table(m: dict) -> list[str]:
+    """What the records' compiled / ran / grad_check fields say, counted over every record."""
+    rows = [
+        (f"{c}/{s}", d["checks"])
+        for c, cfg in m["configs"].items()
+        for s, d in cfg["splits"].items()
+        if d.get("checks", {}).get("compiled_true") is not None or d.get("checks", {}).get("compiled_unknown")
+    ]
+    if not rows:
+        return []
+    keys = (
+        "compiled_true",
+        "kernel_ran_on_cpu",
+        "ran_not-runnable",
+        "grad_pass",
+        "grad_fail",
+        "grad_not-differentiable",
+    )
+    out = ["", "Verification of every exported record (the `compiled`, `ran` and `grad_check` fields):", ""]
+    out += ["| config/split | records | compiled | kernel ran on the CPU | not runnable | adjoint pass | fail"
+            " | not differentiable |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for label, c in rows:
+        out.append(f"| {label} | {c['records']:,} | " + " | ".join(f"{c.get(k, 0):,}" for k in keys) + " |")
+    return out
+
+
 def _verification_section(m: dict) -> list[str]:
     out = ["## Verification", "", "Records whose code compiled (`curator verify`: Warp's Clang for CPU, NVRTC for"
            " CUDA; for `paired`, both), and the pass rate of all verified kernels in the store:", "",
@@ -142,6 +169,7 @@ def _verification_section(m: dict) -> list[str]:
         if v.get("verified"):
             out.append(f"- {device}: {v['passed']:,} of {v['verified']:,} verified kernels in the store compiled"
                        f" ({v['pass_rate']:.1%}).")  # fmt: skip
+    out += _checks_table(m)
     return [*out, ""]
 
 

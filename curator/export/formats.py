@@ -48,7 +48,12 @@ def arrow_schema(keys: Sequence[str]):
     """The pyarrow schema of records with ``keys`` (types from ``records.type_of``)."""
     import pyarrow as pa
 
-    types = {"string": pa.string(), "int64": pa.int64(), "string_list_list": pa.list_(pa.list_(pa.string()))}
+    types = {
+        "string": pa.string(),
+        "int64": pa.int64(),
+        "bool": pa.bool_(),
+        "string_list_list": pa.list_(pa.list_(pa.string())),
+    }
     return pa.schema([(k, types[records.type_of(k)]) for k in keys])
 
 

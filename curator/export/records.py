@@ -28,11 +28,16 @@ FIELDS = (
     ("run_seed", "the `--seed` of the `curator generate` run that made it (int), else null"),
     ("generator_version", "version of curator's kernel generator, else null"),
     ("warp_version", "the Warp version whose code generator produced the code"),
+    # verification (curator verify): see docs/verification.md
+    ("compiled", "this device's code compiled with Warp's compiler (bool), null if never compiled"),
+    ("ran", "`ran` / `not-runnable` / a failure when launched on this device (CPU), null if not launched"),
+    ("grad_check", "`pass` / `fail` / `not-differentiable`: the adjoint check on this device, null if not run"),
 )
 KEYS = tuple(k for k, _ in FIELDS)
-STRING_KEYS = frozenset(KEYS) - {"launch_dim", "kernel_args", "seed", "run_seed"}
+STRING_KEYS = frozenset(KEYS) - {"launch_dim", "kernel_args", "seed", "run_seed", "compiled"}
 # The type of each non-string key: what the card's features and the Parquet schema declare.
-TYPES = {"launch_dim": "int64", "kernel_args": "string_list_list", "seed": "int64", "run_seed": "int64"}
+TYPES = {"launch_dim": "int64", "kernel_args": "string_list_list", "seed": "int64", "run_seed": "int64",
+         "compiled": "bool"}  # fmt: skip
 
 # The code pieces of one device (the order of curator.records.PIECES).
 _PIECE_KEYS = ("structs", "functions", "args", "forward", "backward", "entry")
@@ -56,6 +61,7 @@ def record(row: tuple) -> dict:
     rec = dict(zip(KEYS, row, strict=True))
     args = rec["kernel_args"]
     rec["kernel_args"] = [[str(x) for x in pair] for pair in json.loads(args)] if args is not None else None
+    rec["compiled"] = bool(rec["compiled"]) if rec["compiled"] is not None else None
     return rec
 
 

@@ -211,6 +211,7 @@ def _assign(store, opts: ExportOptions, eligible: dict[str, Eligible], clusters:
 
 def _export_config(store, opts, config, elig: Eligible, assignment, fmt, stage, shortfalls, on_progress) -> dict:
     verified = set.intersection(*(store.verified_ids(d) for d in config_devices(config)))
+    ran_on_cpu = frozenset(store.ran_ids("cpu"))  # the kernel ran (or is not-runnable) on the CPU
     names = opts.split_names()
     shares = opts.splits or {splits.TRAIN: 1.0}
     out = {"devices": list(config_devices(config)), "fields": list(config_keys(config)),
@@ -232,7 +233,7 @@ def _export_config(store, opts, config, elig: Eligible, assignment, fmt, stage, 
                 opts.target_bytes * shares[split] / shares[splits.TRAIN])  # fmt: skip
             upper = None if split in (None, splits.TRAIN) else HOLDOUT_TARGET
         job = SplitJob(config, split, by_cat, cats, target, upper)
-        summary, sel = write_split(store, job, fmt, stage, opts.seed, verified, on_progress)
+        summary, sel = write_split(store, job, fmt, stage, opts.seed, verified, on_progress, ran_on_cpu)
         out["splits"][split or splits.TRAIN] = summary
         if not sel.reached and split != splits.HOLDOUT:
             device = config if config != PAIRED else "all"

@@ -47,7 +47,8 @@ class SplitJob:
 
 
 def write_split(store, job: SplitJob, fmt: ExportFormat, stage, seed: int, verified: set[str],
-                on_progress: Callable[[str, int, int], None] | None = None) -> tuple[dict, Selection]:  # fmt: skip
+                on_progress: Callable[[str, int, int], None] | None = None,
+                ran_on_cpu: frozenset[str] = frozenset()) -> tuple[dict, Selection]:  # fmt: skip
     """Select ``job``'s records and write them in ``fmt``; the split's manifest summary and its
     Selection (``reached`` false when the store could not fill the target)."""
     encode = fmt.encode  # the JSONL line in every format (see curator.export.formats)
@@ -58,7 +59,8 @@ def write_split(store, job: SplitJob, fmt: ExportFormat, stage, seed: int, verif
     }  # fmt: skip
     upper = job.upper if job.upper is not None else upper_bound(job.target)
     sel = Selection(tuple(sorted(job.categories)), job.target, upper)
-    meta = {"warp": set(), "generator": set(), "run_seeds": set(), "origins": Counter(), "verified": Counter()}
+    meta = {"warp": set(), "generator": set(), "run_seeds": set(), "origins": Counter(), "verified": Counter(),
+            "checks": Counter()}  # fmt: skip
     label = f"{job.config}/{job.split}" if job.split else job.config
     path = fmt.path(job.config, job.split)
     with fmt.sink(stage, path, config_keys(job.config)) as sink:
@@ -66,6 +68,9 @@ def write_split(store, job: SplitJob, fmt: ExportFormat, stage, seed: int, verif
                                                                  sel)):  # fmt: skip
             sink.add(rec, line)
             _note(meta, rec, verified)
+            if "compiled" in rec:  # the per-device configs carry the verification fields
+                meta["checks"].update(_checks(rec))
+                meta["checks"]["kernel_ran_on_cpu"] += rec["id"] in ran_on_cpu
             if on_progress and n % 256 == 0:
                 on_progress(label, sel.size, job.target)
     if on_progress:
@@ -82,6 +87,15 @@ def _note(meta: dict, rec: dict, verified: set[str]) -> None:
         meta["verified"][rec["category"]] += 1
 
 
+def _checks(rec: dict) -> list[str]:
+    """The manifest's check counters one record adds to (its compiled / ran / grad_check fields)."""
+    out = [f"compiled_{str(rec['compiled']).lower()}" if rec["compiled"] is not None else "compiled_unknown"]
+    out.append(f"ran_{rec['ran']}" if rec["ran"] else "ran_unknown")
+    if rec["grad_check"]:
+        out.append(f"grad_{rec['grad_check']}")
+    return out
+
+
 def _summary(job: SplitJob, sel: Selection, meta: dict, path: str, sink) -> dict:
     counts = sel.counts
     ratio = round(sel.ratio(), 4) if sel.ratio() != float("inf") else None
@@ -95,6 +109,8 @@ def _summary(job: SplitJob, sel: Selection, meta: dict, path: str, sink) -> dict
         "reached_target": sel.reached,
         "categories": {c: {"records": counts[c], "bytes": sel.bytes[c]} for c in sel.categories},
         "balance": {"min": min(counts.values(), default=0), "max": max(counts.values(), default=0), "ratio": ratio},
+        # what the records' compiled / ran / grad_check fields say, counted (per-device configs)
+        "checks": {"records": sel.records} | dict(sorted(meta["checks"].items())),
         "warp_versions": sorted(v for v in meta["warp"] if v),
         "generator_versions": sorted(v for v in meta["generator"] if v),
         "run_seeds": sorted(s for s in meta["run_seeds"] if s is not None),

@@ -2,6 +2,7 @@
 
 from curator.records import FailureRecord, KernelRecord
 from curator.store.base import APPLICATION_ID, SCHEMA_VERSION, BaseStore, StoreError, now
+from curator.store.executions import ExecutionStoreMixin
 from curator.store.exports import ExportStoreMixin
 from curator.store.kernels import KernelStoreMixin, WriteCounts
 from curator.store.measures import MeasuresStoreMixin
@@ -22,7 +23,7 @@ __all__ = [
 ]
 
 
-class Store(MeasuresStoreMixin, ReviewStoreMixin, NearDupStoreMixin, ExportStoreMixin, VerifyStoreMixin, RunStoreMixin,
-            KernelStoreMixin, BaseStore):  # fmt: skip
+class Store(MeasuresStoreMixin, ReviewStoreMixin, NearDupStoreMixin, ExportStoreMixin, VerifyStoreMixin,
+            ExecutionStoreMixin, RunStoreMixin, KernelStoreMixin, BaseStore):  # fmt: skip
     """A curator store; its queries live in one mixin per concern (kernels, runs, review, near-dups,
-    export, verification, builtin coverage)."""
+    export, verification, executions, builtin coverage)."""

@@ -8,7 +8,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 APPLICATION_ID = 0x43555241  # "CURA"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
@@ -30,6 +30,26 @@ ALTER TABLE runs ADD COLUMN host TEXT;""",
     warp_version TEXT NOT NULL,
     signatures   TEXT NOT NULL,
     PRIMARY KEY (kernel_id, warp_version)
+);""",
+    # v5: which compile mode a verification used; CPU executions (run, pair and adjoint checks)
+    4: """ALTER TABLE verifications ADD COLUMN mode TEXT;
+CREATE TABLE IF NOT EXISTS executions (
+    kernel_id   TEXT NOT NULL REFERENCES kernels (id) ON DELETE CASCADE,
+    device      TEXT NOT NULL CHECK (device IN ('cpu', 'cuda')),
+    seed        INTEGER NOT NULL,
+    warp        TEXT NOT NULL,                   -- Warp version (and options) it ran under
+    status      TEXT NOT NULL,                   -- ran | failed | crashed | timeout | not-runnable | refused
+    message     TEXT,                            -- why it failed / was not run
+    checksum    TEXT,                            -- blake2b of the output arrays' bytes
+    repeatable  INTEGER,                         -- the same seed gave the same checksum again
+    nonfinite   INTEGER,                         -- outputs hold NaN or Inf
+    pair_ok     INTEGER,                         -- stored code equals the .cpp Warp compiled
+    grad        TEXT,                            -- pass | fail | not-differentiable
+    grad_error  REAL,                            -- worst relative error tape vs finite differences
+    grad_note   TEXT,
+    ms          REAL,
+    executed_at TEXT NOT NULL,
+    PRIMARY KEY (kernel_id, device, seed, warp)
 );""",
 }
 

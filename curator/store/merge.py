@@ -14,7 +14,9 @@ KERNEL_COLUMNS = ("id", "name", "category", "source", "origin", "provenance", "s
 ARTIFACT_COLUMNS = ("kernel_id", "device", "structs", "functions", "args", "forward", "backward", "entry", "bytes",
                     "warp_version", "codegen_ms", "created_at")  # fmt: skip
 FAILURE_COLUMNS = ("kernel_id", "category", "seed", "stage", "exc_type", "message", "source", "run_id", "created_at")
-VERIFICATION_COLUMNS = ("kernel_id", "device", "compiler", "options", "ok", "diagnostics", "ms", "verified_at")
+VERIFICATION_COLUMNS = ("kernel_id", "device", "compiler", "options", "ok", "diagnostics", "ms", "verified_at", "mode")
+EXECUTION_COLUMNS = ("kernel_id", "device", "seed", "warp", "status", "message", "checksum", "repeatable", "nonfinite",
+                     "pair_ok", "grad", "grad_error", "grad_note", "ms", "executed_at")  # fmt: skip
 REVIEW_COLUMNS = ("kernel_id", "status", "note", "updated_at")
 EVENT_COLUMNS = ("kernel_id", "status", "note", "at")
 
@@ -111,7 +113,8 @@ def merge_into(dest_store, source: Path) -> MergeCounts:
                                     fix=lambda r: (*r[:run_col], runs.get(r[run_col]), *r[run_col + 1 :]))  # fmt: skip
             newer_check = (
                 "ON CONFLICT (kernel_id, device, compiler, options) DO UPDATE SET ok = excluded.ok, "
-                "diagnostics = excluded.diagnostics, ms = excluded.ms, verified_at = excluded.verified_at "
+                "diagnostics = excluded.diagnostics, ms = excluded.ms, verified_at = excluded.verified_at, "
+                "mode = excluded.mode "
                 "WHERE excluded.verified_at > verifications.verified_at"
             )
             upsert = _insert(VERIFICATION_COLUMNS, "verifications", "") + " " + newer_check
@@ -125,6 +128,7 @@ def merge_into(dest_store, source: Path) -> MergeCounts:
             counts.review_events = _copy_review_events(src, dest)
             builtins = ("kernel_id", "warp_version", "signatures")  # curator stats --coverage
             _copy(src, dest, "kernel_builtins", builtins, _insert(builtins, "kernel_builtins"))
+            _copy(src, dest, "executions", EXECUTION_COLUMNS, _insert(EXECUTION_COLUMNS, "executions"))
     return counts
 
 

@@ -9,8 +9,14 @@ from curator.store.base import now
 from curator.store.kernels import PIECE_COLUMNS
 
 REVIEW_STATES = ("accepted", "rejected", "flagged")
-# What the kernel list can be filtered on: every kernel, the unlabelled ones, or one label.
-REVIEW_FILTERS = ("all", "unreviewed", *REVIEW_STATES)
+# What the kernel list can be filtered on: every kernel, the unlabelled ones, one label, or the
+# kernels that failed a verification (a compile, a CPU run or the adjoint check).
+REVIEW_FILTERS = ("all", "unreviewed", *REVIEW_STATES, "failing")
+_FAILING = (
+    "(EXISTS (SELECT 1 FROM verifications v WHERE v.kernel_id = k.id AND v.ok = 0)"
+    " OR EXISTS (SELECT 1 FROM executions e WHERE e.kernel_id = k.id"
+    " AND (e.status NOT IN ('ran', 'not-runnable', 'refused') OR e.grad = 'fail')))"
+)
 # A note left untouched by set_review (None means "no note").
 KEEP = object()
 
@@ -54,6 +60,7 @@ class KernelDetail:
     reviewed_at: str | None
     artifacts: dict[str, dict[str, str]] = field(default_factory=dict)  # device -> piece -> code
     verifications: list[dict] = field(default_factory=list)
+    executions: list[dict] = field(default_factory=list)  # CPU runs (curator verify --execute)
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,8 @@ def _filter_sql(category: str | None, status: str) -> tuple[str, list]:
         params.append(category)
     if status == "unreviewed":
         where.append("r.status IS NULL")
+    elif status == "failing":
+        where.append(_FAILING)
     elif status != "all":
         where.append("r.status = ?")
         params.append(status)
@@ -203,6 +212,7 @@ class ReviewStoreMixin:
         )
         keys = ("device", "compiler", "options", "ok", "diagnostics", "verified_at")
         detail.verifications = [dict(zip(keys, r, strict=True)) for r in cur]
+        detail.executions = self.kernel_executions(kernel_id)
         return detail
 
     # -- near-duplicates ---------------------------------------------------------------

@@ -25,6 +25,7 @@ class Verification:
     ok: bool
     diagnostics: str | None
     ms: float | None
+    mode: str | None = None  # compile mode (curator.warp.compile.MODES); None for launches
 
 
 def verified_condition(device: str, kernel_column: str = "k.id") -> tuple[str, tuple]:
@@ -51,8 +52,18 @@ class VerifyStoreMixin:
             for r in rows:
                 conn.execute(
                     "INSERT OR REPLACE INTO verifications (kernel_id, device, compiler, options, ok, diagnostics, ms,"
-                    " verified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (r.kernel_id, r.device, r.compiler, r.options, int(r.ok), r.diagnostics or None, r.ms, stamp),
+                    " verified_at, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        r.kernel_id,
+                        r.device,
+                        r.compiler,
+                        r.options,
+                        int(r.ok),
+                        r.diagnostics or None,
+                        r.ms,
+                        stamp,
+                        r.mode,
+                    ),
                 )
                 n += 1
         return n
@@ -130,7 +141,8 @@ class VerifyStoreMixin:
     def verification_failures(self, device: str | None = None, limit: int = 20) -> list[dict]:
         """The failing compiles (newest first) with the kernel's category and name."""
         sql = (
-            "SELECT v.kernel_id, v.device, k.category, k.name, v.compiler, v.options, v.diagnostics, v.verified_at"
+            "SELECT v.kernel_id, v.device, k.category, k.name, v.compiler, v.options, v.mode, v.diagnostics,"
+            " v.verified_at"
             " FROM verifications v JOIN kernels k ON k.id = v.kernel_id WHERE v.ok = 0"
             + (" AND v.device = ?" if device else "")
             + " ORDER BY v.verified_at DESC, v.kernel_id LIMIT ?"
@@ -142,7 +154,7 @@ class VerifyStoreMixin:
     def kernel_verifications(self, kernel_id: str) -> list[dict]:
         """Every stored result for one kernel (for `curator show` / the TUI)."""
         cur = self.conn.execute(
-            "SELECT device, compiler, options, ok, diagnostics, ms, verified_at FROM verifications"
+            "SELECT device, compiler, options, mode, ok, diagnostics, ms, verified_at FROM verifications"
             " WHERE kernel_id = ? ORDER BY device, verified_at",
             (kernel_id,),
         )

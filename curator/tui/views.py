@@ -135,11 +135,34 @@ def render_view(detail: KernelDetail, device: str, piece: str) -> Code:
 
 
 def verification_label(detail: KernelDetail, device: str) -> str:
-    """'verified ok' / 'fails to compile' from `curator verify` rows, or '' if never verified."""
+    """Compile, run and adjoint state from `curator verify` rows ('' if never verified), e.g.
+    '✓ compiles (clang ...) · ✓ ran · grad pass'; `i` shows the diagnostics."""
     rows = [v for v in detail.verifications if v["device"] == device]
-    if not rows:
-        return ""
-    bad = [v for v in rows if not v["ok"]]
-    if bad:
-        return f"✗ fails {bad[0]['compiler']}"
-    return "✓ compiles (" + ", ".join(sorted({v["compiler"] for v in rows})) + ")"
+    parts = []
+    if rows:
+        bad = [v for v in rows if not v["ok"]]
+        compilers = ", ".join(sorted({v["compiler"] for v in rows}))
+        parts.append(f"✗ fails {bad[0]['compiler']}" if bad else f"✓ compiles ({compilers})")
+    runs = [e for e in detail.executions if e["device"] == device]
+    if runs:
+        e = runs[-1]
+        parts.append(("✓ " if e["status"] == "ran" else "✗ ") + e["status"])
+        if e["grad"]:
+            parts.append(f"grad {e['grad']}")
+    return " · ".join(parts)
+
+
+def verification_text(detail: KernelDetail) -> str:
+    """Every compile and run of a kernel with its diagnostics (the `i` screen)."""
+    out = []
+    for v in detail.verifications:
+        state = "passed" if v["ok"] else "FAILED"
+        out += [f"{v['device']} compile {state}: {v['compiler']} [{v['options']}]", (v["diagnostics"] or "").rstrip()]
+    for e in detail.executions:
+        out.append(f"{e['device']} run {e['status']} (seed {e['seed']}, {e['warp']}): {e['message'] or ''}")
+        out.append(f"  checksum {e['checksum']}  repeatable {e['repeatable']}  NaN/Inf {e['nonfinite']}"
+                   f"  pair check {'ok' if e['pair_ok'] else e['pair_ok']}")  # fmt: skip
+        if e["grad"]:
+            err = f"{e['grad_error']:.3g}" if e["grad_error"] is not None else "-"
+            out.append(f"  adjoint check {e['grad']} (worst relative error {err}): {e['grad_note'] or ''}")
+    return "\n".join(line for line in out if line) or "Not verified yet (curator verify [--execute])."

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from curator.records import DEVICES, PIECES
 from curator.warp import DEFAULT_ARCH, init_warp
 from curator.warp.build import module_header
+from curator.warp.modes import MODES
 
 BATCH_PREFIX = "curator_k"  # namespace of the i-th kernel in a batch translation unit
 _DIAG_LINE = re.compile(r"^kernel\.(?:cpp|cu)(?::|\()(\d+)")
@@ -28,9 +29,10 @@ class CompileResult:
     ms: float
 
 
-def compiler_identity(device: str, arch: int = DEFAULT_ARCH) -> tuple[str, str]:
+def compiler_identity(device: str, arch: int = DEFAULT_ARCH, mode: str = "full") -> tuple[str, str]:
     """(compiler, options) as recorded with a verification, e.g. ("nvrtc 13.4 (warp 1.19.0)",
     "sm_86 ptx -O3 ...").  A rerun skips kernels verified under the same pair."""
+    opts = MODES[mode]
     wp = init_warp()
     from warp._src import context
 
@@ -39,12 +41,12 @@ def compiler_identity(device: str, arch: int = DEFAULT_ARCH) -> tuple[str, str]:
         if rt.llvm is None:
             raise RuntimeError("Warp's CPU compiler (warp-clang) is not available")
         compiler = f"clang {rt.get_llvm_version()} (warp {wp.config.version})"
-        return compiler, " ".join(("-O2", "block_dim=1", *_cpu_flags()))
+        return compiler, " ".join((f"-O{opts.cpu_opt}", "block_dim=1", *_cpu_flags()))
     if arch not in rt.nvrtc_supported_archs:
         archs = ", ".join(str(a) for a in sorted(rt.nvrtc_supported_archs)) or "none"
         raise ValueError(f"NVRTC cannot compile for sm_{arch} (supported: {archs})")
     major, minor = rt.toolkit_version
-    return f"nvrtc {major}.{minor} (warp {wp.config.version})", f"sm_{arch} ptx -O3 block_dim=256"
+    return f"nvrtc {major}.{minor} (warp {wp.config.version})", f"sm_{arch} ptx -O{opts.cuda_opt} block_dim=256"
 
 
 def _cpu_flags() -> list[str]:
@@ -102,7 +104,7 @@ class Compiler:
     """Warp's bundled compiler for one device, reused across calls (the first call in a
     process builds the precompiled header; later calls reuse it)."""
 
-    def __init__(self, device: str, arch: int = DEFAULT_ARCH, workdir: str | None = None):
+    def __init__(self, device: str, arch: int = DEFAULT_ARCH, workdir: str | None = None, mode: str = "full"):
 
         import tempfile
 
@@ -111,8 +113,8 @@ class Compiler:
 
         if device not in DEVICES:
             raise ValueError(f"unknown device {device!r}")
-        self.device, self.arch = device, arch
-        self.compiler, self.options = compiler_identity(device, arch)
+        self.device, self.arch, self.mode = device, arch, MODES[mode]
+        self.compiler, self.options = compiler_identity(device, arch, mode)
         self._tmp = tempfile.TemporaryDirectory(prefix="curator_verify_", dir=workdir)
         self._rt = context.runtime
         self._include = os.path.join(build.warp_home, "native").encode()
@@ -142,14 +144,15 @@ class Compiler:
                     # (src, file, include, output, debug, verify_fp, fuse_fp, tiles_in_stack,
                     #  flags, opt, verbose, use_pch, pch_dir, block_dim) as in build.build_cpu
                     err = self._rt.llvm.wp_compile_cpp(
-                        src, b"kernel.cpp", self._include, out.encode(), False, False, True, True, flags, 2, False,
-                        True, self._pch.encode(), 1,
+                        src, b"kernel.cpp", self._include, out.encode(), False, False, True, True, flags,
+                        self.mode.cpu_opt, False, True, self._pch.encode(), 1,
                     )  # fmt: skip
                 else:
-                    # as in build.build_cuda: release, -O3, no fast math, fused fp, PTX output;
+                    # as in build.build_cuda: release, -O3 (full), no fast math, fused fp, PTX output;
                     # NVRTC 13 keeps its precompiled headers itself (pch_dir None).
                     err = self._rt.core.wp_cuda_compile_program(
-                        src, b"kernel.cu", self.arch, b"", self._include, 0, None, False, 3, False, False, False,
+                        src, b"kernel.cu", self.arch, b"", self._include, 0, None, False, self.mode.cuda_opt, False,
+                        False, False,
                         True, False, False, True, out.encode(), None, 0, None, None, None,
                     )  # fmt: skip
             finally:

@@ -160,7 +160,7 @@ def test_rejected_never_and_accepted_only(db, tmp_path):
 
 def test_category_option(db, tmp_path):
     out = tmp_path / "o"
-    res = invoke("--db", db, "--out", out, "--target-mb", 0.1, "--category", "vector", "--category", "matrix")
+    res = invoke("--db", db, "--out", out, "--target-mb", 0.12, "--category", "vector", "--category", "matrix")
     assert res.exit_code == 0, res.output
     for device in ("cpu", "cuda"):
         cats = {r["category"] for r in lines_of(out / device / f"warp_kernels_{device}.jsonl")}

@@ -126,7 +126,8 @@ def test_detail_has_both_devices_review_and_verifications(store):
     store.set_review("k0003", "accepted", note="fine")
     with store.transaction() as conn:
         conn.execute(
-            "INSERT INTO verifications VALUES ('k0003', 'cpu', 'clang', '-O0', 0, 'error: x', 1.0, '2025-01-01')"
+            "INSERT INTO verifications VALUES ('k0003', 'cpu', 'clang', '-O0', 0, 'error: x', 1.0, '2025-01-01',"
+            " 'fast')"
         )
     d = store.kernel_detail("k0003")
     assert d.name == "arithmetic_0003" and d.status == "accepted" and d.note == "fine"

@@ -156,6 +156,8 @@ def test_v1_store_migrates_to_current_with_backup(tmp_path):
         s.conn.execute("DROP TRIGGER kernels_fts_au")
         s.conn.execute("ALTER TABLE runs DROP COLUMN pid")  # v3 added the runs' pid and host
         s.conn.execute("ALTER TABLE runs DROP COLUMN host")
+        s.conn.execute("ALTER TABLE verifications DROP COLUMN mode")  # v4 added mode and executions
+        s.conn.execute("DROP TABLE executions")
         s.conn.execute("PRAGMA user_version = 1")
     with Store.open(path) as s:
         assert s.schema_version() == store_base.SCHEMA_VERSION
@@ -163,6 +165,8 @@ def test_v1_store_migrates_to_current_with_backup(tmp_path):
         hits = s.conn.execute("SELECT rowid FROM kernels_fts WHERE kernels_fts MATCH ?", ('"renamed_kernel"',))
         assert len(hits.fetchall()) == 1
         assert {"pid", "host"} <= {r[1] for r in s.conn.execute("PRAGMA table_info(runs)")}
+        assert "mode" in {r[1] for r in s.conn.execute("PRAGMA table_info(verifications)")}
+        assert "pair_ok" in {r[1] for r in s.conn.execute("PRAGMA table_info(executions)")}
     assert (tmp_path / "v1.db.bak-v1").exists()
 
 

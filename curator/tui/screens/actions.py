@@ -10,6 +10,7 @@ from curator.tui.screens.dups import DupsScreen
 from curator.tui.screens.note import NoteScreen
 from curator.tui.screens.search import SearchScreen
 from curator.tui.screens.stats import StatsScreen
+from curator.tui.screens.verification import VerificationScreen
 from curator.tui.views import VIEWS
 from curator.tui.widgets.category_list import CategoryList
 from curator.tui.widgets.kernel_list import KernelList
@@ -112,6 +113,11 @@ class ActionsMixin:
         detail = self._shown()
         if detail is not None:
             self.app.push_screen(DupsScreen(self.access, detail.id, detail.name), self.open_kernel)
+
+    def action_verification(self) -> None:
+        detail = self._shown()
+        if detail is not None:
+            self.app.push_screen(VerificationScreen(detail))
 
     def open_kernel(self, kernel_id: str | None) -> None:
         if kernel_id is not None and not self.query_one(KernelList).select_id(kernel_id):

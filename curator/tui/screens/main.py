@@ -62,6 +62,7 @@ class MainScreen(ActionsMixin, LoadersMixin, Screen):
         Binding("slash", "search", "Search"),
         Binding("escape", "end_search", "End search", show=False),
         Binding("m", "dups", "Near-dups"),
+        Binding("i", "verification", "Verification", show=False),
         Binding("t", "stats", "Stats"),
         Binding("left_square_bracket", "category(-1)", "Previous category", show=False),
         Binding("right_square_bracket", "category(1)", "Next category", show=False),

@@ -1,0 +1,236 @@
+"""`curator verify --execute`: launch stored kernels on the CPU in isolated long-lived worker
+processes (``curator.warp.execute`` does one kernel); a crash, floating point trap or hang is
+recorded for that kernel, the worker replaced, and the run goes on."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+
+from curator.store import Store
+from curator.store.executions import ExecutionRow
+
+DEFAULT_TIMEOUT = 60.0  # seconds one kernel may take (compile, launches, adjoint check)
+STARTUP_TIMEOUT = 120.0  # seconds a worker may take to start (import and initialise Warp)
+RUN_OPT = 0  # Warp's optimisation level for the CPU module of a run (see docs/verification.md)
+
+
+def _worker(conn, opt: int) -> None:
+    """A worker: own kernel cache, Warp initialised once, then one kernel per message."""
+    import tempfile
+
+    import warp as wp
+
+    from curator.warp import init_warp
+    from curator.warp.execute import NotRunnable, execute
+
+    with tempfile.TemporaryDirectory(prefix="curator_exec_") as cache:
+        wp.config.kernel_cache_dir = cache
+        wp.config.optimization_level = opt
+        init_warp()
+        conn.send(("ready", None))
+        while True:
+            job = conn.recv()
+            if job is None:
+                return
+            row, pieces, seed, grad = job
+            try:
+                result = vars(execute(row, pieces, seed, grad=grad))
+            except NotRunnable as exc:
+                result = {"status": "not-runnable", "message": str(exc)}
+            except Exception as exc:  # the kernel's failure, recorded with its message
+                result = {"status": "failed", "message": f"{type(exc).__name__}: {exc}"[:2000]}
+            conn.send(("done", result))
+
+
+def warp_tag(opt: int = RUN_OPT) -> str:
+    from curator.warp import warp_version
+
+    return f"warp {warp_version()} -O{opt}"
+
+
+@dataclass
+class _Slot:
+    process: multiprocessing.Process
+    pipe: object
+    ready: bool = False
+    job: tuple | None = None  # (kernel id, category) in flight
+    deadline: float = 0.0
+
+
+@dataclass
+class ExecutionReport:
+    counts: dict[str, int] = field(default_factory=dict)  # status -> kernels
+    grads: dict[str, int] = field(default_factory=dict)  # grad -> kernels
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (kernel id, status, message)
+    skipped: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    def as_dict(self) -> dict:
+        return {"counts": self.counts, "grads": self.grads, "skipped": self.skipped,
+                "seconds": round(time.perf_counter() - self.started, 3)}  # fmt: skip
+
+
+def _signal_name(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        what = {"SIGFPE": "floating point / integer division trap", "SIGSEGV": "invalid memory access"}
+        return f"{what.get(name, 'killed')} ({name})"
+    return f"exit code {exitcode}"
+
+
+def _compile_result(row: ExecutionRow):
+    """The CPU compile a run proves: Warp's JIT compiled the module at RUN_OPT and the .cpp it
+    compiled is the stored code (pair check), so the stored CPU code compiles (mode "run").  A
+    build error is a failed compile; other outcomes say nothing about compiling."""
+    from curator.store.verify import Verification
+    from curator.warp import compile as warp_compile
+    from curator.warp.modes import RUN_MODE
+
+    built = row.status == "ran" and row.pair_ok
+    broken = row.status == "failed" and "kernel build failed" in (row.message or "")
+    if not (built or broken):
+        return None
+    compiler, options = warp_compile.compiler_identity("cpu", mode="fast")
+    options = options.replace("-O0", f"-O{RUN_OPT}", 1) + " warp-jit"
+    return Verification(row.kernel_id, "cpu", compiler, options, bool(built), row.message, row.ms, RUN_MODE)
+
+
+class Executor:
+    """``workers`` worker processes; ``run(ids)`` launches each kernel once and stores results."""
+
+    def __init__(self, store: Store, *, workers: int = 1, seed: int = 0, timeout: float = DEFAULT_TIMEOUT,
+                 grad: bool = True, trust_real: bool = False, on_progress: Callable | None = None):  # fmt: skip
+        self.store, self.seed, self.timeout, self.grad, self.trust = store, seed, timeout, grad, trust_real
+        self.workers, self.on_progress = max(1, workers), on_progress
+        self.report = ExecutionReport()
+        self.tag = warp_tag()
+        self._ctx = multiprocessing.get_context("spawn")
+        self._slots: list[_Slot] = []
+
+    def _spawn(self) -> _Slot:
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(target=_worker, args=(child, RUN_OPT), daemon=True)
+        process.start()
+        child.close()
+        return _Slot(process, parent, deadline=time.monotonic() + STARTUP_TIMEOUT)
+
+    def run(self, ids: Iterable[str]) -> ExecutionReport:
+        from curator.verify import executable_source
+
+        ids = list(ids)
+        done = self.store.executed_ids("cpu", self.seed, self.tag, ids)
+        self.report.skipped = len(done)
+        queue = [k for k in ids if k not in done]
+        refused = []
+        for kid in list(queue):
+            k = self.store.get_kernel(kid)
+            why = executable_source(k, self.trust) if k else "no such kernel"
+            if why:
+                refused.append(ExecutionRow(kid, "cpu", self.seed, self.tag, "refused", why))
+                queue.remove(kid)
+        self._write(refused)
+        self._slots = [self._spawn() for _ in range(min(self.workers, len(queue)))]
+        try:
+            while queue or any(s.job for s in self._slots):
+                self._dispatch(queue)
+                self._collect()
+        finally:
+            self.close()
+        return self.report
+
+    def _dispatch(self, queue: list[str]) -> None:
+        for slot in self._slots:
+            if slot.ready and slot.job is None and queue:
+                kid = queue.pop(0)
+                row = self.store.get_kernel(kid)
+                pieces = self.store.artifact_pieces([kid], "cpu").get(kid)
+                if pieces is None:
+                    self._write([ExecutionRow(kid, "cpu", self.seed, self.tag, "not-runnable", "no CPU code stored")])
+                    continue
+                slot.pipe.send((row, pieces, self.seed, self.grad))
+                slot.job, slot.deadline = (kid, row["category"]), time.monotonic() + self.timeout
+
+    def _collect(self) -> None:
+        busy = {s.pipe: s for s in self._slots if s.job or not s.ready}
+        if not busy:
+            return
+        soonest = min(s.deadline for s in busy.values())
+        for conn in wait(list(busy), timeout=max(0.0, soonest - time.monotonic())):
+            slot = busy[conn]
+            try:
+                kind, result = conn.recv()
+            except (EOFError, OSError):
+                slot.process.join(5)
+                self._replace(slot, "crashed", f"the worker died: {_signal_name(slot.process.exitcode)}")
+                continue
+            if kind == "ready":
+                slot.ready = True
+            else:
+                self._finish(slot, result)
+        now = time.monotonic()
+        for slot in list(self._slots):
+            if now > slot.deadline and (slot.job or not slot.ready):
+                self._replace(slot, "timeout", f"no result within {self.timeout:g} s (a hang or an endless loop)")
+
+    def _finish(self, slot: _Slot, result: dict) -> None:
+        kid, _ = slot.job
+        slot.job = None
+        row = ExecutionRow(kid, "cpu", self.seed, self.tag, **result)
+        self._write([row])
+        compiled = _compile_result(row)
+        if compiled is not None:
+            self.store.record_verifications([compiled])
+
+    def _replace(self, slot: _Slot, status: str, message: str) -> None:
+        slot.process.kill()
+        slot.process.join(5)
+        slot.pipe.close()
+        if slot.job:
+            self._write([ExecutionRow(slot.job[0], "cpu", self.seed, self.tag, status, message)])
+        elif not slot.ready:
+            raise RuntimeError(f"a CPU run worker could not start: {message}")
+        self._slots[self._slots.index(slot)] = self._spawn()
+
+    def _write(self, rows: list[ExecutionRow]) -> None:
+        if not rows:
+            return
+        self.store.record_executions(rows)
+        for r in rows:
+            self.report.counts[r.status] = self.report.counts.get(r.status, 0) + 1
+            if r.grad:
+                self.report.grads[r.grad] = self.report.grads.get(r.grad, 0) + 1
+            if r.status not in ("ran", "not-runnable") or r.grad == "fail":
+                self.report.failures.append((r.kernel_id, r.status, r.message or r.grad_note or ""))
+        if self.on_progress:
+            self.on_progress(self.report)
+
+    def close(self) -> None:
+        for slot in self._slots:
+            if slot.process.is_alive():
+                with contextlib.suppress(BrokenPipeError, OSError):
+                    slot.pipe.send(None)
+                slot.process.join(2)
+            if slot.process.is_alive():
+                slot.process.kill()
+                slot.process.join(2)
+        self._slots = []
+
+
+def run(store: Store, ids: Iterable[str], *, workers: int = 1, seed: int = 0, timeout: float = DEFAULT_TIMEOUT,
+        grad: bool = True, trust_real: bool = False, arguments: dict | None = None,
+        on_progress: Callable | None = None) -> ExecutionReport:  # fmt: skip
+    """Launch each kernel of ``ids`` on the CPU (skipping those already run with this seed and
+    Warp), recorded as a run."""
+    ex = Executor(store, workers=workers, seed=seed, timeout=timeout, grad=grad, trust_real=trust_real,
+                  on_progress=on_progress)  # fmt: skip
+    with store.recorded_run("execute", arguments or {}, ex.report.as_dict):
+        return ex.run(ids)
