@@ -1,0 +1,21 @@
+"""Which motifs make up each category, with weights."""
+
+from __future__ import annotations
+
+from . import motifs_math as M
+from . import motifs_sim as S
+
+_TABLE = {
+    "arithmetic": {M.axpy: 3, M.index_math: 2, M.polynomial: 2},
+    "vector": {S.integrate_particles: 3, S.spring_forces: 2, S.boundary_collision: 1},
+    "control_flow": {S.boundary_collision: 2, M.piecewise: 2, M.newton_solve: 1},
+    "math": {M.activation: 2, M.special_functions: 3},
+    "atomic": {S.reduce_atomic: 3, S.spring_forces: 1},
+    "multi_conditional": {M.piecewise: 3, S.boundary_collision: 1},
+    "while_loop": {M.newton_solve: 1},
+    "multi_dim": {M.stencil_2d: 1},
+    "nested_loop": {S.sph_density: 1},
+    "quaternion": {S.rigid_body_update: 1},
+}
+
+RECIPES = {cat: (list(table), list(table.values())) for cat, table in _TABLE.items()}

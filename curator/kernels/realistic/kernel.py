@@ -1,0 +1,123 @@
+"""The kernel under construction: parameters, body, launch shape, and small helpers motifs share."""
+
+from __future__ import annotations
+
+import random
+
+from .writer import IND, Body, ModuleWriter
+
+FLOATS = ("float", "wp.float32", "float")  # how a float32 is spelled in annotations, weighted
+_DT_NAMES = ("dt", "time_step", "h", "delta_t")
+
+
+class Kernel:
+    """Motifs append parameters and statements here; :meth:`source` renders the whole module."""
+
+    def __init__(self, rng: random.Random, name: str):
+        self.rng = rng
+        self.name = name
+        self.mod = ModuleWriter(rng)
+        self.mod.taken.add(name)
+        self.body = Body(rng)
+        self.params: list[tuple[str, str]] = []
+        self.param_names: set[str] = set()
+        self.tid: list[str] = []
+        self.block_dim = 0  # > 0: launched with wp.launch_tiled(..., block_dim=block_dim)
+        self.decorator = "@wp.kernel"
+        self.factory: tuple[str, list[str]] | None = None  # (factory def line, its call) for kernel factories
+        self.generic = False
+
+    # -- randomness --------------------------------------------------------------------------
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    def pick(self, seq):
+        return self.rng.choice(seq)
+
+    def num(self, lo: float, hi: float, digits: int = 2) -> str:
+        """A float literal in [lo, hi] written the way people do (0.5, 1e-3, 9.81)."""
+        value = round(self.rng.uniform(lo, hi), digits)
+        if value == 0.0:
+            value = lo if lo != 0.0 else hi
+        return repr(float(value))
+
+    def eps(self) -> str:
+        return self.pick(("1e-6", "1.0e-6", "1e-8", "1.0e-5", "1e-4"))
+
+    # -- parameters --------------------------------------------------------------------------
+    def param(self, pool: tuple[str, ...] | str, annotation: str) -> str:
+        pool = (pool,) if isinstance(pool, str) else pool
+        base = self.pick(pool)
+        name, n = base, 1
+        while name in self.param_names or name in self.body.locals:
+            n += 1
+            name = f"{base}_{n}" if base[-1].isdigit() else f"{base}{n}"
+        self.param_names.add(name)
+        self.body.locals.add(name)
+        self.params.append((name, annotation))
+        return name
+
+    def array(self, pool, dtype: str, ndim: int = 1) -> str:
+        if ndim == 1:
+            ann = self.pick((f"wp.array(dtype={dtype})",) * 4 + (f"wp.array1d(dtype={dtype})",))
+        else:
+            ann = self.pick((f"wp.array{ndim}d(dtype={dtype})",) * 2 + (f"wp.array(dtype={dtype}, ndim={ndim})",))
+        return self.param(pool, ann)
+
+    def scalar(self, pool, ann: str | None = None) -> str:
+        return self.param(pool, ann or self.pick(FLOATS))
+
+    def dt(self) -> str:
+        return self.scalar(_DT_NAMES)
+
+    # -- body --------------------------------------------------------------------------------
+    def emit(self, text: str) -> None:
+        self.body.emit(text)
+
+    def block(self, header: str):
+        return self.body.block(header)
+
+    def let(self, pool, value: str) -> str:
+        return self.body.let(pool, value)
+
+    def fresh(self, *pool: str) -> str:
+        return self.body.fresh(*pool)
+
+    def thread(self, *names: str) -> list[str]:
+        """``i = wp.tid()`` (or a tuple); names are reserved as locals."""
+        self.tid = list(names)
+        for n in names:
+            self.body.locals.add(n)
+        self.emit(f"{', '.join(names)} = wp.tid()")
+        return self.tid
+
+    def guard(self, index: str, bound: str) -> None:
+        """An early-return guard, written one of the ways real kernels do."""
+        self.emit(f"if {index} >= {bound}:")
+        self.emit(IND + "return")
+
+    # -- output ------------------------------------------------------------------------------
+    @property
+    def launch_dim(self) -> int:
+        return len(self.tid)
+
+    def signature(self, name: str, indent: str = "") -> list[str]:
+        """``def name(params):`` on one line, or one parameter a line when that passes 100 chars."""
+        sig = ", ".join(f"{p}: {a}" for p, a in self.params)
+        line = f"{indent}def {name}({sig}):"
+        if len(line) <= 100:
+            return [line]
+        return [f"{indent}def {name}(", *(f"{indent}{IND}{p}: {a}," for p, a in self.params), f"{indent}):"]
+
+    def source(self) -> str:
+        if self.factory is None:
+            kernel = [self.decorator, *self.signature(self.name), *self.body.lines]
+        else:
+            head, call = self.factory
+            inner = [IND + self.decorator, *self.signature(self.factory_inner, IND)]
+            inner += [IND + line for line in self.body.lines]
+            kernel = [head, *inner, "", f"{IND}return {self.factory_inner}"]
+            self.mod.tail.insert(0, f"{self.name} = {call}")
+        return self.mod.render(kernel)
+
+    factory_inner = "kernel_impl"
