@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from . import motifs_linalg as L
 from . import motifs_math as M
+from . import motifs_rot as R
 from . import motifs_sim as S
 
 _TABLE = {
@@ -15,7 +17,10 @@ _TABLE = {
     "while_loop": {M.newton_solve: 1},
     "multi_dim": {M.stencil_2d: 1},
     "nested_loop": {S.sph_density: 1},
-    "quaternion": {S.rigid_body_update: 1},
+    "quaternion": {S.rigid_body_update: 1, R.quat_ops: 3},
+    "transform": {R.transform_points: 2, R.transform_edit: 1},
+    "spatial": {R.spatial_dynamics: 1},
+    "matrix": {L.fem_tet: 1, L.decompose: 2, L.covariance: 1, L.mat_transform: 2},
 }
 
 RECIPES = {cat: (list(table), list(table.values())) for cat, table in _TABLE.items()}
