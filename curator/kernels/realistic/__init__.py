@@ -23,4 +23,5 @@ def generate(rng: random.Random, category: str, name: str) -> Realistic:
     motifs, weights = RECIPES[category]
     motif = rng.choices(motifs, weights)[0]
     motif(k)
-    return Realistic(k.source(), k.launch_dim, tuple(k.params), k.block_dim)
+    source = k.source()
+    return Realistic(source, k.launch_dim, k.args, k.block_dim)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from . import motifs_linalg as L
+from . import motifs_lang as G
 from . import motifs_math as M
+from . import motifs_meta as T
 from . import motifs_rot as R
 from . import motifs_sim as S
 
@@ -21,6 +23,10 @@ _TABLE = {
     "transform": {R.transform_points: 2, R.transform_edit: 1},
     "spatial": {R.spatial_dynamics: 1},
     "matrix": {L.fem_tet: 1, L.decompose: 2, L.covariance: 1, L.mat_transform: 2},
+    "struct": {G.struct_model: 2, G.struct_records: 2},
+    "func_call": {G.helper_calls: 1},
+    "generic": {T.generic_overload: 2, T.user_types: 1, T.kernel_factory: 1},
+    "custom_grad": {T.custom_grad: 1},
 }
 
 RECIPES = {cat: (list(table), list(table.values())) for cat, table in _TABLE.items()}

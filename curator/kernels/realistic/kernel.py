@@ -26,6 +26,8 @@ class Kernel:
         self.decorator = "@wp.kernel"
         self.factory: tuple[str, list[str]] | None = None  # (factory def line, its call) for kernel factories
         self.generic = False
+        self.overload_of: str | None = None  # the generic kernel a concrete wp.overload is taken of
+        self.concrete: list[tuple[str, str]] = []  # the overload's (parameter, annotation) pairs
 
     # -- randomness --------------------------------------------------------------------------
     def chance(self, p: float) -> bool:
@@ -59,9 +61,10 @@ class Kernel:
 
     def array(self, pool, dtype: str, ndim: int = 1) -> str:
         if ndim == 1:
-            ann = self.pick((f"wp.array(dtype={dtype})",) * 4 + (f"wp.array1d(dtype={dtype})",))
+            ann = self.pick((f"wp.array(dtype={dtype})",) * 6 + (f"wp.array1d(dtype={dtype})", f"wp.array[{dtype}]"))
         else:
-            ann = self.pick((f"wp.array{ndim}d(dtype={dtype})",) * 2 + (f"wp.array(dtype={dtype}, ndim={ndim})",))
+            forms = (f"wp.array{ndim}d(dtype={dtype})",) * 3 + (f"wp.array(dtype={dtype}, ndim={ndim})",)
+            ann = self.pick((*forms, f"wp.array{ndim}d[{dtype}]"))
         return self.param(pool, ann)
 
     def scalar(self, pool, ann: str | None = None) -> str:
@@ -109,8 +112,21 @@ class Kernel:
             return [line]
         return [f"{indent}def {name}(", *(f"{indent}{IND}{p}: {a}," for p, a in self.params), f"{indent}):"]
 
+    @property
+    def args(self) -> tuple[tuple[str, str], ...]:
+        """The launch parameters: the concrete overload's where the kernel is generic."""
+        return tuple(self.concrete or self.params)
+
     def source(self) -> str:
-        if self.factory is None:
+        if self.overload_of is not None:
+            kernel = [self.decorator, *self.signature(self.overload_of), *self.body.lines]
+            if self.chance(0.5):
+                types = ", ".join(a for _, a in self.concrete)
+                self.mod.tail.append(f"{self.name} = wp.overload({self.overload_of}, [{types}])")
+            else:
+                types = ", ".join(f'"{p}": {a}' for p, a in self.concrete)
+                self.mod.tail.append(f"{self.name} = wp.overload({self.overload_of}, {{{types}}})")
+        elif self.factory is None:
             kernel = [self.decorator, *self.signature(self.name), *self.body.lines]
         else:
             head, call = self.factory

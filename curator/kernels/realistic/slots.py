@@ -57,7 +57,9 @@ def binary(k: Kernel, x: str, y: str) -> str:
 
 
 def falloff(k: Kernel, r: str, h: str) -> str:
-    return k.pick(FALLOFF).format(r=r, h=h)
+    """A falloff term, parenthesised when it is a sum so it can be multiplied as is."""
+    text = k.pick(FALLOFF).format(r=r, h=h)
+    return text if text.startswith("wp.") else f"({text})"
 
 
 def measure(k: Kernel, v: str) -> str:

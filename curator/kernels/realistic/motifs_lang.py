@@ -1,0 +1,98 @@
+"""Language-feature motifs: structs, helpers with several results, generics, overloads, factories."""
+
+from __future__ import annotations
+
+from . import helpers as H
+from . import names as N
+from . import slots
+from .extras import post_float, post_vec
+from .kernel import Kernel
+from .writer import IND
+
+
+def struct_model(k: Kernel) -> None:
+    """A model struct with a nested material struct and arrays inside, read by an integrator."""
+    mat = k.mod.name("Material", "ContactParams", "SoftBody")
+    k.mod.block(["@wp.struct", f"class {mat}:", f"{IND}ke: float", f"{IND}kd: float", f"{IND}mu: float"])
+    model = k.mod.name("Model", "State", "SimState")
+    fields = [f"{IND}{n}: {t}" for n, t in (("x", "wp.array(dtype=wp.vec3)"), ("v", "wp.array(dtype=wp.vec3)"))]
+    fields += [f"{IND}gravity: wp.vec3", f"{IND}material: {mat}"]
+    if k.chance(0.5):
+        fields.append(f"{IND}inv_mass: wp.array(dtype=float)")
+    k.mod.block(["@wp.struct", f"class {model}:", *fields])
+    m = k.param(("model", "state", "s"), model)
+    dt = k.dt()
+    (i,) = k.thread(k.pick(("i", "tid")))
+    x = k.let(("x", "p"), f"{m}.x[{i}]")
+    v = k.let(("v", "u"), f"{m}.v[{i}]")
+    if "inv_mass" in fields[-1]:
+        with k.block(f"if {m}.inv_mass[{i}] == 0.0:"):
+            k.emit("return")
+    k.emit(f"{v} += {m}.gravity * {dt}")
+    ground = k.scalar(("ground", "floor_y"))
+    c = k.let(("c", "pen", "depth"), f"{x}[1] - {ground}")
+    with k.block(f"if {c} < 0.0:"):
+        vn = k.let(("vn", "v_n"), f"{v}[1]")
+        fn = k.let(("fn", "f_n"), f"-{m}.material.ke * {c} - {m}.material.kd * wp.min({vn}, 0.0)")
+        ft = k.let(("ft", "f_t"), f"wp.vec3({v}[0], 0.0, {v}[2]) * (-{m}.material.mu * {fn})")
+        k.emit(f"{v} += (wp.vec3(0.0, {fn}, 0.0) + {ft}) * {dt}")
+    post_vec(k, v, dt, 1)
+    k.emit(f"{m}.x[{i}] = {x} + {v} * {dt}")
+    k.emit(f"{m}.v[{i}] = {v}")
+
+
+def struct_records(k: Kernel) -> None:
+    """Local struct values built field by field and stored in an array of structs."""
+    rec = k.mod.name("Contact", "Hit", "Sample", "Record")
+    fields = [("point", "wp.vec3"), ("normal", "wp.vec3"), ("depth", "float"), ("body", "int")]
+    k.mod.block(["@wp.struct", f"class {rec}:", *(f"{IND}{n}: {t}" for n, t in fields)])
+    x = k.array(N.POS, "wp.vec3")
+    out = k.array(("contacts", "hits", "records"), rec)
+    (i,) = k.thread(k.pick(("i", "tid")))
+    p = k.let(("p", "x0"), f"{x}[{i}]")
+    d = k.let(("d", "phi"), H.sdf_call(k, k.pick(H.SDF_PRIMS), p))
+    c = k.let(("c", "rec", "hit"), f"{rec}()")
+    k.emit(f"{c}.point = {p}")
+    k.emit(f"{c}.normal = wp.normalize({p})")
+    k.emit(f"{c}.depth = wp.min({d}, 0.0)")
+    k.emit(f"{c}.body = wp.where({d} < 0.0, {i}, -1)")
+    k.emit(f"{out}[{i}] = {c}")
+    if k.chance(0.5):
+        total = k.array(N.ENERGY, "float")
+        k.emit(f"wp.atomic_add({total}, 0, {out}[{i}].depth)")
+
+
+def helper_calls(k: Kernel) -> None:
+    """A kernel built around helper functions, some returning several values."""
+    kind = k.pick(("segment", "frame", "sdf", "speed"))
+    x = k.array(N.VEL if kind == "speed" else N.POS, "wp.vec3")
+    out = k.array(("out", "result"), "wp.vec3")
+    (i,) = k.thread(k.pick(("i", "tid")))
+    p = k.let(("p", "x0", "q") if kind != "speed" else ("v", "u", "vel"), f"{x}[{i}]")
+    if kind == "segment":
+        a, b = k.param(("a", "seg_a", "start"), "wp.vec3"), k.param(("b", "seg_b", "end"), "wp.vec3")
+        cp, t = k.fresh("cp", "closest"), k.fresh("t", "s")
+        k.emit(f"{cp}, {t} = {H.define(k, 'closest_point_segment')}({p}, {a}, {b})")
+        k.emit(f"{out}[{i}] = {cp} + ({p} - {cp}) * {slots.falloff(k, t, k.scalar(N.RADIUS))}")
+    elif kind == "frame":
+        n = k.let(("n", "normal"), f"wp.normalize({p})")
+        t, b = k.fresh("t", "tangent"), k.fresh("b", "bitangent")
+        k.emit(f"{t}, {b} = {H.define(k, 'contact_frame')}({n})")
+        k.emit(f"{out}[{i}] = {t} * {p}[0] + {b} * {p}[2] + {n} * {p}[1]")
+    elif kind == "speed":
+        n = k.param(("n", "normal", "up"), "wp.vec3")
+        vn, vt = k.fresh("vn", "v_n"), k.fresh("vt", "v_t")
+        k.emit(f"{vn}, {vt} = {H.define(k, 'split_speed')}({p}, {n})")
+        mu = k.scalar(("mu", "friction"))
+        k.emit(f"{out}[{i}] = {vt} * wp.max(1.0 - {mu} * wp.abs({vn}) / (wp.length({vt}) + {k.eps()}), 0.0)")
+    else:
+        prims = k.rng.sample(H.SDF_PRIMS, k.rng.randint(2, 3))
+        d = k.let(("d", "phi", "dist"), H.sdf_call(k, prims[0], p))
+        for prim in prims[1:]:
+            other = H.sdf_call(k, prim, p)
+            if k.chance(0.5):
+                k.emit(f"{d} = {H.define(k, 'smooth_min')}({d}, {other}, {k.num(0.05, 0.5)})")
+            else:
+                k.emit(f"{d} = wp.{k.pick(('min', 'max'))}({d}, {other})")
+        post_float(k, d, 1)
+        k.emit(f"{out}[{i}] = {p} - wp.normalize({p}) * {d}")
