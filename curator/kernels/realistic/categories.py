@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import motifs_linalg as L
+from . import motifs_geo as O
 from . import motifs_lang as G
 from . import motifs_math as M
 from . import motifs_meta as T
@@ -27,6 +28,8 @@ _TABLE = {
     "func_call": {G.helper_calls: 1},
     "generic": {T.generic_overload: 2, T.user_types: 1, T.kernel_factory: 1},
     "custom_grad": {T.custom_grad: 1},
+    "geometry": {O.mesh_closest_point: 2, O.mesh_raycast: 2, O.mesh_aabb_loop: 2, O.bvh_loop: 2,
+                 O.hash_grid_neighbors: 2, O.edge_edge: 1},
 }
 
 RECIPES = {cat: (list(table), list(table.values())) for cat, table in _TABLE.items()}
