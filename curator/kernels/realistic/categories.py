@@ -9,6 +9,7 @@ from . import motifs_math as M
 from . import motifs_meta as T
 from . import motifs_rot as R
 from . import motifs_sim as S
+from . import motifs_tile as X
 
 _TABLE = {
     "arithmetic": {M.axpy: 3, M.index_math: 2, M.polynomial: 2},
@@ -30,6 +31,7 @@ _TABLE = {
     "custom_grad": {T.custom_grad: 1},
     "geometry": {O.mesh_closest_point: 2, O.mesh_raycast: 2, O.mesh_aabb_loop: 2, O.bvh_loop: 2,
                  O.hash_grid_neighbors: 2, O.edge_edge: 1},
+    "tile": {X.tile_gemm: 3, X.tile_row_reduce: 3, X.tile_softmax: 2, X.tile_scan_sort: 2, X.tile_thread_values: 2},
 }
 
 RECIPES = {cat: (list(table), list(table.values())) for cat, table in _TABLE.items()}

@@ -26,6 +26,7 @@ class Kernel:
         self.decorator = "@wp.kernel"
         self.factory: tuple[str, list[str]] | None = None  # (factory def line, its call) for kernel factories
         self.generic = False
+        self.lane = False  # the last wp.tid() value is the lane inside a tiled block
         self.overload_of: str | None = None  # the generic kernel a concrete wp.overload is taken of
         self.concrete: list[tuple[str, str]] = []  # the overload's (parameter, annotation) pairs
 
@@ -102,7 +103,7 @@ class Kernel:
     # -- output ------------------------------------------------------------------------------
     @property
     def launch_dim(self) -> int:
-        return len(self.tid)
+        return len(self.tid) - (1 if self.lane else 0)
 
     def signature(self, name: str, indent: str = "") -> list[str]:
         """``def name(params):`` on one line, or one parameter a line when that passes 100 chars."""
