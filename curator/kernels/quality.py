@@ -68,7 +68,16 @@ def _is_constant(node: ast.AST) -> bool:
     return not _reads_variable(node)
 
 
+# Calls that advance an RNG state: two equal-looking calls give different values.
+_STATEFUL = ("rand", "sample_", "poisson")
+
+
+def _stateful(node: ast.AST) -> bool:
+    return any((name := _wp_name(sub)) is not None and name.startswith(_STATEFUL) for sub in ast.walk(node))
+
+
 def _identical(nodes: list[ast.AST]) -> bool:
+    nodes = [n for n in nodes if not _stateful(n)]
     dumps = [ast.dump(n) for n in nodes]
     return len(set(dumps)) < len(dumps)
 

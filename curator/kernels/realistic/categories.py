@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from . import motifs_linalg as L
+from . import motifs_bits as B
+from . import motifs_field as F
 from . import motifs_geo as O
 from . import motifs_lang as G
 from . import motifs_math as M
@@ -32,6 +34,10 @@ _TABLE = {
     "geometry": {O.mesh_closest_point: 2, O.mesh_raycast: 2, O.mesh_aabb_loop: 2, O.bvh_loop: 2,
                  O.hash_grid_neighbors: 2, O.edge_edge: 1},
     "tile": {X.tile_gemm: 3, X.tile_row_reduce: 3, X.tile_softmax: 2, X.tile_scan_sort: 2, X.tile_thread_values: 2},
+    "volume": {F.volume_sdf_collision: 3, F.volume_sample_points: 3, F.volume_voxels: 2, F.texture_lookup: 2},
+    "random": {B.monte_carlo: 3, B.noise_field: 2},
+    "bitwise": {B.hashing: 1},
+    "mixed_precision": {B.mixed_precision: 1},
 }
 
 RECIPES = {cat: (list(table), list(table.values())) for cat, table in _TABLE.items()}
