@@ -5,23 +5,33 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .categories import RECIPES
+from .categories import ALWAYS_COMPOSED, COMPANIONS, RECIPES
 from .kernel import Kernel
+
+# Share of kernels that continue with one or two companion motifs on the same thread index,
+# as longer production kernels do (fused passes): it gives the statement counts a long tail.
+COMPOSE_P = 0.3
 
 
 @dataclass(frozen=True)
 class Realistic:
+    name: str
     source: str
     launch_dim: int
     args: tuple[tuple[str, str], ...]
     block_dim: int
 
 
-def generate(rng: random.Random, category: str, name: str) -> Realistic:
-    """One kernel of ``category`` named ``name`` (a module-level name of the source)."""
-    k = Kernel(rng, name)
+def generate(rng: random.Random, category: str, suffix: str) -> Realistic:
+    """One kernel of ``category``, named after its main motif plus ``suffix``."""
     motifs, weights = RECIPES[category]
     motif = rng.choices(motifs, weights)[0]
+    name = f"{motif.__name__}_{suffix}"
+    k = Kernel(rng, name)
     motif(k)
+    if k.composable and (category in ALWAYS_COMPOSED or rng.random() < COMPOSE_P):
+        for extra in rng.sample(COMPANIONS, rng.choice((1, 2, 3, 3))):
+            if extra is not motif:
+                extra(k)
     source = k.source()
-    return Realistic(source, k.launch_dim, k.args, k.block_dim)
+    return Realistic(name, source, k.launch_dim, k.args, k.block_dim)

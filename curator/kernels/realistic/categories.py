@@ -20,15 +20,16 @@ _TABLE = {
     "math": {M.activation: 2, M.special_functions: 3},
     "atomic": {S.reduce_atomic: 3, S.spring_forces: 1},
     "multi_conditional": {M.piecewise: 3, S.boundary_collision: 1},
-    "while_loop": {M.newton_solve: 1},
-    "multi_dim": {M.stencil_2d: 1},
-    "nested_loop": {S.sph_density: 1},
+    "while_loop": {M.newton_solve: 3, O.mesh_aabb_loop: 1, O.bvh_loop: 1, O.hash_grid_neighbors: 1},
+    "multi_dim": {M.stencil_2d: 3, F.volume_voxels: 1, B.noise_field: 1, L.fem_tet: 1},
+    "nested_loop": {S.sph_density: 2, L.covariance: 1, M.polynomial: 1, B.hashing: 1, L.mat_transform: 1},
+    "scalar_param": {S.integrate_particles: 2, M.axpy: 1, S.sph_density: 1, M.piecewise: 1, T.kernel_factory: 1},
     "quaternion": {S.rigid_body_update: 1, R.quat_ops: 3},
     "transform": {R.transform_points: 2, R.transform_edit: 1},
     "spatial": {R.spatial_dynamics: 1},
     "matrix": {L.fem_tet: 1, L.decompose: 2, L.covariance: 1, L.mat_transform: 2},
     "struct": {G.struct_model: 2, G.struct_records: 2},
-    "func_call": {G.helper_calls: 1},
+    "func_call": {G.helper_calls: 3, G.struct_records: 1, T.custom_grad: 1},
     "generic": {T.generic_overload: 2, T.user_types: 1, T.kernel_factory: 1},
     "custom_grad": {T.custom_grad: 1},
     "geometry": {O.mesh_closest_point: 2, O.mesh_raycast: 2, O.mesh_aabb_loop: 2, O.bvh_loop: 2,
@@ -41,3 +42,12 @@ _TABLE = {
 }
 
 RECIPES = {cat: (list(table), list(table.values())) for cat, table in _TABLE.items()}
+
+# 1-d motifs that can follow another motif in the same kernel body.
+COMPANIONS = [
+    S.integrate_particles, S.spring_forces, S.reduce_atomic, S.boundary_collision, M.axpy, M.activation,
+    M.special_functions, M.piecewise, M.polynomial, B.monte_carlo, R.quat_ops, R.transform_points,
+    L.mat_transform, O.mesh_closest_point, F.volume_sample_points, G.helper_calls, B.mixed_precision,
+]
+RECIPES["combined"] = (COMPANIONS, [1.0] * len(COMPANIONS))
+ALWAYS_COMPOSED = ("combined",)

@@ -88,7 +88,12 @@ class Kernel:
         return self.body.fresh(*pool)
 
     def thread(self, *names: str) -> list[str]:
-        """``i = wp.tid()`` (or a tuple); names are reserved as locals."""
+        """``i = wp.tid()`` (or a tuple); names are reserved as locals.  A second motif composed
+        into the same kernel gets the existing indices back."""
+        if self.tid:
+            if len(names) != len(self.tid):
+                raise ValueError("composed motifs disagree on the launch dimension")
+            return self.tid
         self.tid = list(names)
         for n in names:
             self.body.locals.add(n)
@@ -101,6 +106,12 @@ class Kernel:
         self.emit(IND + "return")
 
     # -- output ------------------------------------------------------------------------------
+    @property
+    def composable(self) -> bool:
+        """Whether another 1-d motif may continue this kernel's body."""
+        plain = self.block_dim == 0 and self.factory is None and self.overload_of is None
+        return plain and len(self.tid) == 1
+
     @property
     def launch_dim(self) -> int:
         return len(self.tid) - (1 if self.lane else 0)

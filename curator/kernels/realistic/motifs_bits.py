@@ -65,8 +65,8 @@ def noise_field(k: Kernel) -> None:
         if k.chance(0.5):
             v = k.let(("v", "n"), f"wp.noise({state}, {p})")
         else:
-            per = k.scalar(("period", "tile_px"), "int")
-            v = k.let(("v", "n"), f"wp.pnoise({state}, {p}, {per}, {per})")
+            px, py = k.scalar(("period_x", "px"), "int"), k.scalar(("period_y", "py"), "int")
+            v = k.let(("v", "n"), f"wp.pnoise({state}, {p}, {px}, {py})")
         post_float(k, v, 1)
         k.emit(f"{img}[{i}, {j}] = {v}")
         return
