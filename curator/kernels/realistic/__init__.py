@@ -10,7 +10,7 @@ from .kernel import Kernel
 
 # Share of kernels that continue with one or two companion motifs on the same thread index,
 # as longer production kernels do (fused passes): it gives the statement counts a long tail.
-COMPOSE_P = 0.3
+COMPOSE_P = 0.33
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def generate(rng: random.Random, category: str, suffix: str) -> Realistic:
     k = Kernel(rng, name)
     motif(k)
     if k.composable and (category in ALWAYS_COMPOSED or rng.random() < COMPOSE_P):
-        for extra in rng.sample(COMPANIONS, rng.choice((1, 2, 3, 3))):
+        for extra in rng.sample(COMPANIONS, rng.choice((1, 2, 3, 4))):
             if extra is not motif:
                 extra(k)
     source = k.source()

@@ -12,6 +12,7 @@ from . import motifs_meta as T
 from . import motifs_rot as R
 from . import motifs_sim as S
 from . import motifs_tile as X
+from . import motifs_tile2 as Y
 
 _TABLE = {
     "arithmetic": {M.axpy: 3, M.index_math: 2, M.polynomial: 2},
@@ -34,7 +35,9 @@ _TABLE = {
     "custom_grad": {T.custom_grad: 1},
     "geometry": {O.mesh_closest_point: 2, O.mesh_raycast: 2, O.mesh_aabb_loop: 2, O.bvh_loop: 2,
                  O.hash_grid_neighbors: 2, O.edge_edge: 1},
-    "tile": {X.tile_gemm: 3, X.tile_row_reduce: 3, X.tile_softmax: 2, X.tile_scan_sort: 2, X.tile_thread_values: 2},
+    "tile": {X.tile_gemm: 3, X.tile_row_reduce: 3, X.tile_softmax: 2, X.tile_scan_sort: 2, X.tile_thread_values: 2,
+             Y.tile_linear_solve: 2, Y.tile_fft_filter: 1, Y.tile_gather_scatter: 2, Y.tile_shapes: 2, Y.tile_random: 1,
+             Y.tile_scatter_bins: 1, Y.tile_work_stack: 1, Y.tile_bvh_batch: 2},
     "volume": {F.volume_sdf_collision: 3, F.volume_sample_points: 3, F.volume_voxels: 2, F.texture_lookup: 2},
     "random": {B.monte_carlo: 3, B.noise_field: 2},
     "bitwise": {B.hashing: 1},
