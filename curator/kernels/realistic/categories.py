@@ -9,21 +9,23 @@ from . import motifs_geo as O
 from . import motifs_lang as G
 from . import motifs_math as M
 from . import motifs_meta as T
+from . import motifs_misc as C
 from . import motifs_rot as R
 from . import motifs_sim as S
 from . import motifs_tile as X
 from . import motifs_tile2 as Y
 
 _TABLE = {
-    "arithmetic": {M.axpy: 3, M.index_math: 2, M.polynomial: 2},
-    "vector": {S.integrate_particles: 3, S.spring_forces: 2, S.boundary_collision: 1},
-    "control_flow": {S.boundary_collision: 2, M.piecewise: 2, M.newton_solve: 1},
+    "arithmetic": {M.axpy: 3, M.index_math: 2, M.polynomial: 2, C.table_lookup: 2, C.pack_features: 1},
+    "vector": {S.integrate_particles: 3, S.spring_forces: 2, S.boundary_collision: 1, C.vertex_normals: 2},
+    "control_flow": {S.boundary_collision: 2, M.piecewise: 2, M.newton_solve: 1, C.check_values: 1},
     "math": {M.activation: 2, M.special_functions: 3},
     "atomic": {S.reduce_atomic: 3, S.spring_forces: 1},
     "multi_conditional": {M.piecewise: 3, S.boundary_collision: 1},
     "while_loop": {M.newton_solve: 3, O.mesh_aabb_loop: 1, O.bvh_loop: 1, O.hash_grid_neighbors: 1},
     "multi_dim": {M.stencil_2d: 3, F.volume_voxels: 1, B.noise_field: 1, L.fem_tet: 1},
-    "nested_loop": {S.sph_density: 2, L.covariance: 1, M.polynomial: 1, B.hashing: 1, L.mat_transform: 1},
+    "nested_loop": {S.sph_density: 2, L.covariance: 1, M.polynomial: 1, B.hashing: 1, L.mat_transform: 1,
+                    C.local_buffer: 2},
     "scalar_param": {S.integrate_particles: 2, M.axpy: 1, S.sph_density: 1, M.piecewise: 1, T.kernel_factory: 1},
     "quaternion": {S.rigid_body_update: 1, R.quat_ops: 3},
     "transform": {R.transform_points: 2, R.transform_edit: 1},
@@ -31,7 +33,7 @@ _TABLE = {
     "matrix": {L.fem_tet: 1, L.decompose: 2, L.covariance: 1, L.mat_transform: 2},
     "struct": {G.struct_model: 2, G.struct_records: 2},
     "func_call": {G.helper_calls: 3, G.struct_records: 1, T.custom_grad: 1},
-    "generic": {T.generic_overload: 2, T.user_types: 1, T.kernel_factory: 1},
+    "generic": {T.generic_overload: 2, T.user_types: 1, T.kernel_factory: 1, C.pack_features: 1},
     "custom_grad": {T.custom_grad: 1},
     "geometry": {O.mesh_closest_point: 2, O.mesh_raycast: 2, O.mesh_aabb_loop: 2, O.bvh_loop: 2,
                  O.hash_grid_neighbors: 2, O.edge_edge: 1},
@@ -51,6 +53,7 @@ COMPANIONS = [
     S.integrate_particles, S.spring_forces, S.reduce_atomic, S.boundary_collision, M.axpy, M.activation,
     M.special_functions, M.piecewise, M.polynomial, B.monte_carlo, R.quat_ops, R.transform_points,
     L.mat_transform, O.mesh_closest_point, F.volume_sample_points, G.helper_calls, B.mixed_precision,
+    C.vertex_normals, C.table_lookup, C.local_buffer, C.pack_features, C.check_values,
 ]
 RECIPES["combined"] = (COMPANIONS, [1.0] * len(COMPANIONS))
 ALWAYS_COMPOSED = ("combined",)

@@ -48,6 +48,9 @@ def monte_carlo(k: Kernel) -> None:
         u = k.let(("u", "xi"), f"wp.randf({state})" if k.chance(0.5) else f"wp.randf({state}, 0.0, 1.0)")
         k.emit(f"{accept}[{i}] = wp.where({u} < {k.scalar(('p_accept', 'prob', 'threshold'))}, 1, 0)")
     if k.chance(0.3):
+        h = k.array(("hashes", "rand_bits", "keys"), "wp.uint32")
+        k.emit(f"{h}[{i}] = wp.randu({state})" if k.chance(0.5) else f"{h}[{i}] = wp.randu({state}, wp.uint32(0), wp.uint32(1024))")
+    if k.chance(0.3):
         ids = k.array(("perm", "shuffle", "pick_idx"), "int")
         k.emit(f"{ids}[{i}] = wp.randi({state}, 0, {ids}.shape[0])" if k.chance(0.5) else
                f"{ids}[{i}] = wp.randi({state}) % {ids}.shape[0]")

@@ -31,7 +31,11 @@ def volume_sdf_collision(k: Kernel) -> None:
     with k.block(f"if {d} < {margin}:"):
         n = k.let(N.DIR, f"wp.normalize(wp.volume_index_to_world_dir({vol}, {g}))")
         k.emit(f"{x}[{i}] = {p} + {n} * ({margin} - {d})")
-        if k.chance(0.5):
+        if k.chance(0.3):
+            v = k.array(N.VEL, "wp.vec3")
+            v_idx = k.let(("v_index", "v_ijk"), f"wp.volume_world_to_index_dir({vol}, {v}[{i}])")
+            k.emit(f"{v}[{i}] = wp.volume_index_to_world_dir({vol}, {v_idx} - {g} * wp.min(wp.dot({v_idx}, {g}), 0.0))")
+        elif k.chance(0.5):
             v = k.array(N.VEL, "wp.vec3")
             vn = k.let(("vn", "v_n"), f"wp.dot({v}[{i}], {n})")
             with k.block(f"if {vn} < 0.0:"):

@@ -108,7 +108,11 @@ def mesh_aabb_loop(k: Kernel) -> None:
     nxt = "mesh_query_next" if use_sphere or k.chance(0.3) else "mesh_query_aabb_next"
     with k.block(f"while wp.{nxt}({q}, {face}):"):
         ids = [k.let((f"i{c}", f"v{c}"), f"wp.mesh_get_index({mesh}, {face} * 3 + {c})") for c in range(3)]
-        pts = [k.let((f"p{c}", f"a{c}"), f"wp.mesh_get_point({mesh}, {ids[c]})") for c in range(3)]
+        if k.chance(0.3):
+            m = k.let(("m", "mesh_data"), f"wp.mesh_get({mesh})")
+            pts = [k.let((f"p{c}", f"a{c}"), f"{m}.points[{ids[c]}]") for c in range(3)]
+        else:
+            pts = [k.let((f"p{c}", f"a{c}"), f"wp.mesh_get_point({mesh}, {ids[c]})") for c in range(3)]
         kind = k.rng.randrange(3)
         if kind == 0:
             c = k.let(("c", "centroid"), f"({pts[0]} + {pts[1]} + {pts[2]}) / 3.0")

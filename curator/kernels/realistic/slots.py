@@ -14,7 +14,7 @@ ANY_UNARY = (
 # f(x) for x >= 0 (lengths, squared norms, masses).
 POS_UNARY = ("wp.sqrt({x})", "wp.log(1.0 + {x})", "wp.log2(1.0 + {x})", "wp.log10(1.0 + {x})", "wp.exp(-{x})")
 # f(c) for c in [-1, 1] (cosines of unit vectors).
-UNIT_UNARY = ("wp.acos({x})", "wp.asin({x})", "wp.erfinv({x} * 0.99)", "wp.atan({x})")
+UNIT_UNARY = ("wp.acos({x})", "wp.asin({x})", "wp.erfinv({x} * 0.99)", "wp.atan({x})", "wp.erfcinv(1.0 + {x} * 0.99)")
 BINARY = ("wp.min({x}, {y})", "wp.max({x}, {y})", "wp.atan2({x}, {y})", "wp.copysign({x}, {y})")
 # Smooth falloffs of a distance ``r`` against a radius ``h`` (SPH kernels, soft contacts).
 FALLOFF = (
