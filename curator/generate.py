@@ -49,13 +49,15 @@ _have: dict[str, frozenset[str]] = {}
 _skip: frozenset[str] = frozenset()
 _devices: tuple[str, ...] = ()
 _sign = True  # compute skeleton hash and MinHash here (else the main process does)
+_style = "realistic"  # generator style (curator.kernels.STYLES)
 
 
-def _init_worker(have: dict, failed: frozenset, devices: tuple[str, ...], sign: bool = True) -> None:
-    global _have, _skip, _devices, _sign
+def _init_worker(have: dict, failed: frozenset, devices: tuple[str, ...], sign: bool = True,
+                 style: str = "realistic") -> None:  # fmt: skip
+    global _have, _skip, _devices, _sign, _style
     from curator import codegen
 
-    _have, _skip, _devices, _sign = have, failed, devices, sign
+    _have, _skip, _devices, _sign, _style = have, failed, devices, sign, style
     codegen.init_warp()
 
 
@@ -63,7 +65,7 @@ def make_record(spec, run_seed: int | None, index: int | None, devices: tuple[st
                 have: frozenset[str] = frozenset(), sign: bool = True):  # fmt: skip
     """Codegen one generated kernel: a KernelRecord, a FailureRecord, or None if already stored."""
     from curator import codegen
-    from curator.kernels import GENERATOR_VERSION
+    from curator.kernels import version_label
 
     kid = kernel_id(spec.source)
     missing = tuple(d for d in devices if d not in have)
@@ -86,7 +88,7 @@ def make_record(spec, run_seed: int | None, index: int | None, devices: tuple[st
         seed=spec.seed,
         run_seed=run_seed,
         run_index=index,
-        generator_version=GENERATOR_VERSION,
+        generator_version=version_label(spec.style),
         launch_dim=spec.launch_dim,
         kernel_args=[list(a) for a in spec.args],
     )
@@ -109,7 +111,7 @@ def _run_batch(run_seed: int, items: list[tuple[int, str, int]]) -> list:
     out = []
     for index, category, kseed in items:
         try:
-            spec = generate_kernel(kseed, category)
+            spec = generate_kernel(kseed, category, _style)
         except Exception as exc:  # a generator bug: record it, never lose the run
             out.append(FailureRecord(f"gen:{run_seed}:{index}", category, kseed, "generate", type(exc).__name__,
                                      str(exc)[:4000], None))  # fmt: skip
@@ -163,6 +165,7 @@ def run(
     on_progress: Callable[[Progress], None] | None = None,
     on_batch: Callable[[list[str]], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    style: str = "realistic",
 ) -> Progress:
     """Generate until ``count`` kernels of the seed's sequence are stored, or until the stored
     code of every device in ``devices`` reaches ``target_mb`` MiB.  ``on_batch`` gets the ids
@@ -180,7 +183,7 @@ def run(
     status = "failed"
     try:
         _drive(store, run_id, devices, seed, categories, workers, count, target_bytes, have, complete, failed,
-               progress, on_progress, on_batch, batch_size)  # fmt: skip
+               progress, on_progress, on_batch, batch_size, style)  # fmt: skip
         status = "done"
     except KeyboardInterrupt:
         status = "interrupted"
@@ -195,7 +198,7 @@ def _reached(progress: Progress, target_bytes: int | None) -> bool:
 
 
 def _drive(store, run_id, devices, seed, categories, workers, count, target_bytes, have, complete, failed,
-           progress, on_progress, on_batch, batch_size):  # fmt: skip
+           progress, on_progress, on_batch, batch_size, style="realistic"):  # fmt: skip
     items = plan(seed, categories)
     ctx = multiprocessing.get_context("spawn")
     in_flight: set[Future] = set()
@@ -216,8 +219,8 @@ def _drive(store, run_id, devices, seed, categories, workers, count, target_byte
     # With a core to spare (fewer workers than cores), the main process signs the kernels
     # (tokenize + MinHash, ~10 % of a kernel's cost) while the workers run Warp.
     sign_here = workers < (os.cpu_count() or 1)
-    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(have, failed | frozenset(complete), devices, not sign_here))  # fmt: skip
+    initargs = (have, failed | frozenset(complete), devices, not sign_here, style)
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=initargs)
     try:
         while True:
             while not exhausted and not _reached(progress, target_bytes) and len(in_flight) < workers * 3:

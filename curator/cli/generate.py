@@ -54,13 +54,21 @@ class CategoryType(click.ParamType):
     help="Only this category (repeatable).  [default: all]",
 )
 @click.option(
+    "--style",
+    type=click.Choice(["realistic", "stress"]),
+    default="realistic",
+    show_default=True,
+    help="realistic: kernels shaped like real Warp code (generator 2); stress: generator 1's dense fuzzer "
+    "output (its 20 categories), for robustness data.",
+)
+@click.option(
     "--verify-sample",
     type=click.FloatRange(min=0, max=1, min_open=True),
     default=None,
     help="Compile this share of the new kernels as the run goes (see `curator verify`).",
 )
 @db_option
-def command(device, count, target_mb, seed, workers, categories, verify_sample, db):
+def command(device, count, target_mb, seed, workers, categories, style, verify_sample, db):
     """Generate random, type-correct Warp kernels and store their CPU and/or CUDA code.
 
     Exactly one of --count and --target-mb.  Batches are committed as they finish, so Ctrl-C
@@ -69,13 +77,17 @@ def command(device, count, target_mb, seed, workers, categories, verify_sample, 
     if (count is None) == (target_mb is None):
         raise click.UsageError("give exactly one of --count N or --target-mb M")
     from curator import generate
-    from curator.kernels import CATEGORIES
+    from curator.kernels import categories_for
 
     devices = devices_of(device)
-    cats = tuple(c for c in CATEGORIES if c in categories) if categories else CATEGORIES
+    allowed = categories_for(style)
+    if any(c not in allowed for c in categories):
+        bad = next(c for c in categories if c not in allowed)
+        raise click.UsageError(f"category {bad!r} has no {style} style; choose from: {', '.join(allowed)}")
+    cats = tuple(c for c in allowed if c in categories) if categories else allowed
     workers = workers or os.cpu_count() or 1
     arguments = {"device": device, "count": count, "target_mb": target_mb, "seed": seed,
-                 "workers": workers, "categories": list(cats)}  # fmt: skip
+                 "workers": workers, "categories": list(cats), "style": style}  # fmt: skip
     arguments["verify_sample"] = verify_sample
     store = open_store(db, create=True)
     with store, interruptible("generate"), _progress(count, target_mb) as on_progress:
@@ -91,7 +103,7 @@ def command(device, count, target_mb, seed, workers, categories, verify_sample, 
         try:
             p = generate.run(store, devices=devices, seed=seed, categories=cats, workers=workers, count=count,
                              target_mb=target_mb, arguments=arguments, on_progress=on_progress,
-                             on_batch=on_batch)  # fmt: skip
+                             on_batch=on_batch, style=style)  # fmt: skip
         except generate.GenerateError as exc:
             if verifier:
                 verifier.shutdown(wait_for_workers=False)

@@ -21,7 +21,16 @@ STYLES = ("realistic", "stress")
 NEW_CATEGORIES = ("tile", "geometry", "volume", "generic", "custom_grad")
 CATEGORIES: tuple[str, ...] = STRESS_CATEGORIES + NEW_CATEGORIES
 
-__all__ = ["CATEGORIES", "GENERATOR_VERSION", "STYLES", "KernelSpec", "categories_for", "generate_kernel"]
+__all__ = [
+    "CATEGORIES",
+    "GENERATOR_VERSION",
+    "STYLES",
+    "KernelSpec",
+    "categories_for",
+    "generate_kernel",
+    "parse_version_label",
+    "version_label",
+]
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,17 @@ class KernelSpec:
     args: tuple[tuple[str, str], ...]  # launch parameters; a generic kernel's concrete overload's
     block_dim: int = 0  # > 0: launch with wp.launch_tiled(..., block_dim=block_dim)
     style: str = "realistic"
+
+
+def version_label(style: str) -> str:
+    """What a stored kernel records as its generator version: ``2.0.0``, or ``2.0.0+stress``."""
+    return GENERATOR_VERSION if style == "realistic" else f"{GENERATOR_VERSION}+{style}"
+
+
+def parse_version_label(label: str) -> tuple[str, str]:
+    """(version, style) of a :func:`version_label`."""
+    version, _, style = label.partition("+")
+    return version, style or "realistic"
 
 
 def categories_for(style: str) -> tuple[str, ...]:

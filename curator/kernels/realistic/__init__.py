@@ -29,9 +29,11 @@ def generate(rng: random.Random, category: str, suffix: str) -> Realistic:
     name = f"{motif.__name__}_{suffix}"
     k = Kernel(rng, name)
     motif(k)
-    if k.composable and (category in ALWAYS_COMPOSED or rng.random() < COMPOSE_P):
-        for extra in rng.sample(COMPANIONS, rng.choice((1, 2, 3, 4))):
+    companions = COMPANIONS.get(k.kind)
+    if companions and (category in ALWAYS_COMPOSED or rng.random() < COMPOSE_P):
+        for extra in rng.sample(companions, min(len(companions), rng.choice((1, 2, 3, 4)))):
             if extra is not motif:
                 extra(k)
+    k.order_params()
     source = k.source()
     return Realistic(name, source, k.launch_dim, k.args, k.block_dim)

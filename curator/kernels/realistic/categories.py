@@ -6,6 +6,7 @@ from . import motifs_linalg as L
 from . import motifs_bits as B
 from . import motifs_field as F
 from . import motifs_geo as O
+from . import motifs_grid as D
 from . import motifs_lang as G
 from . import motifs_math as M
 from . import motifs_meta as T
@@ -23,7 +24,8 @@ _TABLE = {
     "atomic": {S.reduce_atomic: 3, S.spring_forces: 1},
     "multi_conditional": {M.piecewise: 3, S.boundary_collision: 1},
     "while_loop": {M.newton_solve: 3, O.mesh_aabb_loop: 1, O.bvh_loop: 1, O.hash_grid_neighbors: 1},
-    "multi_dim": {M.stencil_2d: 3, F.volume_voxels: 1, B.noise_field: 1, L.fem_tet: 1},
+    "multi_dim": {M.stencil_2d: 3, F.volume_voxels: 1, D.image_ops: 3, D.advect_2d: 2,
+                  D.matmul_naive: 2},
     "nested_loop": {S.sph_density: 2, L.covariance: 1, M.polynomial: 1, B.hashing: 1, L.mat_transform: 1,
                     C.local_buffer: 2},
     "scalar_param": {S.integrate_particles: 2, M.axpy: 1, S.sph_density: 1, M.piecewise: 1, T.kernel_factory: 1},
@@ -49,11 +51,18 @@ _TABLE = {
 RECIPES = {cat: (list(table), list(table.values())) for cat, table in _TABLE.items()}
 
 # 1-d motifs that can follow another motif in the same kernel body.
-COMPANIONS = [
+_COMPANIONS_1D = [
     S.integrate_particles, S.spring_forces, S.reduce_atomic, S.boundary_collision, M.axpy, M.activation,
     M.special_functions, M.piecewise, M.polynomial, B.monte_carlo, R.quat_ops, R.transform_points,
     L.mat_transform, O.mesh_closest_point, F.volume_sample_points, G.helper_calls, B.mixed_precision,
     C.vertex_normals, C.table_lookup, C.local_buffer, C.pack_features, C.check_values,
 ]
-RECIPES["combined"] = (COMPANIONS, [1.0] * len(COMPANIONS))
+# Motifs that can follow another one in the same kernel body, by launch shape (Kernel.kind).
+COMPANIONS = {
+    "1d": _COMPANIONS_1D,
+    "2d": [M.stencil_2d, D.image_ops, D.advect_2d, D.matmul_naive],
+    "tile1d": [X.tile_row_reduce, X.tile_softmax, X.tile_scan_sort, Y.tile_random, Y.tile_gather_scatter,
+               Y.tile_linear_solve],
+}
+RECIPES["combined"] = (_COMPANIONS_1D, [1.0] * len(_COMPANIONS_1D))
 ALWAYS_COMPOSED = ("combined",)

@@ -60,7 +60,11 @@ class Kernel:
         self.params.append((name, annotation))
         return name
 
-    def array(self, pool, dtype: str, ndim: int = 1) -> str:
+    def array(self, pool, dtype: str, ndim: int = 1, kinds: bool = False) -> str:
+        """An array parameter; with ``kinds`` a 1-d one is sometimes an indexed or fabric array."""
+        if kinds and ndim == 1 and self.chance(0.12):
+            kind = self.pick(("indexedarray", "indexedarray", "fabricarray", "indexedfabricarray"))
+            return self.param(pool, f"wp.{kind}(dtype={dtype})")
         if ndim == 1:
             ann = self.pick((f"wp.array(dtype={dtype})",) * 6 + (f"wp.array1d(dtype={dtype})", f"wp.array[{dtype}]"))
         else:
@@ -98,7 +102,23 @@ class Kernel:
         for n in names:
             self.body.locals.add(n)
         self.emit(f"{', '.join(names)} = wp.tid()")
+        if self.block_dim == 0 and self.factory is None and self.overload_of is None:
+            self._entry_guard()
         return self.tid
+
+    def _entry_guard(self) -> None:
+        """Most real kernels launched over a padded range start with a bounds check."""
+        roll = self.rng.random()
+        if roll < 0.55:
+            return
+        if len(self.tid) == 1:
+            bound = self.scalar(("n", "num", "count", "num_items", "size"), "int")
+            self.guard(self.tid[0], bound)
+            return
+        bounds = [self.scalar((f"n{a}", f"dim_{a}", f"size_{a}"), "int") for a in "xyz"[: len(self.tid)]]
+        test = " or ".join(f"{t} >= {b}" for t, b in zip(self.tid, bounds, strict=True))
+        self.emit(f"if {test}:")
+        self.emit(IND + "return")
 
     def guard(self, index: str, bound: str) -> None:
         """An early-return guard, written one of the ways real kernels do."""
@@ -107,10 +127,13 @@ class Kernel:
 
     # -- output ------------------------------------------------------------------------------
     @property
-    def composable(self) -> bool:
-        """Whether another 1-d motif may continue this kernel's body."""
-        plain = self.block_dim == 0 and self.factory is None and self.overload_of is None
-        return plain and len(self.tid) == 1
+    def kind(self) -> str:
+        """What other motifs may continue this body: "1d", "2d", "tile1d", or "" (none)."""
+        if self.factory is not None or self.overload_of is not None:
+            return ""
+        if self.block_dim:
+            return "tile1d" if len(self.tid) == 1 else ""
+        return {1: "1d", 2: "2d"}.get(len(self.tid), "")
 
     @property
     def launch_dim(self) -> int:
@@ -123,6 +146,12 @@ class Kernel:
         if len(line) <= 100:
             return [line]
         return [f"{indent}def {name}(", *(f"{indent}{IND}{p}: {a}," for p, a in self.params), f"{indent}):"]
+
+    def order_params(self) -> None:
+        """Half the kernels list arrays first and scalars after, as many code bases do."""
+        if self.overload_of is None and self.chance(0.5):
+            arrays = [p for p in self.params if "array" in p[1]]
+            self.params = arrays + [p for p in self.params if "array" not in p[1]]
 
     @property
     def args(self) -> tuple[tuple[str, str], ...]:

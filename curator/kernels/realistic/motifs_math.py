@@ -22,14 +22,12 @@ _ACTIVATIONS = (
 def axpy(k: Kernel) -> None:
     """y = a*x + b*y and friends, 1-d, with optional guards and strided indexing."""
     dtype = k.pick(("float", "float", "wp.float64", "wp.float16", "wp.vec3", "wp.vec2"))
-    x = k.array(N.IN_F, dtype)
-    y = k.array(N.OUT_F, dtype)
+    x = k.array(N.IN_F, dtype, kinds=True)
+    y = k.array(N.OUT_F, dtype, kinds=True)
     scal = "wp.float64" if dtype == "wp.float64" else "wp.float16" if dtype == "wp.float16" else "float"
     a = k.scalar(("alpha", "a", "scale"), scal)
     b = k.scalar(("beta", "b"), scal) if k.chance(0.5) else None
     (i,) = k.thread(k.pick(("i", "tid", "idx")))
-    if k.chance(0.4):
-        k.guard(i, k.scalar(("n", "size", "count"), "int"))
     src = f"{x}[{i}]"
     if k.chance(0.3):
         stride = k.scalar(("stride", "step"), "int")
@@ -93,7 +91,7 @@ def polynomial(k: Kernel) -> None:
 
 def activation(k: Kernel) -> None:
     """Neural-style element-wise functions with optional bias and derivative output."""
-    x = k.array(N.IN_F, "float")
+    x = k.array(N.IN_F, "float", kinds=True)
     y = k.array(N.OUT_F, "float")
     bias = k.array(("bias", "b"), "float") if k.chance(0.5) else None
     (i,) = k.thread(k.pick(("i", "tid")))

@@ -36,6 +36,7 @@ def generic_overload(k: Kernel) -> None:
     generic = k.mod.name("blend_kernel", "lerp_arrays", "relax_generic", "mix_kernel")
     dtype, scalar = k.pick(_CONCRETE)
     helper, call = _generic_helper(k)
+    k.overload_of = generic
     k.generic = True
     k.decorator = "@wp.kernel"
     names = [k.pick(("a", "x", "src")), k.pick(("b", "y", "target")), k.pick(("out", "dst", "res")), "t"]
@@ -47,7 +48,6 @@ def generic_overload(k: Kernel) -> None:
     va = k.let(("va", "lhs"), f"{names[0]}[{i}]")
     k.emit(f"{names[2]}[{i}] = {call.format(a=va, b=f'{names[1]}[{i}]', t=names[3])}")
     concrete = [f"wp.array(dtype={dtype})"] * 3 + [scalar]
-    k.overload_of = generic
     k.concrete = list(zip(names, concrete, strict=True))
 
 

@@ -82,7 +82,7 @@ def spring_forces(k: Kernel) -> None:
 def reduce_atomic(k: Kernel) -> None:
     """Reductions into a few output cells: sums, extrema, counts, flags."""
     dtype = k.pick(("float", "float", "int", "wp.float64"))
-    src = k.array(N.IN_F, dtype)
+    src = k.array(N.IN_F, dtype, kinds=True)
     (tid,) = k.thread(k.pick(("tid", "i")))
     val = k.let(("val", "x", "value", "s"), f"{src}[{tid}]")
     if dtype == "float":

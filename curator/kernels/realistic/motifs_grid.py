@@ -1,0 +1,91 @@
+"""2-d grid motifs: image filters, semi-Lagrangian advection, naive matrix products."""
+
+from __future__ import annotations
+
+from . import names as N
+from . import slots
+from .extras import post_float
+from .kernel import Kernel
+
+
+def _ij(k: Kernel) -> tuple[str, str]:
+    i, j = k.thread(*k.pick((("i", "j"), ("x", "y"), ("row", "col"), ("px", "py"))))
+    return i, j
+
+
+def image_ops(k: Kernel) -> None:
+    """Per-pixel image work: gradients, thresholds, tone mapping, blends."""
+    img = k.array(N.IMG, k.pick(("float", "wp.vec3")), 2)
+    vec = "vec3" in k.params[-1][1]
+    out = k.array(("out", "result", "dst_img", "mask"), "wp.vec3" if vec else "float", 2)
+    i, j = _ij(k)
+    c = k.let(("c", "pix", "center"), f"{img}[{i}, {j}]")
+    form = k.rng.randrange(4)
+    if form == 0:
+        w = k.let(("w", "width"), f"{img}.shape[0]")
+        h = k.let(("h", "height"), f"{img}.shape[1]")
+        xr = k.let(("xr", "right"), f"{img}[wp.min({i} + 1, {w} - 1), {j}]")
+        yu = k.let(("yu", "up"), f"{img}[{i}, wp.min({j} + 1, {h} - 1)]")
+        if vec:
+            g = k.let(("g", "grad"), f"wp.length({xr} - {c}) + wp.length({yu} - {c})")
+        else:
+            g = k.let(("g", "grad"), f"wp.sqrt(({xr} - {c}) ** 2.0 + ({yu} - {c}) ** 2.0)")
+        k.emit(f"{out}[{i}, {j}] = {c} * {g}" if vec else f"{out}[{i}, {j}] = {g}")
+    elif form == 1:
+        lum = k.let(("lum", "l", "y_lum"), f"wp.dot({c}, wp.vec3(0.2126, 0.7152, 0.0722))" if vec else c)
+        thr = k.scalar(N.EPS)
+        k.emit(f"{out}[{i}, {j}] = wp.where({lum} > {thr}, {c}, wp.vec3(0.0))" if vec else
+               f"{out}[{i}, {j}] = wp.where({lum} > {thr}, 1.0, 0.0)")
+    elif form == 2:
+        exposure = k.scalar(("exposure", "gain", "ev"))
+        mapped = k.let(("mapped", "tm"), f"{c} * {exposure}")
+        if vec:
+            k.emit(f"{mapped} = wp.cw_div({mapped}, {mapped} + wp.vec3(1.0))")
+        else:
+            k.emit(f"{mapped} = {mapped} / (1.0 + {mapped})")
+            post_float(k, mapped, 1)
+        k.emit(f"{out}[{i}, {j}] = {mapped}")
+    else:
+        other = k.array(("other", "overlay", "background"), "wp.vec3" if vec else "float", 2)
+        alpha = k.scalar(("alpha", "opacity", "t"))
+        k.emit(f"{out}[{i}, {j}] = wp.lerp({other}[{i}, {j}], {c}, {alpha})")
+
+
+def advect_2d(k: Kernel) -> None:
+    """Semi-Lagrangian advection: trace back along the velocity, bilinear sample."""
+    q = k.array(N.GRID_F, "float", 2)
+    vel = k.array(("vel", "u", "velocity"), "wp.vec2", 2)
+    out = k.array(("q_new", "out", "advected"), "float", 2)
+    dt = k.dt()
+    i, j = _ij(k)
+    nx = k.let(("nx", "w"), f"{q}.shape[0]")
+    ny = k.let(("ny", "h"), f"{q}.shape[1]")
+    p = k.let(("p", "pos"), f"wp.vec2(float({i}), float({j})) - {vel}[{i}, {j}] * {dt}")
+    x0 = k.let(("x0", "i0"), f"wp.clamp(int(wp.floor({p}[0])), 0, {nx} - 2)")
+    y0 = k.let(("y0", "j0"), f"wp.clamp(int(wp.floor({p}[1])), 0, {ny} - 2)")
+    fx = k.let(("fx", "tx"), f"wp.clamp({p}[0] - float({x0}), 0.0, 1.0)")
+    fy = k.let(("fy", "ty"), f"wp.clamp({p}[1] - float({y0}), 0.0, 1.0)")
+    a = k.let(("a", "s0"), f"wp.lerp({q}[{x0}, {y0}], {q}[{x0} + 1, {y0}], {fx})")
+    b = k.let(("b", "s1"), f"wp.lerp({q}[{x0}, {y0} + 1], {q}[{x0} + 1, {y0} + 1], {fx})")
+    res = k.let(("res", "val"), f"wp.lerp({a}, {b}, {fy})")
+    if k.chance(0.5):
+        decay = k.scalar(("decay", "dissipation"))
+        k.emit(f"{res} *= wp.exp(-{decay} * {dt})")
+    k.emit(f"{out}[{i}, {j}] = {res}")
+
+
+def matmul_naive(k: Kernel) -> None:
+    """One output element per thread: a dot product over the shared dimension."""
+    dtype = k.pick(("float", "float", "wp.float64"))
+    A = k.array(("A", "a", "lhs"), dtype, 2)
+    B = k.array(("B", "b", "rhs"), dtype, 2)
+    C = k.array(("C", "c", "out"), dtype, 2)
+    i, j = _ij(k)
+    acc = k.let(N.ACC, f"{dtype}(0.0)")
+    kk = k.fresh("k", "p", "m")
+    with k.block(f"for {kk} in range({A}.shape[1]):"):
+        k.emit(f"{acc} += {A}[{i}, {kk}] * {B}[{kk}, {j}]")
+    if dtype == "float" and k.chance(0.5):
+        bias = k.array(("bias", "b_vec"), "float")
+        k.emit(f"{acc} = {slots.any_unary(k, f'{acc} + {bias}[{j}]')}")
+    k.emit(f"{C}[{i}, {j}] = {acc}")
