@@ -10,7 +10,7 @@ from .kernel import Kernel
 
 # Share of kernels that continue with one or two companion motifs on the same thread index,
 # as longer production kernels do (fused passes): it gives the statement counts a long tail.
-COMPOSE_P = 0.33
+COMPOSE_P = 0.5
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def generate(rng: random.Random, category: str, suffix: str) -> Realistic:
     motif(k)
     companions = COMPANIONS.get(k.kind)
     if companions and (category in ALWAYS_COMPOSED or rng.random() < COMPOSE_P):
-        for extra in rng.sample(companions, min(len(companions), rng.choice((1, 2, 3, 4)))):
+        for extra in rng.sample(companions, min(len(companions), rng.choice((1, 1, 2, 3, 4)))):
             if extra is not motif:
                 extra(k)
     k.order_params()

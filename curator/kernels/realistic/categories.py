@@ -33,9 +33,9 @@ _TABLE = {
     "transform": {R.transform_points: 2, R.transform_edit: 1},
     "spatial": {R.spatial_dynamics: 1},
     "matrix": {L.fem_tet: 1, L.decompose: 2, L.covariance: 1, L.mat_transform: 2},
-    "struct": {G.struct_model: 2, G.struct_records: 2},
+    "struct": {G.struct_model: 2, G.struct_records: 2, G.struct_helper: 2},
     "func_call": {G.helper_calls: 3, G.struct_records: 1, T.custom_grad: 1},
-    "generic": {T.generic_overload: 2, T.user_types: 1, T.kernel_factory: 1, C.pack_features: 1},
+    "generic": {T.generic_overload: 2, T.user_types: 1, T.kernel_factory: 1, C.pack_features: 1, T.generic_helpers: 2},
     "custom_grad": {T.custom_grad: 1},
     "geometry": {O.mesh_closest_point: 2, O.mesh_raycast: 2, O.mesh_aabb_loop: 2, O.bvh_loop: 2,
                  O.hash_grid_neighbors: 2, O.edge_edge: 1},
@@ -44,7 +44,7 @@ _TABLE = {
              Y.tile_scatter_bins: 1, Y.tile_work_stack: 1, Y.tile_bvh_batch: 2},
     "volume": {F.volume_sdf_collision: 3, F.volume_sample_points: 3, F.volume_voxels: 2, F.texture_lookup: 2},
     "random": {B.monte_carlo: 3, B.noise_field: 2},
-    "bitwise": {B.hashing: 1},
+    "bitwise": {B.hashing: 2, B.bit_packing: 2, B.xorshift_stream: 1},
     "mixed_precision": {B.mixed_precision: 1},
 }
 

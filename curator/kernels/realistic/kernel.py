@@ -18,7 +18,8 @@ class Kernel:
         self.name = name
         self.mod = ModuleWriter(rng)
         self.mod.taken.add(name)
-        self.body = Body(rng)
+        self.body = Body(rng, self.mod.taken)
+        self.mod.avoid = self.body.locals
         self.params: list[tuple[str, str]] = []
         self.param_names: set[str] = set()
         self.tid: list[str] = []
@@ -52,7 +53,7 @@ class Kernel:
         pool = (pool,) if isinstance(pool, str) else pool
         base = self.pick(pool)
         name, n = base, 1
-        while name in self.param_names or name in self.body.locals:
+        while name in self.param_names or name in self.body.locals or name in self.mod.taken:
             n += 1
             name = f"{base}_{n}" if base[-1].isdigit() else f"{base}{n}"
         self.param_names.add(name)

@@ -157,3 +157,58 @@ def mixed_precision(k: Kernel) -> None:
             k.emit(f"{q}[{i}] = wp.int8(wp.clamp({v} * 127.0, -127.0, 127.0))")
         else:
             k.emit(f"{q}[{i}] = wp.uint8(wp.clamp({v} * 255.0, 0.0, 255.0))")
+
+
+def bit_packing(k: Kernel) -> None:
+    """Pack small fields into one word and unpack them again (colours, voxel keys, flags)."""
+    (i,) = k.thread(k.pick(("i", "tid")))
+    form = k.rng.randrange(3)
+    if form == 0:
+        rgba = k.array(("color", "rgba", "pixels"), "wp.vec4")
+        packed = k.array(("packed", "words", "out"), "wp.uint32")
+        c = k.let(("c", "col"), f"{rgba}[{i}]")
+        parts = [k.let((f"{ch}", f"{ch}8"), f"wp.uint32(wp.clamp({c}[{n}], 0.0, 1.0) * 255.0)")
+                 for n, ch in enumerate("rgba")]  # fmt: skip
+        k.emit(f"{packed}[{i}] = {parts[0]} | ({parts[1]} << wp.uint32(8)) | ({parts[2]} << wp.uint32(16)) | "
+               f"({parts[3]} << wp.uint32(24))")  # fmt: skip
+    elif form == 1:
+        packed = k.array(("packed", "keys", "codes"), "wp.uint32")
+        out = k.array(("fields", "unpacked", "coords"), "wp.vec3i")
+        w = k.let(("w", "word"), f"{packed}[{i}]")
+        bits = k.pick(("10", "8", "11"))
+        mask = {"10": "0x3FF", "8": "0xFF", "11": "0x7FF"}[bits]
+        xs = [k.let((f"{a}", f"{a}_bits"), f"int(({w} >> wp.uint32({n * int(bits)})) & wp.uint32({mask}))")
+              for n, a in enumerate("xyz")]  # fmt: skip
+        k.emit(f"{out}[{i}] = wp.vec3i({xs[0]}, {xs[1]}, {xs[2]})")
+    else:
+        v = k.array(("values", "x", "keys"), "int")
+        out = k.array(("gray", "codes", "out"), "int")
+        x = k.let(("x", "v"), f"{v}[{i}]")
+        g = k.let(("g", "code"), f"{x} ^ ({x} >> 1)")
+        if k.chance(0.5):
+            r = k.let(("r", "rev"), "int(0)")
+            b = k.fresh("b", "bit")
+            nbits = k.mod.const(("NUM_BITS", "BITS", "KEY_BITS"), "16")
+            with k.block(f"for {b} in range(wp.static({nbits})):"):
+                k.emit(f"{r} = ({r} << 1) | (({g} >> {b}) & 1)")
+            k.emit(f"{out}[{i}] = {r}")
+        else:
+            k.emit(f"{out}[{i}] = {g} & ~(1 << ({i} % 16))")
+
+
+def xorshift_stream(k: Kernel) -> None:
+    """A per-thread xorshift32 state advanced a few times and turned into uniform floats."""
+    states = k.array(("states", "rng_state", "seeds"), "wp.uint32")
+    out = k.array(("samples", "u", "noise"), "float")
+    steps = k.scalar(("steps", "n_draws"), "int") if k.chance(0.5) else None
+    (i,) = k.thread(k.pick(("i", "tid")))
+    s = k.let(("s", "state", "x"), f"{states}[{i}]")
+    acc = k.let(N.ACC, "float(0.0)")
+    loop = f"for _ in range({steps}):" if steps else f"for _ in range({k.rng.randint(2, 4)}):"
+    with k.block(loop):
+        k.emit(f"{s} ^= {s} << wp.uint32(13)")
+        k.emit(f"{s} ^= {s} >> wp.uint32(17)")
+        k.emit(f"{s} ^= {s} << wp.uint32(5)")
+        k.emit(f"{acc} += float({s}) * 2.3283064e-10")
+    k.emit(f"{states}[{i}] = {s}")
+    k.emit(f"{out}[{i}] = {acc}")

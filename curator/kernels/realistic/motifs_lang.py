@@ -96,3 +96,31 @@ def helper_calls(k: Kernel) -> None:
                 k.emit(f"{d} = wp.{k.pick(('min', 'max'))}({d}, {other})")
         post_float(k, d, 1)
         k.emit(f"{out}[{i}] = {p} - wp.normalize({p}) * {d}")
+
+
+def struct_helper(k: Kernel) -> None:
+    """A @wp.func that takes and returns a struct (an immutable-style particle step)."""
+    st = k.mod.name("Particle", "Body", "PointState", "Agent")
+    fields = [("x", "wp.vec3"), ("v", "wp.vec3"), ("m", "float")]
+    extra = k.rng.sample((("age", "float"), ("flags", "int"), ("omega", "wp.vec3")), k.rng.randint(0, 2))
+    fields += extra
+    k.mod.block(["@wp.struct", f"class {st}:", *(f"{IND}{n}: {t}" for n, t in fields)])
+    fn = k.mod.name("advance", "step_particle", "integrate_state")
+    body = [f"q = {st}()", "q.v = p.v + g * dt", "q.x = p.x + q.v * dt", "q.m = p.m"]
+    for n, t in extra:
+        body.append({"age": "q.age = p.age + dt", "flags": "q.flags = p.flags | 1", "omega": "q.omega = p.omega * 0.99"}[n])
+    k.mod.block(["@wp.func", f"def {fn}(p: {st}, g: wp.vec3, dt: float) -> {st}:", *(IND + b for b in body),
+                 IND + "return q"])  # fmt: skip
+    arr = k.array(("particles", "bodies", "agents", "states"), st)
+    g = k.param(N.GRAVITY, "wp.vec3")
+    dt = k.dt()
+    (i,) = k.thread(k.pick(("i", "tid")))
+    if k.chance(0.5):
+        p = k.let(("p", "cur"), f"{arr}[{i}]")
+        with k.block(f"if {p}.m <= 0.0:"):
+            k.emit("return")
+        nxt = k.let(("nxt", "q", "p_new"), f"{fn}({p}, {g}, {dt})")
+        post_vec(k, f"{nxt}.v", dt, 1)
+        k.emit(f"{arr}[{i}] = {nxt}")
+    else:
+        k.emit(f"{arr}[{i}] = {fn}({arr}[{i}], {g}, {dt})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import names as N
 from . import slots
+from .extras import post_vec
 from .kernel import Kernel
 from .writer import IND
 
@@ -46,8 +47,25 @@ def generic_overload(k: Kernel) -> None:
         k.body.locals.add(n)
     (i,) = k.thread(k.pick(("i", "tid")))
     va = k.let(("va", "lhs"), f"{names[0]}[{i}]")
-    k.emit(f"{names[2]}[{i}] = {call.format(a=va, b=f'{names[1]}[{i}]', t=names[3])}")
+    form = k.rng.randrange(4)
+    value = call.format(a=va, b=f"{names[1]}[{i}]", t=names[3])
+    if form == 0:
+        k.emit(f"{names[2]}[{i}] = {value}")
+    elif form == 1:
+        k.emit(f"{names[2]}[{i}] += {value}")
+    elif form == 2:
+        vb = k.let(("vb", "rhs"), f"{names[1]}[{i}]")
+        r = k.let(("r", "res"), call.format(a=va, b=vb, t=names[3]))
+        k.emit(f"{names[1]}[{i}] = {va}")
+        k.emit(f"{names[2]}[{i}] = {r}")
+    else:
+        r = k.let(("r", "res"), value)
+        k.emit(f"{names[2]}[{i}] = {call.format(a=r, b=va, t=names[3])}")
     concrete = [f"wp.array(dtype={dtype})"] * 3 + [scalar]
+    for other, other_scalar in k.rng.sample(_CONCRETE, k.rng.randint(0, 2)):
+        if other != dtype:
+            types = ", ".join([f"wp.array(dtype={other})"] * 3 + [other_scalar])
+            k.mod.tail.append(f"wp.overload({generic}, [{types}])")
     k.concrete = list(zip(names, concrete, strict=True))
 
 
@@ -110,6 +128,13 @@ _GRADS = (
      ["wp.adjoint[x] += adj_ret"], "{v}"),
     ("safe_log", "x: float", "float", ["return wp.log(wp.max(x, {eps}))"],
      ["wp.adjoint[x] += adj_ret / wp.max(x, {eps})"], "{v}"),
+    ("huber", "x: float, delta: float", "float",
+     ["a = wp.abs(x)", "if a < delta:", IND + "return 0.5 * x ** 2.0 / delta", "return a - 0.5 * delta"],
+     ["wp.adjoint[x] += adj_ret * wp.clamp(x / delta, -1.0, 1.0)"], "{v}, {d}"),
+    ("safe_acos", "c: float", "float", ["return wp.acos(wp.clamp(c, -1.0, 1.0))"],
+     ["d = wp.sqrt(wp.max(1.0 - c ** 2.0, {eps}))", "wp.adjoint[c] += -adj_ret / d"], "{c}"),
+    ("soft_clamp", "x: float, hi: float", "float", ["return hi * wp.tanh(x / hi)"],
+     ["t = wp.tanh(x / hi)", "wp.adjoint[x] += adj_ret * (1.0 - t ** 2.0)"], "{v}, {d}"),
 )  # fmt: skip
 
 
@@ -119,8 +144,17 @@ def custom_grad(k: Kernel) -> None:
     loss = k.array(("loss", "l", "objective"), "float")
     (i,) = k.thread(k.pick(("i", "tid")))
     p = k.let(("p", "xi"), f"{x}[{i}]")
-    chosen = k.rng.sample(_GRADS, k.rng.randint(1, 2))
-    v = k.let(("r", "d"), f"wp.length_sq({p})") if any("{v}" in g[-1] for g in chosen) else ""
+    chosen = k.rng.sample(_GRADS, k.rng.randint(1, 3))
+    uses = "".join(g[-1] for g in chosen)
+    v = d = c = ""
+    if "{v}" in uses:
+        target = k.array(("target", "x_ref", "goal"), "wp.vec3") if k.chance(0.5) else None
+        v = k.let(("r", "dist2", "e"), f"wp.length_sq({p} - {target}[{i}])" if target else f"wp.length_sq({p})")
+    if "{d}" in uses:
+        d = k.scalar(("delta", "scale", "limit"))
+    if "{c}" in uses:
+        axis = k.param(("axis", "up", "ref_dir"), "wp.vec3")
+        c = k.let(("c", "cos_t"), f"wp.dot(wp.normalize({p}), {axis})")
     terms = []
     for name, sig, ret, body, adj, arg in chosen:
         eps = k.eps()
@@ -128,9 +162,28 @@ def custom_grad(k: Kernel) -> None:
         k.mod.block(["@wp.func", f"def {name}({sig}) -> {ret}:", *(IND + b.format(eps=eps) for b in body)])
         adj_lines = [IND + b.format(eps=eps) for b in adj]
         k.mod.block([f"@wp.func_grad({name})", f"def adj_{name}({sig}, adj_ret: {ret}):", *adj_lines])
-        terms.append(f"{name}({arg.format(v=v, p=p)})")
+        terms.append(f"{name}({arg.format(v=v, p=p, d=d, c=c)})")
     val = k.let(("val", "e", "term"), " + ".join(terms))
     if k.chance(0.5):
         w = k.array(N.WEIGHTS, "float")
         k.emit(f"{val} *= {w}[{i}]")
     k.emit(f"wp.atomic_add({loss}, 0, {val})")
+
+
+def generic_helpers(k: Kernel) -> None:
+    """A plain kernel calling one generic helper at two concrete types (vec3 and float)."""
+    helper, call = _generic_helper(k)
+    x = k.array(N.POS, "wp.vec3")
+    target = k.array(("target", "goal", "x_ref"), "wp.vec3")
+    e = k.array(N.ENERGY, "float")
+    t = k.scalar(("alpha", "blend", "relax"))
+    (i,) = k.thread(k.pick(("i", "tid")))
+    p = k.let(("p", "xi"), call.format(a=f"{x}[{i}]", b=f"{target}[{i}]", t=t))
+    if k.chance(0.5):
+        post_vec(k, p, None, 1)
+    k.emit(f"{x}[{i}] = {p}")
+    d = k.let(("d", "err"), f"wp.length({p} - {target}[{i}])")
+    if k.chance(0.5):
+        prev = k.array(("prev_err", "last", "hist"), "float")
+        k.emit(f"{prev}[{i}] = {call.format(a=f'{prev}[{i}]', b=d, t=t)}")
+    k.emit(f"wp.atomic_add({e}, 0, {d})")

@@ -34,6 +34,20 @@ def _activation(k: Kernel) -> str:
     return name
 
 
+def epilogue(k: Kernel, t: str) -> None:
+    """Optional element-wise work on a float tile before it is stored."""
+    roll = k.rng.randrange(6)
+    if roll == 1:
+        k.emit(f"{t} = wp.tile_map({_activation(k)}, {t})")
+    elif roll == 2:
+        k.emit(f"{t} = {t} * {k.scalar(('scale', 'alpha', 'gain'))}")
+    elif roll == 3:
+        k.emit(f"{t} = wp.tile_map({k.pick(_UNARY_TILE_OPS)}, {t})")
+    elif roll == 4:
+        lo = k.scalar(("lo", "clip_lo"))
+        k.emit(f"{t} = wp.tile_map(wp.max, {t}, wp.tile_full(shape={t}.shape, value={lo}, dtype=float))")
+
+
 def tile_gemm(k: Kernel) -> None:
     """Blocked matrix multiply: loads along K, tile_matmul accumulation, optional epilogue."""
     _tiled(k)
@@ -62,7 +76,7 @@ def tile_gemm(k: Kernel) -> None:
             k.emit(f"wp.tile_matmul({a}, {b}, {acc})")
     epi = k.rng.randrange(4) if acc_t == "float" else 0
     if epi == 1:
-        k.emit(f"{acc} = wp.tile_map({_activation(k)}, {acc})")
+        epilogue(k, acc)
     elif epi == 2:
         bias = k.array(("bias", "b_vec"), "float")
         bt = k.let(("bt", "bias_tile"), f"wp.tile_load({bias}, shape={tn}, offset={j} * {tn})")
@@ -81,9 +95,7 @@ def tile_row_reduce(k: Kernel) -> None:
     x = k.array(N.IN_F, "float", 2)
     (i,) = k.thread(k.pick(("i", "row", "b")))
     t = k.let(("t", "row_tile", "vals"), f"wp.tile_load({x}[{i}], shape={t_n})")
-    if k.chance(0.5):
-        op = _activation(k) if k.chance(0.3) else k.pick(_UNARY_TILE_OPS)
-        k.emit(f"{t} = wp.tile_map({op}, {t})")
+    epilogue(k, t)
     form = k.rng.randrange(6)
     if form == 0:
         r = k.let(("s", "total", "r"), f"wp.tile_sum({t})")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import names as N
 from .kernel import Kernel
-from .motifs_tile import _tile_const, _tiled
+from .motifs_tile import _tile_const, _tiled, epilogue
 
 
 def tile_linear_solve(k: Kernel) -> None:
@@ -39,6 +39,7 @@ def tile_linear_solve(k: Kernel) -> None:
             k.emit(f"wp.tile_lower_solve_inplace({L}, {y})")
             k.emit(f"wp.tile_upper_solve_inplace(wp.tile_transpose({L}), {y})")
             sol = y
+    epilogue(k, sol)
     k.emit(f"wp.tile_store({x}[{i}], {sol})")
 
 
@@ -71,6 +72,7 @@ def tile_gather_scatter(k: Kernel) -> None:
     if form == 0:
         g = k.let(("g", "gathered"), f"wp.tile_load_indexed({src}, indices={it}, shape=({n}, {cols}), offset=(0, 0), axis=0)")
         dst = k.array(N.OUT_F, "float", 2)
+        epilogue(k, g)
         k.emit(f"wp.tile_store({dst}, {g}, offset=({i} * {n}, 0))")
     elif form == 1:
         t = k.let(("t", "block"), f"wp.tile_load({src}, shape=({n}, {cols}), offset=({i} * {n}, 0))")
@@ -109,6 +111,7 @@ def tile_shapes(k: Kernel) -> None:
         col = k.let(("col_sum", "cs"), f"wp.tile_reduce(wp.add, {t}, axis=0)" if k.chance(0.5) else f"wp.tile_sum({t}, axis=0)")
         k.emit(f"wp.tile_assign({e}, {t} - wp.tile_broadcast({col}, shape=({m}, {n})), offset=(0, 0))")
         res = e
+    epilogue(k, res)
     k.emit(f"wp.tile_store({out}, {res}, offset=({i} * {m}, {j} * {n}))")
 
 
@@ -128,6 +131,7 @@ def tile_random(k: Kernel) -> None:
     if k.chance(0.5):
         mask = k.let(("mask", "keep"), f"wp.tile_randi({n}, {rng}, 0, 2)" if k.chance(0.5) else f"wp.tile_randi({n}, {rng})")
         k.emit(f"{t} = wp.tile_map(wp.mul, {t}, wp.tile_astype({mask}, dtype=float))")
+    epilogue(k, t)
     k.emit(f"wp.tile_store({out}, {t}, offset={i} * {n})")
 
 

@@ -18,6 +18,7 @@ class ModuleWriter:
         self.blocks: list[list[str]] = []  # structs, types, @wp.func helpers, in definition order
         self.tail: list[str] = []  # module-level lines after the kernel (overloads, factory calls)
         self.taken: set[str] = set()
+        self.avoid: set[str] = set()  # the kernel's parameters and locals (a helper must not be shadowed)
 
     def need_any(self) -> None:
         if "from typing import Any" not in self.imports:
@@ -27,7 +28,7 @@ class ModuleWriter:
         """A module-level name from ``pool`` not used yet."""
         base = self.rng.choice(pool)
         name, n = base, 1
-        while name in self.taken:
+        while name in self.taken or name in self.avoid:
             n += 1
             name = f"{base}{n}"
         self.taken.add(name)
@@ -55,11 +56,12 @@ class ModuleWriter:
 class Body:
     """The statements of one function, with scoped indentation and fresh local names."""
 
-    def __init__(self, rng: random.Random, indent: int = 1):
+    def __init__(self, rng: random.Random, reserved: set[str], indent: int = 1):
         self.rng = rng
         self.lines: list[str] = []
         self.level = indent
         self.locals: set[str] = set()
+        self.reserved = reserved  # module-level names a local must not shadow
 
     def emit(self, text: str) -> None:
         self.lines.append(IND * self.level + text)
@@ -76,7 +78,7 @@ class Body:
     def fresh(self, *pool: str) -> str:
         base = self.rng.choice(pool)
         name, n = base, 1
-        while name in self.locals:
+        while name in self.locals or name in self.reserved:
             n += 1
             name = f"{base}_{n}"
         self.locals.add(name)
