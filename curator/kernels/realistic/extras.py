@@ -64,3 +64,20 @@ def static_loop(k: Kernel, count_pool=("NUM_ITERS", "N_SUB", "STEPS", "ORDER")) 
     const = k.mod.const(count_pool, str(k.rng.randint(2, 6)))
     var = k.fresh("s", "it", "m")
     return var, const
+
+
+def post_int(k: Kernel, x: str, budget: int = 2) -> None:
+    """0..budget optional statements that update the int32 local ``x`` in place."""
+    for _ in range(k.rng.randint(0, budget)):
+        roll = k.rng.randrange(5)
+        if roll == 0:
+            k.emit(f"{x} = {x} % {k.scalar(('num_buckets', 'table_size', 'modulus'), 'int')}")
+        elif roll == 1:
+            k.emit(f"{x} &= {k.scalar(('mask', 'bitmask', 'keep_bits'), 'int')}")
+        elif roll == 2:
+            with k.block(f"if {x} < 0:"):
+                k.emit(f"{x} = -{x}")
+        elif roll == 3:
+            k.emit(f"{x} = wp.min({x}, {k.scalar(('max_index', 'limit', 'cap'), 'int')})")
+        else:
+            k.emit(f"{x} += {k.scalar(('base', 'offset', 'start'), 'int')}")

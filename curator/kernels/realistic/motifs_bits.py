@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import names as N
-from .extras import post_float
+from .extras import post_float, post_int
 from .kernel import Kernel
 
 _SAMPLERS_V3 = ("sample_unit_sphere", "sample_unit_sphere_surface", "sample_unit_hemisphere",
@@ -119,6 +119,7 @@ def hashing(k: Kernel) -> None:
         with k.block(f"for {b} in range(10):"):
             for n, v in enumerate(parts):
                 k.emit(f"{code} |= (({v} >> {b}) & 1) << (3 * {b} + {n})")
+        post_int(k, code)
         k.emit(f"{codes}[{i}] = {code}")
     else:
         flags = k.array(("flags", "state_bits", "mask"), "int")
@@ -137,8 +138,7 @@ def mixed_precision(k: Kernel) -> None:
     x = k.array(N.IN_F, store)
     (i,) = k.thread(k.pick(("i", "tid")))
     v = k.let(("v", "xf"), f"float({x}[{i}])" if store != "float" else f"{x}[{i}]")
-    if k.chance(0.5):
-        k.emit(f"{v} = {k.pick(('wp.tanh', 'wp.abs', 'wp.sin'))}({v})")
+    post_float(k, v)
     form = k.rng.randrange(3)
     if form == 0:
         total = k.array(N.ENERGY, "wp.float64")
@@ -184,6 +184,7 @@ def bit_packing(k: Kernel) -> None:
         v = k.array(("values", "x", "keys"), "int")
         out = k.array(("gray", "codes", "out"), "int")
         x = k.let(("x", "v"), f"{v}[{i}]")
+        post_int(k, x, 1)
         g = k.let(("g", "code"), f"{x} ^ ({x} >> 1)")
         if k.chance(0.5):
             r = k.let(("r", "rev"), "int(0)")

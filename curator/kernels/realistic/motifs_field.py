@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import names as N
 from . import slots
+from .extras import post_float, post_vec
 from .kernel import Kernel
 
 _MODES = ("wp.Volume.LINEAR", "wp.Volume.CLOSEST")
@@ -28,6 +29,7 @@ def volume_sdf_collision(k: Kernel) -> None:
         data = k.array(("voxel_data", "values", "leaf_values"), "float")
         bg = k.scalar(("background", "bg"))
         d = k.let(("d", "phi"), f"wp.volume_sample_grad_index({vol}, {uvw}, {mode}, {data}, {bg}, {g})")
+    post_float(k, d, 1)
     with k.block(f"if {d} < {margin}:"):
         n = k.let(N.DIR, f"wp.normalize(wp.volume_index_to_world_dir({vol}, {g}))")
         k.emit(f"{x}[{i}] = {p} + {n} * ({margin} - {d})")
@@ -52,10 +54,13 @@ def volume_sample_points(k: Kernel) -> None:
     form = k.rng.randrange(6)
     if form == 0:
         out = k.array(("values", "density", "samples"), "float")
-        k.emit(f"{out}[{i}] = wp.volume_sample_f({vol}, {uvw}, {mode})")
+        s = k.let(("s", "rho", "val"), f"wp.volume_sample_f({vol}, {uvw}, {mode})")
+        post_float(k, s)
+        k.emit(f"{out}[{i}] = {s}")
     elif form == 1:
         out = k.array(("vel", "flow", "wind"), "wp.vec3")
         v = k.let(("u", "vs"), f"wp.volume_sample_v({vol}, {uvw}, {mode})")
+        post_vec(k, v)
         k.emit(f"{out}[{i}] = {v} * {k.scalar(('scale', 'gain'))}")
     elif form == 2:
         out = k.array(("labels", "material_id", "ids"), "int")
@@ -84,6 +89,7 @@ def volume_voxels(k: Kernel) -> None:
         nb = k.let(("nb", "sum_n"), f"wp.volume_lookup_f({src}, {i} + 1, {j}, {kk})")
         k.emit(f"{nb} += wp.volume_lookup_f({src}, {i} - 1, {j}, {kk})")
         val = k.let(("val", "v"), f"{c} + {k.scalar(('alpha', 'rate'))} * ({nb} - 2.0 * {c})")
+        post_float(k, val)
         k.emit(f"wp.volume_store_f({dst}, {i}, {j}, {kk}, {slots.any_unary(k, val) if k.chance(0.3) else val})")
     elif kind == "i":
         c = k.let(("c", "label"), f"wp.volume_lookup_i({src}, {i}, {j}, {kk})")

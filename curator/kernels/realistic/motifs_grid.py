@@ -30,6 +30,7 @@ def image_ops(k: Kernel) -> None:
             g = k.let(("g", "grad"), f"wp.length({xr} - {c}) + wp.length({yu} - {c})")
         else:
             g = k.let(("g", "grad"), f"wp.sqrt(({xr} - {c}) ** 2.0 + ({yu} - {c}) ** 2.0)")
+        post_float(k, g)
         k.emit(f"{out}[{i}, {j}] = {c} * {g}" if vec else f"{out}[{i}, {j}] = {g}")
     elif form == 1:
         lum = k.let(("lum", "l", "y_lum"), f"wp.dot({c}, wp.vec3(0.2126, 0.7152, 0.0722))" if vec else c)
@@ -71,6 +72,7 @@ def advect_2d(k: Kernel) -> None:
     if k.chance(0.5):
         decay = k.scalar(("decay", "dissipation"))
         k.emit(f"{res} *= wp.exp(-{decay} * {dt})")
+    post_float(k, res)
     k.emit(f"{out}[{i}, {j}] = {res}")
 
 
@@ -88,4 +90,6 @@ def matmul_naive(k: Kernel) -> None:
     if dtype == "float" and k.chance(0.5):
         bias = k.array(("bias", "b_vec"), "float")
         k.emit(f"{acc} = {slots.any_unary(k, f'{acc} + {bias}[{j}]')}")
+    if dtype == "float":
+        post_float(k, acc)
     k.emit(f"{C}[{i}, {j}] = {acc}")

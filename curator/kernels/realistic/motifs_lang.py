@@ -51,6 +51,7 @@ def struct_records(k: Kernel) -> None:
     (i,) = k.thread(k.pick(("i", "tid")))
     p = k.let(("p", "x0"), f"{x}[{i}]")
     d = k.let(("d", "phi"), H.sdf_call(k, k.pick(H.SDF_PRIMS), p))
+    post_float(k, d)
     c = k.let(("c", "rec", "hit"), f"{rec}()")
     k.emit(f"{c}.point = {p}")
     k.emit(f"{c}.normal = wp.normalize({p})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import names as N
 from . import slots
+from .extras import post_vec
 from .kernel import Kernel
 
 
@@ -153,4 +154,5 @@ def mat_transform(k: Kernel) -> None:
         b = k.fresh("b", "j")
         with k.block(f"for {b} in range(4):"):
             k.emit(f"{acc} += wp.transform_point({bones}[{b}], {p}) * {wv}[{b}]")
+        post_vec(k, acc)
         k.emit(f"{out}[{i}] = {acc}")
