@@ -104,17 +104,33 @@ class Kernel:
             self.body.locals.add(n)
         self.emit(f"{', '.join(names)} = wp.tid()")
         if self.block_dim == 0 and self.factory is None and self.overload_of is None:
-            self._entry_guard()
+            self._entry(names)
         return self.tid
 
-    def _entry_guard(self) -> None:
-        """Most real kernels launched over a padded range start with a bounds check."""
+    def _entry(self, names) -> None:
+        """How real kernels start: a bounds check, an activity mask, or an index indirection."""
         roll = self.rng.random()
-        if roll < 0.55:
+        if roll < 0.4:
             return
         if len(self.tid) == 1:
-            bound = self.scalar(("n", "num", "count", "num_items", "size"), "int")
-            self.guard(self.tid[0], bound)
+            if roll < 0.65:
+                self.guard(self.tid[0], self.scalar(("n", "num", "count", "num_items", "size"), "int"))
+            elif roll < 0.8:
+                mask = self.array(("active", "mask", "enabled", "alive"), self.pick(("int", "wp.uint8", "bool")))
+                test = f"not {mask}[{self.tid[0]}]" if "bool" in self.params[-1][1] else f"{mask}[{self.tid[0]}] == 0"
+                self.emit(f"if {test}:")
+                self.emit(IND + "return")
+            else:
+                # Launched over a subset: the motif works on ``i = indices[tid]``.
+                ids = self.array(("indices", "active_ids", "selection", "work_ids"), "int")
+                outer = self.tid[0]
+                inner = self.fresh("idx", "i", "p", "k")
+                self.emit(f"{inner} = {ids}[{outer}]")
+                if self.chance(0.4):
+                    self.emit(f"if {inner} < 0:")
+                    self.emit(IND + "return")
+                self.tid = [inner]
+                self.tid_outer = outer
             return
         bounds = [self.scalar((f"n{a}", f"dim_{a}", f"size_{a}"), "int") for a in "xyz"[: len(self.tid)]]
         test = " or ".join(f"{t} >= {b}" for t, b in zip(self.tid, bounds, strict=True))
