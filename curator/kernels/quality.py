@@ -198,5 +198,7 @@ def findings(source: str) -> Counter:
             # A helper counts as used where it is called or passed on (wp.tile_map(relu, t)).
             loads = (sub for sub in ast.walk(node) if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load))
             called.update(sub.id for sub in loads)
+        elif isinstance(node, ast.Assign):  # module level: kernel = make_kernel(helper)
+            called.update(sub.id for sub in ast.walk(node.value) if isinstance(sub, ast.Name))
     found["uncalled_helpers"] += len(helpers - called)
     return found

@@ -167,6 +167,10 @@ def bit_packing(k: Kernel) -> None:
         rgba = k.array(("color", "rgba", "pixels"), "wp.vec4")
         packed = k.array(("packed", "words", "out"), "wp.uint32")
         c = k.let(("c", "col"), f"{rgba}[{i}]")
+        if k.chance(0.4):
+            k.emit(f"{c} = wp.cw_mul({c}, {k.param(('tint', 'color_scale'), 'wp.vec4')})")
+        if k.chance(0.4):
+            k.emit(f"{c} = {c} * {k.scalar(('exposure', 'gain'))}")
         parts = [k.let((f"{ch}", f"{ch}8"), f"wp.uint32(wp.clamp({c}[{n}], 0.0, 1.0) * 255.0)")
                  for n, ch in enumerate("rgba")]  # fmt: skip
         k.emit(f"{packed}[{i}] = {parts[0]} | ({parts[1]} << wp.uint32(8)) | ({parts[2]} << wp.uint32(16)) | "
@@ -212,4 +216,5 @@ def xorshift_stream(k: Kernel) -> None:
         k.emit(f"{s} ^= {s} << wp.uint32(5)")
         k.emit(f"{acc} += float({s}) * 2.3283064e-10")
     k.emit(f"{states}[{i}] = {s}")
+    post_float(k, acc)
     k.emit(f"{out}[{i}] = {acc}")

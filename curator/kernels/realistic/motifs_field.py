@@ -86,9 +86,15 @@ def volume_voxels(k: Kernel) -> None:
     kind = k.pick(("f", "f", "i", "v", "generic"))
     if kind == "f":
         c = k.let(("c", "center"), f"wp.volume_lookup_f({src}, {i}, {j}, {kk})")
-        nb = k.let(("nb", "sum_n"), f"wp.volume_lookup_f({src}, {i} + 1, {j}, {kk})")
-        k.emit(f"{nb} += wp.volume_lookup_f({src}, {i} - 1, {j}, {kk})")
-        val = k.let(("val", "v"), f"{c} + {k.scalar(('alpha', 'rate'))} * ({nb} - 2.0 * {c})")
+        axes = k.rng.sample(((f"{i} + 1, {j}, {kk}", f"{i} - 1, {j}, {kk}"), (f"{i}, {j} + 1, {kk}", f"{i}, {j} - 1, {kk}"),
+                             (f"{i}, {j}, {kk} + 1", f"{i}, {j}, {kk} - 1")), k.rng.randint(1, 3))  # fmt: skip
+        nb = k.let(("nb", "sum_n"), f"wp.volume_lookup_f({src}, {axes[0][0]})")
+        for n, (a, b) in enumerate(axes):
+            if n:
+                k.emit(f"{nb} += wp.volume_lookup_f({src}, {a})")
+            k.emit(f"{nb} += wp.volume_lookup_f({src}, {b})")
+        rate = k.scalar(("alpha", "rate"))
+        val = k.let(("val", "v"), f"{c} + {rate} * ({nb} - {float(2 * len(axes))} * {c})")
         post_float(k, val)
         k.emit(f"wp.volume_store_f({dst}, {i}, {j}, {kk}, {slots.any_unary(k, val) if k.chance(0.3) else val})")
     elif kind == "i":
@@ -96,11 +102,15 @@ def volume_voxels(k: Kernel) -> None:
         k.emit(f"wp.volume_store_i({dst}, {i}, {j}, {kk}, wp.where({c} > 0, {c}, -1))")
     elif kind == "v":
         c = k.let(("u", "vel"), f"wp.volume_lookup_v({src}, {i}, {j}, {kk})")
+        post_vec(k, c)
         k.emit(f"wp.volume_store_v({dst}, {i}, {j}, {kk}, {c} * {k.num(0.5, 0.99)})")
     else:
         dtype = k.pick(("float", "int"))
         c = k.let(("c", "val"), f"wp.volume_lookup({src}, {i}, {j}, {kk}, dtype={dtype})")
         k.emit(f"wp.volume_store({dst}, {i}, {j}, {kk}, {c})")
+    if k.chance(0.3):
+        pos = k.array(("centers", "world_pos", "voxel_pos"), "wp.vec3", 3)
+        k.emit(f"{pos}[{i}, {j}, {kk}] = wp.volume_index_to_world({src}, wp.vec3(float({i}), float({j}), float({kk})))")
     if k.chance(0.4):
         occ = k.array(("occupancy", "active", "index_out"), "int")
         idx = k.let(("idx", "vox"), f"wp.volume_lookup_index({src}, {i}, {j}, {kk})")

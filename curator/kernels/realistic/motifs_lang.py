@@ -30,6 +30,9 @@ def struct_model(k: Kernel) -> None:
             k.emit("return")
     k.emit(f"{v} += {m}.gravity * {dt}")
     ground = k.scalar(("ground", "floor_y"))
+    if k.chance(0.4):
+        drag = k.scalar(N.DAMPING)
+        k.emit(f"{v} -= {v} * ({drag} * {dt})")
     c = k.let(("c", "pen", "depth"), f"{x}[1] - {ground}")
     with k.block(f"if {c} < 0.0:"):
         vn = k.let(("vn", "v_n"), f"{v}[1]")
@@ -57,6 +60,9 @@ def struct_records(k: Kernel) -> None:
     k.emit(f"{c}.normal = wp.normalize({p})")
     k.emit(f"{c}.depth = wp.min({d}, 0.0)")
     k.emit(f"{c}.body = wp.where({d} < 0.0, {i}, -1)")
+    if k.chance(0.4):
+        with k.block(f"if {c}.depth < 0.0:"):
+            k.emit(f"{c}.normal = -{c}.normal")
     k.emit(f"{out}[{i}] = {c}")
     if k.chance(0.5):
         total = k.array(N.ENERGY, "float")
@@ -74,18 +80,40 @@ def helper_calls(k: Kernel) -> None:
         a, b = k.param(("a", "seg_a", "start"), "wp.vec3"), k.param(("b", "seg_b", "end"), "wp.vec3")
         cp, t = k.fresh("cp", "closest"), k.fresh("t", "s")
         k.emit(f"{cp}, {t} = {H.define(k, 'closest_point_segment')}({p}, {a}, {b})")
-        k.emit(f"{out}[{i}] = {cp} + ({p} - {cp}) * {slots.falloff(k, t, k.scalar(N.RADIUS))}")
+        if k.chance(0.5):
+            params = k.array(("t_out", "seg_param", "u"), "float")
+            k.emit(f"{params}[{i}] = {t}")
+            d = k.let(N.DELTA, f"{p} - {cp}")
+            post_vec(k, d, None, 2)
+            k.emit(f"{out}[{i}] = {d}")
+        else:
+            k.emit(f"{out}[{i}] = {cp} + ({p} - {cp}) * {slots.falloff(k, t, k.scalar(N.RADIUS))}")
     elif kind == "frame":
-        n = k.let(("n", "normal"), f"wp.normalize({p})")
+        if k.chance(0.5):
+            normals = k.array(("normals", "n_in", "surface_n"), "wp.vec3")
+            n = k.let(("n", "normal"), f"wp.normalize({normals}[{i}])")
+        else:
+            n = k.let(("n", "normal"), f"wp.normalize({p})")
         t, b = k.fresh("t", "tangent"), k.fresh("b", "bitangent")
         k.emit(f"{t}, {b} = {H.define(k, 'contact_frame')}({n})")
-        k.emit(f"{out}[{i}] = {t} * {p}[0] + {b} * {p}[2] + {n} * {p}[1]")
+        if k.chance(0.5):
+            local = k.let(("local", "p_local"), f"wp.vec3(wp.dot({p}, {t}), wp.dot({p}, {b}), wp.dot({p}, {n}))")
+            post_vec(k, local, None, 2)
+            k.emit(f"{out}[{i}] = {local}")
+        else:
+            k.emit(f"{out}[{i}] = {t} * {p}[0] + {b} * {p}[2] + {n} * {p}[1]")
     elif kind == "speed":
         n = k.param(("n", "normal", "up"), "wp.vec3")
         vn, vt = k.fresh("vn", "v_n"), k.fresh("vt", "v_t")
         k.emit(f"{vn}, {vt} = {H.define(k, 'split_speed')}({p}, {n})")
         mu = k.scalar(("mu", "friction"))
-        k.emit(f"{out}[{i}] = {vt} * wp.max(1.0 - {mu} * wp.abs({vn}) / (wp.length({vt}) + {k.eps()}), 0.0)")
+        scale = k.let(("scale", "fric"), f"wp.max(1.0 - {mu} * wp.abs({vn}) / (wp.length({vt}) + {k.eps()}), 0.0)")
+        post_float(k, scale, 1)
+        if k.chance(0.5):
+            rest = k.scalar(("restitution", "bounce"))
+            k.emit(f"{out}[{i}] = {vt} * {scale} - {n} * ({vn} * {rest})")
+        else:
+            k.emit(f"{out}[{i}] = {vt} * {scale}")
     else:
         prims = k.rng.sample(H.SDF_PRIMS, k.rng.randint(2, 3))
         d = k.let(("d", "phi", "dist"), H.sdf_call(k, prims[0], p))

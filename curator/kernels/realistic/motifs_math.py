@@ -207,8 +207,18 @@ def stencil_2d(k: Kernel) -> None:
     if dtype == "wp.float64" or k.chance(0.5):
         lap = k.let(("lap", "sum_n", "acc"), f"{src}[{i} - 1, {j}] + {src}[{i} + 1, {j}]")
         k.emit(f"{lap} += {src}[{i}, {j} - 1] + {src}[{i}, {j} + 1]")
+        if k.chance(0.4):
+            k.emit(f"{lap} += {src}[{i} - 1, {j} - 1] + {src}[{i} + 1, {j} + 1]")
         four = "wp.float64(4.0)" if dtype == "wp.float64" else "4.0"
-        k.emit(f"{dst}[{i}, {j}] = {c} + {coef} * ({lap} - {four} * {c})")
+        res = k.let(("res", "u_new", "next_val"), f"{c} + {coef} * ({lap} - {four} * {c})")
+        if dtype == "float":
+            post_float(k, res)
+        elif k.chance(0.5) and dtype == "wp.float64":
+            k.emit(f"{res} = wp.max({res}, wp.float64(0.0))")
+        if k.chance(0.3):
+            src_term = k.array(("source", "forcing", "q"), dtype, 2)
+            k.emit(f"{res} += {src_term}[{i}, {j}]")
+        k.emit(f"{dst}[{i}, {j}] = {res}")
         return
     radius = k.mod.const(("RADIUS", "R", "HALF_WIDTH"), "1")
     zero = "wp.vec3(0.0)" if dtype == "wp.vec3" else "float(0.0)"

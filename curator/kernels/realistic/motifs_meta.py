@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import names as N
 from . import slots
-from .extras import post_vec
+from .extras import post_float, post_vec
 from .kernel import Kernel
 from .writer import IND
 
@@ -94,13 +94,19 @@ def user_types(k: Kernel) -> None:
 
 def kernel_factory(k: Kernel) -> None:
     """A closure that builds a kernel specialised on Python values (wp.static branches and loops)."""
+    if k.chance(0.4):
+        _map_factory(k)
+        return
     fname = k.mod.name("make_integrator", "create_kernel", "make_update", "build_step")
-    order = k.rng.randint(1, 4)
-    use_clamp = k.chance(0.5)
-    k.factory = (f"def {fname}(substeps: int, clamp_output: bool):", f"{fname}({order}, {use_clamp})")
+    flags = {"clamp_output": k.chance(0.5), "use_damping": k.chance(0.5), "verlet": k.chance(0.4)}
+    used = [f for f in flags if k.chance(0.7)]
+    sig = ", ".join(["substeps: int", *(f"{f}: bool" for f in used)])
+    call = ", ".join([str(k.rng.randint(1, 4)), *(str(flags[f]) for f in used)])
+    k.factory = (f"def {fname}({sig}):", f"{fname}({call})")
     k.factory_inner = k.pick(("update", "step_kernel", "integrate", "kernel"))
     x = k.array(N.POS, "wp.vec3")
     v = k.array(N.VEL, "wp.vec3")
+    g = k.param(N.GRAVITY, "wp.vec3")
     dt = k.dt()
     (i,) = k.thread(k.pick(("i", "tid")))
     h = k.let(("h", "sub_dt"), f"{dt} / float(substeps)")
@@ -108,13 +114,51 @@ def kernel_factory(k: Kernel) -> None:
     u = k.let(("u", "vi"), f"{v}[{i}]")
     s = k.fresh("s", "step")
     with k.block(f"for {s} in range(wp.static(substeps)):"):
-        k.emit(f"{u} += {k.param(N.GRAVITY, 'wp.vec3')} * {h}")
-        k.emit(f"{p} += {u} * {h}")
-    with k.block("if wp.static(clamp_output):"):
-        lim = k.scalar(("limit", "bound"))
-        k.emit(f"{p} = wp.min(wp.max({p}, wp.vec3(-{lim})), wp.vec3({lim}))")
+        if "verlet" in used:
+            with k.block("if wp.static(verlet):"):
+                k.emit(f"{p} += ({u} + {g} * (0.5 * {h})) * {h}")
+                k.emit(f"{u} += {g} * {h}")
+            with k.block("else:"):
+                k.emit(f"{u} += {g} * {h}")
+                k.emit(f"{p} += {u} * {h}")
+        else:
+            k.emit(f"{u} += {g} * {h}")
+            k.emit(f"{p} += {u} * {h}")
+        if "use_damping" in used:
+            with k.block("if wp.static(use_damping):"):
+                k.emit(f"{u} *= wp.exp(-{k.scalar(N.DAMPING)} * {h})")
+    if "clamp_output" in used:
+        with k.block("if wp.static(clamp_output):"):
+            lim = k.scalar(("limit", "bound"))
+            k.emit(f"{p} = wp.min(wp.max({p}, wp.vec3(-{lim})), wp.vec3({lim}))")
+    post_vec(k, u, dt, 1)
     k.emit(f"{x}[{i}] = {p}")
     k.emit(f"{v}[{i}] = {u}")
+
+
+def _map_factory(k: Kernel) -> None:
+    """A factory taking a @wp.func and returning an element-wise kernel that applies it."""
+    fn = k.mod.name("sigmoid", "square_fn", "softsign", "bump", "ramp")
+    body = k.pick(("return 1.0 / (1.0 + wp.exp(-x))", "return x ** 2.0", "return x / (1.0 + wp.abs(x))",
+                   "return wp.exp(-(x ** 2.0))", "return wp.max(x, 0.0)"))  # fmt: skip
+    k.mod.block(["@wp.func", f"def {fn}(x: float) -> float:", IND + body])
+    fname = k.mod.name("make_map_kernel", "create_elementwise", "make_apply")
+    reduce = k.chance(0.5)
+    sig = "func, accumulate: bool" if reduce else "func"
+    k.factory = (f"def {fname}({sig}):", f"{fname}({fn}, {k.chance(0.5)})" if reduce else f"{fname}({fn})")
+    k.factory_inner = k.pick(("apply", "map_kernel", "elementwise"))
+    x = k.array(N.IN_F, "float")
+    y = k.array(N.OUT_F, "float")
+    (i,) = k.thread(k.pick(("i", "tid")))
+    r = k.let(("r", "val"), f"func({x}[{i}])")
+    post_float(k, r, 1)
+    if reduce:
+        with k.block("if wp.static(accumulate):"):
+            k.emit(f"wp.atomic_add({y}, 0, {r})")
+        with k.block("else:"):
+            k.emit(f"{y}[{i}] = {r}")
+    else:
+        k.emit(f"{y}[{i}] = {r}")
 
 
 _GRADS = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import names as N
+from .extras import post_float
 from .kernel import Kernel
 from .writer import IND
 
@@ -130,6 +131,11 @@ def tile_softmax(k: Kernel) -> None:
     y = k.array(("probs", "y", "out"), "float", 2)
     (i,) = k.thread(k.pick(("i", "row")))
     t = k.let(("t", "row_t"), f"wp.tile_load({x}[{i}], shape={t_n})")
+    if k.chance(0.4):
+        k.emit(f"{t} = {t} * {k.scalar(('inv_temp', 'scale', 'beta'))}")
+    if k.chance(0.3):
+        bias = k.array(("bias", "mask_add", "offsets"), "float")
+        k.emit(f"{t} = {t} + wp.tile_load({bias}, shape={t_n})")
     m = k.let(("m", "row_max"), f"wp.tile_max({t})")
     shifted = f"wp.tile_map(wp.sub, {t}, wp.tile_broadcast({m}, shape=({t_n},)))"
     e = k.let(("e", "ex"), f"wp.tile_map(wp.exp, {shifted})")
@@ -182,6 +188,7 @@ def tile_thread_values(k: Kernel) -> None:
     v = k.let(("v", "val"), "float(0.0)")
     with k.block(f"if {idx} < {x}.shape[0]:"):
         k.emit(f"{v} = {x}[{idx}]")
+        post_float(k, v, 1)
     t = k.let(("t", "vt"), f"wp.tile({v})")
     form = k.rng.randrange(3)
     if form == 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import names as N
+from .extras import post_float
 from .kernel import Kernel
 from .motifs_tile import _tile_const, _tiled, epilogue
 
@@ -145,10 +146,15 @@ def tile_scatter_bins(k: Kernel) -> None:
     idx = k.let(("idx", "gid"), f"{block} * wp.block_dim() + {lane}")
     valid = k.let(("valid", "in_range"), f"{idx} < {x}.shape[0]")
     v = k.let(("v", "val"), f"{x}[wp.min({idx}, {x}.shape[0] - 1)]")
+    post_float(k, v, 1)
     t = k.let(("t", "local"), f"wp.tile_zeros(shape={bins}, dtype=float, storage=\"shared\")")
     if k.chance(0.6):
         b = k.let(("bin", "slot"), f"wp.clamp(int({v} * float({bins})), 0, {bins} - 1)")
-        k.emit(f"wp.tile_scatter_add({t}, {b}, 1.0, {valid}, True)")
+        if k.chance(0.5):
+            w = k.array(N.WEIGHTS, "float")
+            k.emit(f"wp.tile_scatter_add({t}, {b}, {w}[wp.min({idx}, {w}.shape[0] - 1)], {valid}, True)")
+        else:
+            k.emit(f"wp.tile_scatter_add({t}, {b}, 1.0, {valid}, True)")
     else:
         k.emit(f"wp.tile_scatter_masked({t}, {lane} % {bins}, {v}, {valid} and {lane} < {bins})")
     k.emit(f"wp.tile_atomic_add({hist}, {t})")
@@ -164,7 +170,9 @@ def tile_work_stack(k: Kernel) -> None:
     block, lane = k.thread(k.pick(("block", "b")), k.pick(("lane", "t")))
     idx = k.let(("idx", "gid"), f"{block} * wp.block_dim() + {lane}")
     st = k.let(("stack", "work", "s"), f"wp.tile_stack(capacity={cap}, dtype=int)")
-    k.emit(f"wp.tile_stack_push({st}, {idx}, {x}[{idx}] > {thr})")
+    v = k.let(("v", "score"), f"{x}[{idx}]")
+    post_float(k, v, 1)
+    k.emit(f"wp.tile_stack_push({st}, {idx}, {v} > {thr})")
     count = k.let(("count", "n"), f"wp.tile_stack_count({st})")
     item, ok = k.fresh("item", "v"), k.fresh("ok", "has")
     k.emit(f"{item}, {ok} = wp.tile_stack_pop({st})")
