@@ -124,6 +124,7 @@ def hashing(k: Kernel) -> None:
     else:
         flags = k.array(("flags", "state_bits", "mask"), "int")
         f = k.let(("f", "bits"), f"{flags}[{i}]")
+        post_int(k, f, 1)
         active = k.let(("active", "is_on"), f"({f} & 1) != 0")
         with k.block(f"if {active} and not (({f} >> 2) & 1):"):
             k.emit(f"{f} = ({f} | 4) ^ 2")
@@ -183,6 +184,7 @@ def bit_packing(k: Kernel) -> None:
         mask = {"10": "0x3FF", "8": "0xFF", "11": "0x7FF"}[bits]
         xs = [k.let((f"{a}", f"{a}_bits"), f"int(({w} >> wp.uint32({n * int(bits)})) & wp.uint32({mask}))")
               for n, a in enumerate("xyz")]  # fmt: skip
+        post_int(k, xs[k.rng.randrange(3)], 1)
         k.emit(f"{out}[{i}] = wp.vec3i({xs[0]}, {xs[1]}, {xs[2]})")
     else:
         v = k.array(("values", "x", "keys"), "int")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import names as N
 from . import slots
-from .extras import post_float
+from .extras import post_float, post_vec
 from .kernel import Kernel
 
 
@@ -20,6 +20,10 @@ def image_ops(k: Kernel) -> None:
     out = k.array(("out", "result", "dst_img", "mask"), "wp.vec3" if vec else "float", 2)
     i, j = _ij(k)
     c = k.let(("c", "pix", "center"), f"{img}[{i}, {j}]")
+    if vec:
+        post_vec(k, c, None, 1)
+    else:
+        post_float(k, c, 1)
     form = k.rng.randrange(4)
     if form == 0:
         w = k.let(("w", "width"), f"{img}.shape[0]")

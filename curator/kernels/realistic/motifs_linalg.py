@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import names as N
 from . import slots
-from .extras import post_vec
+from .extras import post_float, post_vec
 from .kernel import Kernel
 
 
@@ -24,6 +24,7 @@ def fem_tet(k: Kernel) -> None:
     inv_rest = k.let(("Dm", "inv_rest", "B"), f"{dm_inv}[{t}]")
     F = k.let(("F", "defgrad"), f"{ds} * {inv_rest}")
     J = k.let(("J", "det", "vol_ratio"), f"wp.determinant({F})")
+    post_float(k, J, 1)
     ic = k.let(("Ic", "I1", "tr"), f"wp.trace(wp.transpose({F}) * {F})")
     alpha = k.let(("alpha", "a"), f"1.0 + {mu} / {lam}")
     if k.chance(0.5):
@@ -68,6 +69,8 @@ def decompose(k: Kernel) -> None:
         out = k.array(("R_out", "rotations", "polar"), mt)
         k.emit(f"{out}[{i}] = {R}")
         sv = k.array(("sv", "stretches", "singular"), vt)
+        if dim == 3:
+            post_vec(k, b)
         k.emit(f"{sv}[{i}] = {b}")
         return
     fn = "wp.eig3" if kind == "eig" else "wp.qr3"
@@ -83,6 +86,7 @@ def decompose(k: Kernel) -> None:
         n = k.array(("normals", "axes", "principal"), "wp.vec3")
         k.emit(f"{n}[{i}] = wp.vec3({a}[0, {m}], {a}[1, {m}], {a}[2, {m}])")
         ev = k.array(("evals", "eigenvalues", "lam"), "wp.vec3")
+        post_vec(k, b)
         k.emit(f"{ev}[{i}] = {b}")
     else:
         k.emit(f"{a}, {c} = {fn}({A})")
@@ -132,7 +136,9 @@ def mat_transform(k: Kernel) -> None:
     if form == 0:
         M = k.array(("M", "world", "model"), "wp.mat44")
         fn = k.pick(("transform_point", "transform_vector"))
-        k.emit(f"{out}[{i}] = wp.{fn}({M}[{i} % {M}.shape[0]], {p})")
+        q = k.let(("q", "x_new"), f"wp.{fn}({M}[{i} % {M}.shape[0]], {p})")
+        post_vec(k, q)
+        k.emit(f"{out}[{i}] = {q}")
     elif form == 1:
         a = k.array(("tangent", "t_axis", "u"), "wp.vec3")
         b = k.array(("bitangent", "b_axis", "w"), "wp.vec3")
@@ -145,7 +151,9 @@ def mat_transform(k: Kernel) -> None:
         w = k.array(("omega", "w", "ang"), "wp.vec3")
         dt = k.dt()
         R = k.let(("R", "rot"), f"wp.identity(n=3, dtype=float) + wp.skew({w}[{i}]) * {dt}")
-        k.emit(f"{out}[{i}] = {R} * {p}")
+        q = k.let(("q", "x_new"), f"{R} * {p}")
+        post_vec(k, q)
+        k.emit(f"{out}[{i}] = {q}")
     else:
         bones = k.array(("bones", "joint_mats", "skin"), "wp.mat44")
         wts = k.array(("weights", "skin_w"), "wp.vec4")

@@ -38,6 +38,8 @@ def axpy(k: Kernel) -> None:
         k.emit(f"{y}[{i}] {op} {a} * {src}")
     else:
         t = k.let(N.TMP_F, src)
+        if dtype == "float":
+            post_float(k, t)
         k.emit(f"{y}[{i}] = {a} * {t} + {b} * {y}[{i}]")
 
 
@@ -57,6 +59,7 @@ def index_math(k: Kernel) -> None:
     right = k.let(("right", "xr", "c1"), f"wp.min({col} + 1, {width} - 1)")
     base = k.let(("base", "row_start", "off"), f"{row} * {width}")
     acc = k.let(N.ACC, f"{src}[{base} + {left}] + {src}[{base} + {right}]")
+    post_float(k, acc, 1)
     form = k.rng.randrange(3)
     if form == 0:
         k.emit(f"{dst}[{i}] = 0.5 * {acc} - {src}[{i}]")
@@ -163,6 +166,7 @@ def newton_solve(k: Kernel) -> None:
     max_iter = k.scalar(("max_iter", "max_iters", "iters"), "int")
     (i,) = k.thread(k.pick(("i", "tid")))
     target = k.let(("target", "rhs", "c"), f"wp.abs({x}[{i}]) + 1.0")
+    post_float(k, target, 1)
     it = k.let(("it", "n", "count"), "int(0)")
     if k.chance(0.5):
         z = k.let(("z", "guess", "root"), target)
@@ -183,6 +187,7 @@ def newton_solve(k: Kernel) -> None:
             with k.block("else:"):
                 k.emit(f"{lo} = {z}")
             k.emit(f"{it} += 1")
+    post_float(k, z, 1)
     k.emit(f"{y}[{i}] = {z}")
     if k.chance(0.5):
         iters = k.array(("iterations", "n_iter", "steps_taken"), "int")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import names as N
 from . import slots
+from .extras import post_float
 from .kernel import Kernel
 
 
@@ -34,6 +35,7 @@ def table_lookup(k: Kernel) -> None:
     out = k.array(N.OUT_F, "float")
     (i,) = k.thread(k.pick(("i", "tid")))
     v = k.let(("v", "xq"), f"{q}[{i}]")
+    post_float(k, v, 1)
     n = k.let(("n", "size"), f"{xs}.shape[0]")
     if k.chance(0.3):
         lo = k.scalar(("start", "begin"), "int")
@@ -44,9 +46,11 @@ def table_lookup(k: Kernel) -> None:
     x0, x1 = k.let(("x0", "a"), f"{xs}[{j} - 1]"), k.let(("x1", "b"), f"{xs}[{j}]")
     t = k.let(("t", "w", "frac"), f"wp.clamp(({v} - {x0}) / ({x1} - {x0}), 0.0, 1.0)")
     if k.chance(0.5):
-        k.emit(f"{out}[{i}] = wp.lerp({ys}[{j} - 1], {ys}[{j}], {t})")
+        y = k.let(("y", "res"), f"wp.lerp({ys}[{j} - 1], {ys}[{j}], {t})")
     else:
-        k.emit(f"{out}[{i}] = {ys}[{j} - 1] + ({ys}[{j}] - {ys}[{j} - 1]) * wp.smoothstep(0.0, 1.0, {t})")
+        y = k.let(("y", "res"), f"{ys}[{j} - 1] + ({ys}[{j}] - {ys}[{j} - 1]) * wp.smoothstep(0.0, 1.0, {t})")
+    post_float(k, y, 1)
+    k.emit(f"{out}[{i}] = {y}")
 
 
 def local_buffer(k: Kernel) -> None:
@@ -70,6 +74,7 @@ def local_buffer(k: Kernel) -> None:
             k.emit(f"{acc} = wp.max({acc}, wp.abs({buf}[{m}]))")
         else:
             k.emit(f"{acc} += {buf}[{m}] * {slots.falloff(k, f'float({m})', f'float({size})')}")
+    post_float(k, acc)
     k.emit(f"{out}[{i}] = {acc} / float({size})" if form != 1 else f"{out}[{i}] = {acc}")
 
 
