@@ -61,6 +61,7 @@ _COMPANIONS_1D = [
 COMPANIONS = {
     "1d": _COMPANIONS_1D,
     "2d": [M.stencil_2d, D.image_ops, D.advect_2d, D.matmul_naive],
+    "tile2d": [X.tile_gemm, Y.tile_shapes],
     "tile1d": [X.tile_row_reduce, X.tile_softmax, X.tile_scan_sort, Y.tile_random, Y.tile_gather_scatter,
                Y.tile_linear_solve],
 }

@@ -145,11 +145,11 @@ class Kernel:
     # -- output ------------------------------------------------------------------------------
     @property
     def kind(self) -> str:
-        """What other motifs may continue this body: "1d", "2d", "tile1d", or "" (none)."""
+        """What other motifs may continue this body: "1d", "2d", "tile1d", "tile2d", or "" (none)."""
         if self.factory is not None or self.overload_of is not None:
             return ""
         if self.block_dim:
-            return "tile1d" if len(self.tid) == 1 else ""
+            return "" if self.lane else {1: "tile1d", 2: "tile2d"}.get(len(self.tid), "")
         return {1: "1d", 2: "2d"}.get(len(self.tid), "")
 
     @property

@@ -63,8 +63,9 @@ def tile_gemm(k: Kernel) -> None:
     acc = k.let(("acc", "sum", "c_tile"), f"wp.tile_zeros(shape=({tm}, {tn}), dtype={acc_t})")
     kk = k.fresh("k", "kt", "step")
     count = k.let(("count", "num_k", "n_k"), f"{A}.shape[1] // {tk}")
+    shared = ', storage="shared"' if k.chance(0.3) else ""
     with k.block(f"for {kk} in range({count}):"):
-        a = k.let(("a", "ta", "a_tile"), f"wp.tile_load({A}, shape=({tm}, {tk}), offset=({i} * {tm}, {kk} * {tk}))")
+        a = k.let(("a", "ta", "a_tile"), f"wp.tile_load({A}, shape=({tm}, {tk}), offset=({i} * {tm}, {kk} * {tk}){shared})")
         transposed = k.chance(0.25)
         if transposed:
             b = k.let(("b", "tb", "b_tile"), f"wp.tile_load({B}, shape=({tn}, {tk}), offset=({j} * {tn}, {kk} * {tk}))")
@@ -73,6 +74,11 @@ def tile_gemm(k: Kernel) -> None:
             b = k.let(("b", "tb", "b_tile"), f"wp.tile_load({B}, shape=({tk}, {tn}), offset=({kk} * {tk}, {j} * {tn}))")
         if dtype == "wp.float16":
             k.emit(f"wp.tile_matmul(wp.tile_astype({a}, dtype=float), wp.tile_astype({b}, dtype=float), {acc})")
+        elif k.chance(0.3):
+            k.emit(f"{acc} += wp.tile_matmul({a}, {b})")
+        elif k.chance(0.3):
+            alpha = k.scalar(("alpha", "scale"), "float" if dtype == "float" else dtype)
+            k.emit(f"wp.tile_matmul({a}, {b}, {acc}, alpha={alpha})")
         else:
             k.emit(f"wp.tile_matmul({a}, {b}, {acc})")
     epi = k.rng.randrange(4) if acc_t == "float" else 0
