@@ -44,7 +44,7 @@ _TABLE = {
              Y.tile_scatter_bins: 1, Y.tile_work_stack: 1, Y.tile_bvh_batch: 2},
     "volume": {F.volume_sdf_collision: 3, F.volume_sample_points: 3, F.volume_voxels: 2, F.texture_lookup: 2},
     "random": {B.monte_carlo: 3, B.noise_field: 2},
-    "bitwise": {B.hashing: 2, B.bit_packing: 2, B.xorshift_stream: 1},
+    "bitwise": {B.hashing: 2, B.bit_packing: 2, B.xorshift_stream: 1, B.radix_histogram: 2},
     "mixed_precision": {B.mixed_precision: 1},
 }
 
@@ -62,6 +62,7 @@ COMPANIONS = {
     "1d": _COMPANIONS_1D,
     "2d": [M.stencil_2d, D.image_ops, D.advect_2d, D.matmul_naive],
     "tile2d": [X.tile_gemm, Y.tile_shapes],
+    "tilelane": [X.tile_thread_values, Y.tile_scatter_bins, Y.tile_work_stack],
     "tile1d": [X.tile_row_reduce, X.tile_softmax, X.tile_scan_sort, Y.tile_random, Y.tile_gather_scatter,
                Y.tile_linear_solve],
 }

@@ -149,7 +149,7 @@ class Kernel:
         if self.factory is not None or self.overload_of is not None:
             return ""
         if self.block_dim:
-            return "" if self.lane else {1: "tile1d", 2: "tile2d"}.get(len(self.tid), "")
+            return "tilelane" if self.lane else {1: "tile1d", 2: "tile2d"}.get(len(self.tid), "")
         return {1: "1d", 2: "2d"}.get(len(self.tid), "")
 
     @property

@@ -220,3 +220,25 @@ def xorshift_stream(k: Kernel) -> None:
     k.emit(f"{states}[{i}] = {s}")
     post_float(k, acc)
     k.emit(f"{out}[{i}] = {acc}")
+
+
+def radix_histogram(k: Kernel) -> None:
+    """One pass of a radix sort: extract a digit from each key and count it."""
+    keys = k.array(("keys", "codes", "morton"), k.pick(("int", "wp.uint32")))
+    unsigned = "uint32" in k.params[-1][1]
+    hist = k.array(("hist", "counts", "bucket_count"), "int")
+    shift = k.scalar(("shift", "pass_shift", "bit_offset"), "int")
+    (i,) = k.thread(k.pick(("i", "tid")))
+    key = k.let(("key", "c"), f"{keys}[{i}]")
+    if unsigned:
+        digit = k.let(("digit", "d", "bucket"), f"int(({key} >> wp.uint32({shift})) & wp.uint32(0xFF))")
+    else:
+        digit = k.let(("digit", "d", "bucket"), f"({key} >> {shift}) & 0xFF")
+    post_int(k, digit, 1)
+    k.emit(f"wp.atomic_add({hist}, {digit}, 1)")
+    if k.chance(0.5):
+        digits = k.array(("digits", "bucket_of", "d_out"), "int")
+        k.emit(f"{digits}[{i}] = {digit}")
+    if k.chance(0.3):
+        flags = k.array(("seen", "present", "bitset"), "int")
+        k.emit(f"wp.atomic_or({flags}, {digit} // 32, 1 << ({digit} % 32))")
