@@ -10,7 +10,7 @@ from .kernel import Kernel
 
 # Share of kernels that continue with one or two companion motifs on the same thread index,
 # as longer production kernels do (fused passes): it gives the statement counts a long tail.
-COMPOSE_P = 0.5
+COMPOSE_P = 0.55
 
 
 @dataclass(frozen=True)

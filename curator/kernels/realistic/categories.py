@@ -24,7 +24,7 @@ _TABLE = {
     "atomic": {S.reduce_atomic: 3, S.spring_forces: 1},
     "multi_conditional": {M.piecewise: 3, S.boundary_collision: 1},
     "while_loop": {M.newton_solve: 3, O.mesh_aabb_loop: 1, O.bvh_loop: 1, O.hash_grid_neighbors: 1},
-    "multi_dim": {M.stencil_2d: 3, F.volume_voxels: 1, D.image_ops: 3, D.advect_2d: 2,
+    "multi_dim": {M.stencil_2d: 3, F.volume_voxels: 1, D.image_ops: 3, D.advect_2d: 2, D.grid3d_update: 2,
                   D.matmul_naive: 2},
     "nested_loop": {S.sph_density: 2, L.covariance: 1, M.polynomial: 1, B.hashing: 1, L.mat_transform: 1,
                     C.local_buffer: 2},
@@ -61,6 +61,7 @@ _COMPANIONS_1D = [
 COMPANIONS = {
     "1d": _COMPANIONS_1D,
     "2d": [M.stencil_2d, D.image_ops, D.advect_2d, D.matmul_naive],
+    "3d": [F.volume_voxels, D.grid3d_update],
     "tile2d": [X.tile_gemm, Y.tile_shapes],
     "tilelane": [X.tile_thread_values, Y.tile_scatter_bins, Y.tile_work_stack],
     "tile1d": [X.tile_row_reduce, X.tile_softmax, X.tile_scan_sort, Y.tile_random, Y.tile_gather_scatter,

@@ -150,7 +150,7 @@ class Kernel:
             return ""
         if self.block_dim:
             return "tilelane" if self.lane else {1: "tile1d", 2: "tile2d"}.get(len(self.tid), "")
-        return {1: "1d", 2: "2d"}.get(len(self.tid), "")
+        return {1: "1d", 2: "2d", 3: "3d"}.get(len(self.tid), "")
 
     @property
     def launch_dim(self) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import names as N
 from . import slots
-from .extras import post_float, post_vec
+from .extras import post_float, post_int, post_vec
 from .kernel import Kernel
 
 _MODES = ("wp.Volume.LINEAR", "wp.Volume.CLOSEST")
@@ -50,6 +50,7 @@ def volume_sample_points(k: Kernel) -> None:
     pts = k.array(N.POS, "wp.vec3")
     (i,) = k.thread(k.pick(("tid", "i")))
     uvw = k.let(("uvw", "q"), f"wp.volume_world_to_index({vol}, {pts}[{i}])")
+    post_vec(k, uvw, None, 1)
     mode = k.pick(_MODES)
     form = k.rng.randrange(6)
     if form == 0:
@@ -99,6 +100,7 @@ def volume_voxels(k: Kernel) -> None:
         k.emit(f"wp.volume_store_f({dst}, {i}, {j}, {kk}, {slots.any_unary(k, val) if k.chance(0.3) else val})")
     elif kind == "i":
         c = k.let(("c", "label"), f"wp.volume_lookup_i({src}, {i}, {j}, {kk})")
+        post_int(k, c)
         k.emit(f"wp.volume_store_i({dst}, {i}, {j}, {kk}, wp.where({c} > 0, {c}, -1))")
     elif kind == "v":
         c = k.let(("u", "vel"), f"wp.volume_lookup_v({src}, {i}, {j}, {kk})")
@@ -107,6 +109,7 @@ def volume_voxels(k: Kernel) -> None:
     else:
         dtype = k.pick(("float", "int"))
         c = k.let(("c", "val"), f"wp.volume_lookup({src}, {i}, {j}, {kk}, dtype={dtype})")
+        (post_float if dtype == "float" else post_int)(k, c)
         k.emit(f"wp.volume_store({dst}, {i}, {j}, {kk}, {c})")
     if k.chance(0.3):
         pos = k.array(("centers", "world_pos", "voxel_pos"), "wp.vec3", 3)

@@ -97,3 +97,40 @@ def matmul_naive(k: Kernel) -> None:
     if dtype == "float":
         post_float(k, acc)
     k.emit(f"{C}[{i}, {j}] = {acc}")
+
+
+def grid3d_update(k: Kernel) -> None:
+    """A 3-d Eulerian grid pass: a 7-point Laplacian, a divergence, or a gradient, with boundaries."""
+    f = k.array(N.GRID_F, "float", 3)
+    i, j, m = k.thread(*k.pick((("i", "j", "k"), ("x", "y", "z"))))
+    nx = k.let(("nx", "dim_x"), f"{f}.shape[0]")
+    ny = k.let(("ny", "dim_y"), f"{f}.shape[1]")
+    nz = k.let(("nz", "dim_z"), f"{f}.shape[2]")
+    with k.block(f"if {i} < 1 or {j} < 1 or {m} < 1 or {i} >= {nx} - 1 or {j} >= {ny} - 1 or {m} >= {nz} - 1:"):
+        k.emit("return")
+    form = k.rng.randrange(3)
+    if form == 0:
+        c = k.let(("c", "center"), f"{f}[{i}, {j}, {m}]")
+        lap = k.let(("lap", "acc"), f"{f}[{i} - 1, {j}, {m}] + {f}[{i} + 1, {j}, {m}]")
+        k.emit(f"{lap} += {f}[{i}, {j} - 1, {m}] + {f}[{i}, {j} + 1, {m}]")
+        k.emit(f"{lap} += {f}[{i}, {j}, {m} - 1] + {f}[{i}, {j}, {m} + 1]")
+        res = k.let(("res", "u_new"), f"{c} + {k.scalar(('alpha', 'kappa', 'nu'))} * ({lap} - 6.0 * {c})")
+        post_float(k, res)
+        out = k.array(("out", "f_next", "phi_new"), "float", 3)
+        k.emit(f"{out}[{i}, {j}, {m}] = {res}")
+    elif form == 1:
+        gx = k.let(("gx", "dfdx"), f"{f}[{i} + 1, {j}, {m}] - {f}[{i} - 1, {j}, {m}]")
+        gy = k.let(("gy", "dfdy"), f"{f}[{i}, {j} + 1, {m}] - {f}[{i}, {j} - 1, {m}]")
+        gz = k.let(("gz", "dfdz"), f"{f}[{i}, {j}, {m} + 1] - {f}[{i}, {j}, {m} - 1]")
+        g = k.let(("grad", "g"), f"wp.vec3({gx}, {gy}, {gz})")
+        k.emit(f"{g} = {g} * (0.5 * {k.scalar(('inv_dx', 'inv_h', 'scale'))})")
+        post_vec(k, g)
+        out = k.array(("grad_out", "normals", "g_field"), "wp.vec3", 3)
+        k.emit(f"{out}[{i}, {j}, {m}] = {g}")
+    else:
+        u = k.array(("vel", "u", "velocity"), "wp.vec3", 3)
+        div = k.let(("div", "d"), f"{u}[{i} + 1, {j}, {m}][0] - {u}[{i} - 1, {j}, {m}][0]")
+        k.emit(f"{div} += {u}[{i}, {j} + 1, {m}][1] - {u}[{i}, {j} - 1, {m}][1]")
+        k.emit(f"{div} += {u}[{i}, {j}, {m} + 1][2] - {u}[{i}, {j}, {m} - 1][2]")
+        post_float(k, div, 1)
+        k.emit(f"{f}[{i}, {j}, {m}] = 0.5 * {div}")
