@@ -202,7 +202,14 @@ def tile_bvh_batch(k: Kernel) -> None:
             query = k.let(("query", "rq"), f"wp.{make}({handle}, {lo}[{i}], wp.normalize({hi}[{i}] - {lo}[{i}]))")
         else:
             query = k.let(("query", "bq"), f"wp.{make}({handle}, {lo}[{i}], {hi}[{i}])")
+    count = k.let(("count", "n_hits"), "int(0)") if k.chance(0.4) else None
     with k.block(f"while wp.tile_query_valid({query}):"):
         r = k.let(("r", "bound", "face"), f"wp.untile(wp.{nxt}({query}))")
-        with k.block(f"if {r} >= 0:"):
-            k.emit(f"wp.atomic_add({hits}, {r}, 1)")
+        test = f"{r} >= 0 and {r} != {i}" if k.chance(0.3) else f"{r} >= 0"
+        with k.block(f"if {test}:"):
+            if count is not None:
+                k.emit(f"{count} += 1")
+            else:
+                k.emit(f"wp.atomic_add({hits}, {r}, 1)")
+    if count is not None:
+        k.emit(f"wp.atomic_add({hits}, {i}, {count})")
