@@ -147,7 +147,11 @@ def tile_softmax(k: Kernel) -> None:
     shifted = f"wp.tile_map(wp.sub, {t}, wp.tile_broadcast({m}, shape=({t_n},)))"
     e = k.let(("e", "ex"), f"wp.tile_map(wp.exp, {shifted})")
     z = k.let(("z", "denom"), f"wp.tile_sum({e})")
-    if form == 0:
+    if form == 0 and k.chance(0.5):
+        p = k.let(("p", "probs_t"), f"wp.tile_map(wp.div, {e}, wp.tile_broadcast({z}, shape=({t_n},)))")
+        epilogue(k, p)
+        k.emit(f"wp.tile_store({y}[{i}], {p})")
+    elif form == 0:
         k.emit(f"wp.tile_store({y}[{i}], wp.tile_map(wp.div, {e}, wp.tile_broadcast({z}, shape=({t_n},))))")
     elif form == 1:
         lse = k.let(("lse", "log_z"), f"wp.log(wp.tile_extract({z}, 0)) + wp.tile_extract({m}, 0)")
@@ -170,6 +174,10 @@ def tile_scan_sort(k: Kernel) -> None:
         out = k.array(("offsets", "prefix", "cumsum"), dtype)
         (i,) = k.thread(k.pick(("i", "b")))
         t = k.let(("t", "vals"), f"wp.tile_load({x}, shape={t_n}, offset={i} * {t_n})")
+        if dtype == "float":
+            epilogue(k, t)
+        elif k.chance(0.4):
+            k.emit(f"{t} = wp.tile_map(wp.min, {t}, wp.tile_full(shape={t}.shape, value=1, dtype=int))")
         fn = k.pick(("scan_inclusive", "scan_exclusive", "scan_max_inclusive", "scan_min_inclusive"))
         s = k.let(("s", "scan"), f"wp.tile_{fn}({t})")
         k.emit(f"wp.tile_store({out}, {s}, offset={i} * {t_n})")
@@ -185,6 +193,8 @@ def tile_scan_sort(k: Kernel) -> None:
         vt = k.let(("vt", "val_t"), f"wp.tile_load({vals}, shape={t_n}, offset={i} * {t_n})")
     else:
         vt = k.let(("vt", "val_t"), f"wp.tile_arange({t_n}, dtype=int)")
+    if k.chance(0.4):
+        k.emit(f"{kt} = wp.tile_map(wp.abs, {kt})" if k.chance(0.5) else f"{kt} = {kt} * -1.0")
     k.emit(f"wp.tile_sort({kt}, {vt})")
     k.emit(f"wp.tile_store({keys}, {kt}, offset={i} * {t_n})")
     k.emit(f"wp.tile_store({vals}, {vt}, offset={i} * {t_n})")
