@@ -8,9 +8,10 @@ from .extras import post_vec
 from .kernel import Kernel
 
 
-def _point_query(k: Kernel, mesh: str, p: str, max_dist: str) -> str:
-    """``query = wp.mesh_query_point*(...)`` in one of its variants; returns the query name."""
+def _point_query(k: Kernel, mesh: str, p: str) -> tuple[str, bool]:
+    """``query = wp.mesh_query_point*(...)`` in one of its variants: (query name, has a sign)."""
     form = k.rng.randrange(6)
+    max_dist = k.scalar(N.MAX_DIST) if form < 5 else ""
     q = k.fresh("query", "q", "hit")
     if form == 0:
         k.emit(f"{q} = wp.mesh_query_point({mesh}, {p}, {max_dist})")
@@ -24,23 +25,22 @@ def _point_query(k: Kernel, mesh: str, p: str, max_dist: str) -> str:
         k.emit(f"{q} = wp.mesh_query_point_sign_winding_number({mesh}, {p}, {max_dist}, 2.0, 0.5)")
     else:
         k.emit(f"{q} = wp.mesh_query_furthest_point_no_sign({mesh}, {p}, {k.scalar(('min_dist', 'inner_r'))})")
-    return q
+    return q, form in (0, 2, 3, 4)
 
 
 def mesh_closest_point(k: Kernel) -> None:
     """Particles against a mesh: closest point, signed distance, contact push-out."""
     mesh = k.param(N.MESH, "wp.uint64")
     x = k.array(N.POS, "wp.vec3")
-    max_dist = k.scalar(N.MAX_DIST)
     (i,) = k.thread(k.pick(("tid", "i")))
     p = k.let(("p", "x0", "xq"), f"{x}[{i}]")
-    q = _point_query(k, mesh, p, max_dist)
+    q, signed = _point_query(k, mesh, p)
     with k.block(f"if not {q}.result:"):
         k.emit("return")
     cp = k.let(("cp", "closest", "x_mesh"), f"wp.mesh_eval_position({mesh}, {q}.face, {q}.u, {q}.v)")
     d = k.let(N.DELTA, f"{p} - {cp}")
     dist = k.let(N.DIST, f"wp.length({d})")
-    if k.chance(0.5) and "no_sign" not in k.body.lines[-4]:
+    if signed and k.chance(0.5):
         k.emit(f"{dist} *= {q}.sign")
     out_kind = k.rng.randrange(3)
     if out_kind == 0:
@@ -53,7 +53,7 @@ def mesh_closest_point(k: Kernel) -> None:
         mv = k.let(("v_mesh", "vm", "wall_v"), f"wp.mesh_eval_velocity({mesh}, {q}.face, {q}.u, {q}.v)")
         rel = k.let(("v_rel", "dv"), f"{v}[{i}] - {mv}")
         post_vec(k, rel, None, 1)
-        k.emit(f"{v}[{i}] = {mv} + {rel} * {slots.falloff(k, dist, max_dist)}")
+        k.emit(f"{v}[{i}] = {mv} + {rel} * {slots.falloff(k, dist, k.scalar(N.RADIUS))}")
     else:
         sdf = k.array(("sdf", "phi", "dist_out"), "float")
         k.emit(f"{sdf}[{i}] = {dist}")
@@ -64,11 +64,11 @@ def mesh_raycast(k: Kernel) -> None:
     mesh = k.param(N.MESH, "wp.uint64")
     origins = k.array(("origins", "ray_o", "starts"), "wp.vec3")
     dirs = k.array(("directions", "ray_d", "dirs"), "wp.vec3")
-    max_t = k.scalar(("max_t", "t_max", "far"))
+    form = k.rng.randrange(4)
+    max_t = k.scalar(("max_t", "t_max", "far")) if form < 3 else ""
     (i,) = k.thread(k.pick(("tid", "i", "ray")))
     o = k.let(("o", "ro", "start"), f"{origins}[{i}]")
     d = k.let(("d", "rd", "dir"), f"wp.normalize({dirs}[{i}])")
-    form = k.rng.randrange(4)
     if form <= 1:
         q = k.let(("query", "hit", "q"), f"wp.mesh_query_ray({mesh}, {o}, {d}, {max_t})")
         depth = k.array(("depth", "t_hit", "dist"), "float")

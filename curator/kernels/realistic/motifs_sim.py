@@ -125,7 +125,6 @@ def boundary_collision(k: Kernel) -> None:
     v = k.array(N.VEL, "wp.vec3")
     rest = k.scalar(("restitution", "bounce", "cor"))
     lo = k.param(("box_lo", "lower", "bounds_min"), "wp.vec3")
-    hi = k.param(("box_hi", "upper", "bounds_max"), "wp.vec3")
     active = k.array(("active", "alive", "enabled"), "int") if k.chance(0.4) else None
     (tid,) = k.thread(k.pick(("tid", "i", "p")))
     if active is not None:
@@ -134,11 +133,13 @@ def boundary_collision(k: Kernel) -> None:
     p = k.let(("p", "xp", "pos"), f"{x}[{tid}]")
     u = k.let(("u", "vp", "vel"), f"{v}[{tid}]")
     axes = k.rng.sample((0, 1, 2), k.rng.randint(1, 3))
+    hi = ""
     for ax in axes:
         with k.block(f"if {p}[{ax}] < {lo}[{ax}]:"):
             k.emit(f"{p}[{ax}] = {lo}[{ax}]")
             k.emit(f"{u}[{ax}] = -{u}[{ax}] * {rest}")
         if k.chance(0.7):
+            hi = hi or k.param(("box_hi", "upper", "bounds_max"), "wp.vec3")
             with k.block(f"elif {p}[{ax}] > {hi}[{ax}]:"):
                 k.emit(f"{p}[{ax}] = {hi}[{ax}]")
                 k.emit(f"{u}[{ax}] = -{u}[{ax}] * {rest}")
