@@ -192,12 +192,12 @@ def tile_bvh_batch(k: Kernel) -> None:
     hits = k.array(("hits", "touched", "flags"), "int")
     (i,) = k.thread(k.pick(("i", "q")))
     if use_mesh:
-        make, nxt = k.pick((("tile_mesh_query_aabb", "tile_mesh_query_aabb_next"),
-                            ("mesh_query_aabb_tiled", "mesh_query_aabb_next_tiled")))  # fmt: skip
+        # (the *_tiled aliases are deprecated since Warp 1.18: not generated)
+        make, nxt = "tile_mesh_query_aabb", "tile_mesh_query_aabb_next"
         query = k.let(("query", "mq"), f"wp.{make}({handle}, {lo}[{i}], {hi}[{i}])")
     else:
-        make = k.pick(("tile_bvh_query_aabb", "bvh_query_aabb_tiled", "tile_bvh_query_ray", "bvh_query_ray_tiled"))
-        nxt = "tile_bvh_query_next" if make.startswith("tile") else "bvh_query_next_tiled"
+        make = k.pick(("tile_bvh_query_aabb", "tile_bvh_query_ray"))
+        nxt = "tile_bvh_query_next"
         if "ray" in make:
             query = k.let(("query", "rq"), f"wp.{make}({handle}, {lo}[{i}], wp.normalize({hi}[{i}] - {lo}[{i}]))")
         else:
