@@ -101,6 +101,8 @@ def hashing(k: Kernel) -> None:
             f"{h} *= wp.uint32(0x846CA68B)", f"{h} ^= {h} << wp.uint32(13)", f"{h} = {h} * wp.uint32(747796405) + wp.uint32(2891336453)",
         ), k.rng.randint(2, 5))  # fmt: skip
         for s in steps:
+            if " ^= " in s and k.chance(0.4):  # the same step written out, as some code bases do
+                s = s.replace(" ^= ", f" = {h} ^ (", 1) + ")"
             k.emit(s)
         k.emit(f"{out}[{i}] = {h}")
         if k.chance(0.5):

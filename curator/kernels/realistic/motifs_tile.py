@@ -18,6 +18,11 @@ _UNARY_TILE_OPS = ("wp.exp", "wp.sin", "wp.cos", "wp.tanh", "wp.abs", "wp.sqrt",
 _REDUCE_OPS = ("wp.add", "wp.mul", "wp.min", "wp.max")
 
 
+def storage(k: Kernel) -> str:
+    """An explicit storage argument for a tile_load, as tuned kernels often give."""
+    return k.pick(("", "", "", ', storage="shared"', ', storage="register"'))
+
+
 def _tiled(k: Kernel, lane: bool = False) -> None:
     k.block_dim = k.pick((32, 64, 128, 256))
     k.lane = lane
@@ -101,7 +106,7 @@ def tile_row_reduce(k: Kernel) -> None:
     t_n = _tile_const(k)
     x = k.array(N.IN_F, "float", 2)
     (i,) = k.thread(k.pick(("i", "row", "b")))
-    t = k.let(("t", "row_tile", "vals"), f"wp.tile_load({x}[{i}], shape={t_n})")
+    t = k.let(("t", "row_tile", "vals"), f"wp.tile_load({x}[{i}], shape={t_n}{storage(k)})")
     epilogue(k, t)
     form = k.rng.randrange(6)
     if form == 0:
@@ -137,7 +142,7 @@ def tile_softmax(k: Kernel) -> None:
     form = k.rng.choices((0, 1, 2), (0.7, 0.15, 0.15))[0]
     y = k.array(("probs", "y", "out"), "float", 2) if form < 2 else ""
     (i,) = k.thread(k.pick(("i", "row")))
-    t = k.let(("t", "row_t"), f"wp.tile_load({x}[{i}], shape={t_n})")
+    t = k.let(("t", "row_t"), f"wp.tile_load({x}[{i}], shape={t_n}{storage(k)})")
     if k.chance(0.4):
         k.emit(f"{t} = {t} * {k.scalar(('inv_temp', 'scale', 'beta'))}")
     if k.chance(0.3):
@@ -173,7 +178,7 @@ def tile_scan_sort(k: Kernel) -> None:
         x = k.array(("counts", "x", "values"), dtype)
         out = k.array(("offsets", "prefix", "cumsum"), dtype)
         (i,) = k.thread(k.pick(("i", "b")))
-        t = k.let(("t", "vals"), f"wp.tile_load({x}, shape={t_n}, offset={i} * {t_n})")
+        t = k.let(("t", "vals"), f"wp.tile_load({x}, shape={t_n}, offset={i} * {t_n}{storage(k)})")
         if dtype == "float":
             epilogue(k, t)
         elif k.chance(0.4):
