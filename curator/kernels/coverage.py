@@ -24,11 +24,7 @@ def referenced_names(source: str) -> set[str]:
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "wp":
             names.add(node.attr)
-        elif isinstance(node, (ast.BinOp, ast.AugAssign)):
-            op = _OPERATORS.get(type(node.op))
-            if op:
-                names.add(op)
-        elif isinstance(node, ast.UnaryOp):
+        elif isinstance(node, (ast.BinOp, ast.AugAssign, ast.UnaryOp)):
             op = _OPERATORS.get(type(node.op))
             if op:
                 names.add(op)

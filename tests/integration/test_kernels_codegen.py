@@ -20,8 +20,9 @@ def test_generated_kernels_pass_codegen(category):
         artifacts = generate(spec.source, spec.name, f"cur_test_{seed}_{category}")
         assert set(artifacts) == {"cpu", "cuda"}
         for artifact in artifacts.values():
-            assert "_cpu_kernel_forward" in artifact.pieces["forward"] or "_cuda_kernel_forward" in (
-                artifact.pieces["forward"]
+            assert (
+                "_cpu_kernel_forward" in artifact.pieces["forward"]
+                or "_cuda_kernel_forward" in (artifact.pieces["forward"])
             )
             assert artifact.pieces["backward"].strip()
 

@@ -10,8 +10,11 @@ _HELPERS = {
     "sdf_sphere": ("(p: wp.vec3, r: float) -> float", ["return wp.length(p) - r"], "float"),
     "sdf_box": (
         "(p: wp.vec3, half: wp.vec3) -> float",
-        ["q = wp.abs(p) - half", "outside = wp.length(wp.max(q, wp.vec3(0.0)))",
-         "return outside + wp.min(wp.max(q[0], wp.max(q[1], q[2])), 0.0)"],
+        [
+            "q = wp.abs(p) - half",
+            "outside = wp.length(wp.max(q, wp.vec3(0.0)))",
+            "return outside + wp.min(wp.max(q[0], wp.max(q[1], q[2])), 0.0)",
+        ],
         "float",
     ),
     "sdf_capsule": (
@@ -34,14 +37,22 @@ _HELPERS = {
 _MULTI = {
     "closest_point_segment": (
         "(p: wp.vec3, a: wp.vec3, b: wp.vec3)",
-        ["ab = b - a", "t = wp.clamp(wp.dot(p - a, ab) / wp.max(wp.length_sq(ab), {eps}), 0.0, 1.0)",
-         "return a + ab * t, t"],
+        [
+            "ab = b - a",
+            "t = wp.clamp(wp.dot(p - a, ab) / wp.max(wp.length_sq(ab), {eps}), 0.0, 1.0)",
+            "return a + ab * t, t",
+        ],
         ("wp.vec3", "float"),
     ),
     "contact_frame": (
         "(n: wp.vec3)",
-        ["t = wp.cross(n, wp.vec3(0.0, 1.0, 0.0))", "if wp.length_sq(t) < {eps}:",
-         IND + "t = wp.cross(n, wp.vec3(1.0, 0.0, 0.0))", "t = wp.normalize(t)", "return t, wp.cross(n, t)"],
+        [
+            "t = wp.cross(n, wp.vec3(0.0, 1.0, 0.0))",
+            "if wp.length_sq(t) < {eps}:",
+            IND + "t = wp.cross(n, wp.vec3(1.0, 0.0, 0.0))",
+            "t = wp.normalize(t)",
+            "return t, wp.cross(n, t)",
+        ],
         ("wp.vec3", "wp.vec3"),
     ),
     "split_speed": (

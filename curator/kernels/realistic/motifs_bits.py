@@ -13,7 +13,9 @@ _SAMPLERS_V2 = ("sample_unit_disk", "sample_unit_ring", "sample_unit_square", "s
 
 def _rng(k: Kernel, i: str) -> str:
     seed = k.scalar(N.SEED, "int")
-    return k.let(("rng", "state", "rs"), f"wp.rand_init({seed}, {i})" if k.chance(0.8) else f"wp.rand_init({seed} + {i})")
+    return k.let(
+        ("rng", "state", "rs"), f"wp.rand_init({seed}, {i})" if k.chance(0.8) else f"wp.rand_init({seed} + {i})"
+    )
 
 
 def monte_carlo(k: Kernel) -> None:
@@ -49,11 +51,18 @@ def monte_carlo(k: Kernel) -> None:
         k.emit(f"{accept}[{i}] = wp.where({u} < {k.scalar(('p_accept', 'prob', 'threshold'))}, 1, 0)")
     if k.chance(0.3):
         h = k.array(("hashes", "rand_bits", "keys"), "wp.uint32")
-        k.emit(f"{h}[{i}] = wp.randu({state})" if k.chance(0.5) else f"{h}[{i}] = wp.randu({state}, wp.uint32(0), wp.uint32(1024))")
+        k.emit(
+            f"{h}[{i}] = wp.randu({state})"
+            if k.chance(0.5)
+            else f"{h}[{i}] = wp.randu({state}, wp.uint32(0), wp.uint32(1024))"
+        )
     if k.chance(0.3):
         ids = k.array(("perm", "shuffle", "pick_idx"), "int")
-        k.emit(f"{ids}[{i}] = wp.randi({state}, 0, {ids}.shape[0])" if k.chance(0.5) else
-               f"{ids}[{i}] = wp.randi({state}) % {ids}.shape[0]")
+        k.emit(
+            f"{ids}[{i}] = wp.randi({state}, 0, {ids}.shape[0])"
+            if k.chance(0.5)
+            else f"{ids}[{i}] = wp.randi({state}) % {ids}.shape[0]"
+        )
 
 
 def noise_field(k: Kernel) -> None:
@@ -96,9 +105,10 @@ def hashing(k: Kernel) -> None:
         keys = k.array(("keys", "ids", "seeds"), "wp.uint32")
         out = k.array(("hashes", "out", "h_out"), "wp.uint32")
         h = k.let(("h", "x", "state"), f"{keys}[{i}]")
+        pcg = f"{h} = {h} * wp.uint32(747796405) + wp.uint32(2891336453)"
         steps = k.rng.sample((
             f"{h} ^= {h} >> wp.uint32(16)", f"{h} *= wp.uint32(0x7FEB352D)", f"{h} ^= {h} >> wp.uint32(15)",
-            f"{h} *= wp.uint32(0x846CA68B)", f"{h} ^= {h} << wp.uint32(13)", f"{h} = {h} * wp.uint32(747796405) + wp.uint32(2891336453)",
+            f"{h} *= wp.uint32(0x846CA68B)", f"{h} ^= {h} << wp.uint32(13)", pcg,
         ), k.rng.randint(2, 5))  # fmt: skip
         for s in steps:
             if " ^= " in s and k.chance(0.4):  # the same step written out, as some code bases do

@@ -87,8 +87,12 @@ def volume_voxels(k: Kernel) -> None:
     kind = k.pick(("f", "f", "i", "v", "generic"))
     if kind == "f":
         c = k.let(("c", "center"), f"wp.volume_lookup_f({src}, {i}, {j}, {kk})")
-        axes = k.rng.sample(((f"{i} + 1, {j}, {kk}", f"{i} - 1, {j}, {kk}"), (f"{i}, {j} + 1, {kk}", f"{i}, {j} - 1, {kk}"),
-                             (f"{i}, {j}, {kk} + 1", f"{i}, {j}, {kk} - 1")), k.rng.randint(1, 3))  # fmt: skip
+        pairs = (
+            (f"{i} + 1, {j}, {kk}", f"{i} - 1, {j}, {kk}"),
+            (f"{i}, {j} + 1, {kk}", f"{i}, {j} - 1, {kk}"),
+            (f"{i}, {j}, {kk} + 1", f"{i}, {j}, {kk} - 1"),
+        )
+        axes = k.rng.sample(pairs, k.rng.randint(1, 3))
         nb = k.let(("nb", "sum_n"), f"wp.volume_lookup_f({src}, {axes[0][0]})")
         for n, (a, b) in enumerate(axes):
             if n:

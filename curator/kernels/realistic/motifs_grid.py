@@ -39,8 +39,11 @@ def image_ops(k: Kernel) -> None:
     elif form == 1:
         lum = k.let(("lum", "l", "y_lum"), f"wp.dot({c}, wp.vec3(0.2126, 0.7152, 0.0722))" if vec else c)
         thr = k.scalar(N.EPS)
-        k.emit(f"{out}[{i}, {j}] = wp.where({lum} > {thr}, {c}, wp.vec3(0.0))" if vec else
-               f"{out}[{i}, {j}] = wp.where({lum} > {thr}, 1.0, 0.0)")
+        k.emit(
+            f"{out}[{i}, {j}] = wp.where({lum} > {thr}, {c}, wp.vec3(0.0))"
+            if vec
+            else f"{out}[{i}, {j}] = wp.where({lum} > {thr}, 1.0, 0.0)"
+        )
     elif form == 2:
         exposure = k.scalar(("exposure", "gain", "ev"))
         mapped = k.let(("mapped", "tm"), f"{c} * {exposure}")

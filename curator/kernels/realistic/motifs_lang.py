@@ -136,8 +136,10 @@ def struct_helper(k: Kernel) -> None:
     k.mod.block(["@wp.struct", f"class {st}:", *(f"{IND}{n}: {t}" for n, t in fields)])
     fn = k.mod.name("advance", "step_particle", "integrate_state")
     body = [f"q = {st}()", "q.v = p.v + g * dt", "q.x = p.x + q.v * dt", "q.m = p.m"]
-    for n, t in extra:
-        body.append({"age": "q.age = p.age + dt", "flags": "q.flags = p.flags | 1", "omega": "q.omega = p.omega * 0.99"}[n])
+    for n, _ in extra:
+        body.append(
+            {"age": "q.age = p.age + dt", "flags": "q.flags = p.flags | 1", "omega": "q.omega = p.omega * 0.99"}[n]
+        )
     k.mod.block(["@wp.func", f"def {fn}(p: {st}, g: wp.vec3, dt: float) -> {st}:", *(IND + b for b in body),
                  IND + "return q"])  # fmt: skip
     arr = k.array(("particles", "bodies", "agents", "states"), st)

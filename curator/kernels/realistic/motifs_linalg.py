@@ -29,11 +29,19 @@ def fem_tet(k: Kernel) -> None:
     alpha = k.let(("alpha", "a"), f"1.0 + {mu} / {lam}")
     if k.chance(0.5):
         finv_t = k.let(("FinvT", "cof"), f"wp.transpose(wp.inverse({F}))")
-        P = k.let(("P", "stress"), f"{F} * {mu} * (1.0 - 1.0 / ({ic} + 1.0)) + {finv_t} * ({lam} * ({J} - {alpha}) * {J})")
+        P = k.let(
+            ("P", "stress"), f"{F} * {mu} * (1.0 - 1.0 / ({ic} + 1.0)) + {finv_t} * ({lam} * ({J} - {alpha}) * {J})"
+        )
     else:
-        dJ = k.let(("dJdF", "cof"), f"wp.matrix_from_cols(wp.cross({cols[1]}, {cols[2]}), wp.cross({cols[2]}, {cols[0]}), "
-                   f"wp.cross({cols[0]}, {cols[1]}))")
-        P = k.let(("P", "stress"), f"{F} * ({mu} * (1.0 - 1.0 / ({ic} + 1.0))) + {dJ} * wp.transpose({inv_rest}) * ({lam} * ({J} - {alpha}))")
+        dJ = k.let(
+            ("dJdF", "cof"),
+            f"wp.matrix_from_cols(wp.cross({cols[1]}, {cols[2]}), wp.cross({cols[2]}, {cols[0]}), "
+            f"wp.cross({cols[0]}, {cols[1]}))",
+        )
+        P = k.let(
+            ("P", "stress"),
+            f"{F} * ({mu} * (1.0 - 1.0 / ({ic} + 1.0))) + {dJ} * wp.transpose({inv_rest}) * ({lam} * ({J} - {alpha}))",
+        )
     if k.chance(0.5):
         energy = k.array(N.ENERGY, "float")
         k.emit(f"wp.atomic_add({energy}, 0, 0.5 * wp.ddot({P}, {F}))")

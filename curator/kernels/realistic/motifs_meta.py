@@ -36,7 +36,7 @@ def generic_overload(k: Kernel) -> None:
     k.mod.need_any()
     generic = k.mod.name("blend_kernel", "lerp_arrays", "relax_generic", "mix_kernel")
     dtype, scalar = k.pick(_CONCRETE)
-    helper, call = _generic_helper(k)
+    _, call = _generic_helper(k)
     k.overload_of = generic
     k.generic = True
     k.decorator = "@wp.kernel"
@@ -216,7 +216,7 @@ def custom_grad(k: Kernel) -> None:
 
 def generic_helpers(k: Kernel) -> None:
     """A plain kernel calling one generic helper at two concrete types (vec3 and float)."""
-    helper, call = _generic_helper(k)
+    _, call = _generic_helper(k)
     x = k.array(N.POS, "wp.vec3")
     target = k.array(("target", "goal", "x_ref"), "wp.vec3")
     e = k.array(N.ENERGY, "float")

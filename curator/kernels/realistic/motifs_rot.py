@@ -60,7 +60,9 @@ def quat_ops(k: Kernel) -> None:
             k.emit(f"{mats}[{i}] = wp.quat_to_matrix({q})")
         elif o == 3:
             rpy = k.array(("rpy_out", "euler_out", "attitude"), "wp.vec3")
-            k.emit(f"{rpy}[{i}] = wp.quat_to_rpy({q})" if k.chance(0.5) else f"{rpy}[{i}] = wp.quat_to_euler({q}, 2, 1, 0)")
+            k.emit(
+                f"{rpy}[{i}] = wp.quat_to_rpy({q})" if k.chance(0.5) else f"{rpy}[{i}] = wp.quat_to_euler({q}, 2, 1, 0)"
+            )
         elif o == 4:
             axis = k.pick(_AXES)
             tw = k.array(("twist", "swing_twist", "tw"), "wp.quat")
@@ -119,8 +121,10 @@ def transform_points(k: Kernel) -> None:
         k.emit(f"{n_arr}[{i}] = wp.normalize(wp.{fn}({tf}, {n_arr}[{i}]))")
     if k.chance(0.4):
         scale = k.array(("scale", "scales", "s"), "wp.vec3")
-        m = k.let(("M", "m44", "trs"), f"wp.transform_compose(wp.transform_get_translation({tf}), "
-                  f"wp.transform_get_rotation({tf}), {scale}[{i}])")
+        m = k.let(
+            ("M", "m44", "trs"),
+            f"wp.transform_compose(wp.transform_get_translation({tf}), wp.transform_get_rotation({tf}), {scale}[{i}])",
+        )
         pos, rot, sc = k.fresh("pos", "t_out"), k.fresh("rot", "q_out"), k.fresh("sc", "s_out")
         k.emit(f"{pos}, {rot}, {sc} = wp.transform_decompose({m})")
         k.emit(f"{body_q}[{i}] = wp.transformation({pos} * {sc}[0], {rot}, dtype=float)")
@@ -156,7 +160,7 @@ def spatial_dynamics(k: Kernel) -> None:
     qd = k.let(("qd", "twist", "v_s"), f"{body_qd}[{i}]")
     w = k.let(("w", "omega"), f"wp.spatial_top({qd})")
     v = k.let(("v", "vel"), f"wp.spatial_bottom({qd})")
-    choices = [k.pick((1, 2))] + k.rng.sample((0, 3, 4), k.rng.randint(1, 2))
+    choices = [k.pick((1, 2)), *k.rng.sample((0, 3, 4), k.rng.randint(1, 2))]
     k.rng.shuffle(choices)
     for c in choices:
         if c == 0:

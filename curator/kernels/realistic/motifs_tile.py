@@ -70,7 +70,9 @@ def tile_gemm(k: Kernel) -> None:
     count = k.let(("count", "num_k", "n_k"), f"{A}.shape[1] // {tk}")
     shared = ', storage="shared"' if k.chance(0.3) else ""
     with k.block(f"for {kk} in range({count}):"):
-        a = k.let(("a", "ta", "a_tile"), f"wp.tile_load({A}, shape=({tm}, {tk}), offset=({i} * {tm}, {kk} * {tk}){shared})")
+        a = k.let(
+            ("a", "ta", "a_tile"), f"wp.tile_load({A}, shape=({tm}, {tk}), offset=({i} * {tm}, {kk} * {tk}){shared})"
+        )
         transposed = k.chance(0.25)
         if transposed:
             b = k.let(("b", "tb", "b_tile"), f"wp.tile_load({B}, shape=({tn}, {tk}), offset=({j} * {tn}, {kk} * {tk}))")

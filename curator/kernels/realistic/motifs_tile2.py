@@ -16,7 +16,7 @@ def tile_linear_solve(k: Kernel) -> None:
     b = k.array(("b", "rhs", "g"), "float", 2)
     x = k.array(("x", "sol", "delta"), "float", 2)
     (i,) = k.thread(k.pick(("i", "batch", "env")))
-    a = k.let(("a", "mat", "a_tile"), f"wp.tile_load({A}[{i}], shape=({n}, {n}), storage=\"shared\")")
+    a = k.let(("a", "mat", "a_tile"), f'wp.tile_load({A}[{i}], shape=({n}, {n}), storage="shared")')
     reg = k.scalar(("reg", "damping", "lam"))
     if k.chance(0.5):
         k.emit(f"wp.tile_diag_add({a}, wp.tile_full({n}, {reg}, dtype=float))")
@@ -71,7 +71,9 @@ def tile_gather_scatter(k: Kernel) -> None:
     form = k.rng.randrange(3)
     cols = k.mod.const(("COLS", "WIDTH", "FEAT"), str(k.pick((4, 8, 16))))
     if form == 0:
-        g = k.let(("g", "gathered"), f"wp.tile_load_indexed({src}, indices={it}, shape=({n}, {cols}), offset=(0, 0), axis=0)")
+        g = k.let(
+            ("g", "gathered"), f"wp.tile_load_indexed({src}, indices={it}, shape=({n}, {cols}), offset=(0, 0), axis=0)"
+        )
         dst = k.array(N.OUT_F, "float", 2)
         epilogue(k, g)
         k.emit(f"wp.tile_store({dst}, {g}, offset=({i} * {n}, 0))")
@@ -97,19 +99,21 @@ def tile_shapes(k: Kernel) -> None:
     x = k.array(N.IN_F, "float", 2)
     out = k.array(N.OUT_F, "float", 2)
     i, j = k.thread(*k.pick((("i", "j"), ("bi", "bj"))))
-    t = k.let(("t", "blk"), f"wp.tile_load({x}, shape=({m}, {n}), offset=({i} * {m}, {j} * {n}), storage=\"shared\")")
+    t = k.let(("t", "blk"), f'wp.tile_load({x}, shape=({m}, {n}), offset=({i} * {m}, {j} * {n}), storage="shared")')
     form = k.rng.randrange(3)
     if form == 0:
         flat = k.let(("flat", "v"), f"wp.tile_reshape({t}, shape=(1, wp.static({m} * {n})))")
         row = k.let(("row", "sq"), f"wp.tile_squeeze({flat}, axis=(0,))")
         res = k.let(("res", "r"), f"wp.tile_reshape(wp.tile_map(wp.abs, {row}), shape=({m}, {n}))")
     elif form == 1:
-        res = k.let(("res", "r"), f"wp.tile_zeros(shape=({m}, {n}), dtype=float, storage=\"shared\")")
+        res = k.let(("res", "r"), f'wp.tile_zeros(shape=({m}, {n}), dtype=float, storage="shared")')
         half = k.let(("top", "v"), f"wp.tile_view({t}, offset=(0, 0), shape=({m}, {n}))")
         k.emit(f"wp.tile_assign({res}, wp.tile_transpose(wp.tile_transpose({half})), offset=(0, 0))")
     else:
         e = k.let(("res", "buf"), f"wp.tile_empty(shape=({m}, {n}), dtype=float)")
-        col = k.let(("col_sum", "cs"), f"wp.tile_reduce(wp.add, {t}, axis=0)" if k.chance(0.5) else f"wp.tile_sum({t}, axis=0)")
+        col = k.let(
+            ("col_sum", "cs"), f"wp.tile_reduce(wp.add, {t}, axis=0)" if k.chance(0.5) else f"wp.tile_sum({t}, axis=0)"
+        )
         k.emit(f"wp.tile_assign({e}, {t} - wp.tile_broadcast({col}, shape=({m}, {n})), offset=(0, 0))")
         res = e
     epilogue(k, res)
@@ -130,7 +134,9 @@ def tile_random(k: Kernel) -> None:
     else:
         t = k.let(("t", "r"), f"wp.tile_randf({n}, {rng})")
     if k.chance(0.5):
-        mask = k.let(("mask", "keep"), f"wp.tile_randi({n}, {rng}, 0, 2)" if k.chance(0.5) else f"wp.tile_randi({n}, {rng})")
+        mask = k.let(
+            ("mask", "keep"), f"wp.tile_randi({n}, {rng}, 0, 2)" if k.chance(0.5) else f"wp.tile_randi({n}, {rng})"
+        )
         k.emit(f"{t} = wp.tile_map(wp.mul, {t}, wp.tile_astype({mask}, dtype=float))")
     epilogue(k, t)
     k.emit(f"wp.tile_store({out}, {t}, offset={i} * {n})")
@@ -147,7 +153,7 @@ def tile_scatter_bins(k: Kernel) -> None:
     valid = k.let(("valid", "in_range"), f"{idx} < {x}.shape[0]")
     v = k.let(("v", "val"), f"{x}[wp.min({idx}, {x}.shape[0] - 1)]")
     post_float(k, v, 1)
-    t = k.let(("t", "local"), f"wp.tile_zeros(shape={bins}, dtype=float, storage=\"shared\")")
+    t = k.let(("t", "local"), f'wp.tile_zeros(shape={bins}, dtype=float, storage="shared")')
     if k.chance(0.6):
         b = k.let(("bin", "slot"), f"wp.clamp(int({v} * float({bins})), 0, {bins} - 1)")
         if k.chance(0.5):
