@@ -36,7 +36,8 @@ def _is_number(node: ast.AST) -> bool:
 
 
 def _is_kernel(node: ast.AST) -> bool:
-    decorators = getattr(node, "decorator_list", [])
+    """``@wp.kernel``, ``@warp.kernel`` or ``@wp.kernel(enable_backward=...)``."""
+    decorators = [d.func if isinstance(d, ast.Call) else d for d in getattr(node, "decorator_list", [])]
     return isinstance(node, ast.FunctionDef) and any(ast.unparse(d).endswith("kernel") for d in decorators)
 
 
