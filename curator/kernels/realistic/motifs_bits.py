@@ -128,7 +128,10 @@ def hashing(k: Kernel) -> None:
             parts.append(k.let((ax, f"{ax}i", f"c{ax}"), f"wp.clamp(int({c}[{n}]), 0, 1023)"))
         code = k.let(("code", "m"), "int(0)")
         b = k.fresh("b", "bit")
-        with k.block(f"for {b} in range(10):"):
+        bits = "10"
+        if k.chance(0.5):
+            bits = f"wp.static({k.mod.const(('BITS_PER_AXIS', 'LEVELS', 'DEPTH'), '10')})"
+        with k.block(f"for {b} in range({bits}):"):
             for n, v in enumerate(parts):
                 k.emit(f"{code} |= (({v} >> {b}) & 1) << (3 * {b} + {n})")
         post_int(k, code)

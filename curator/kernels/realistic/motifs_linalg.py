@@ -168,7 +168,8 @@ def mat_transform(k: Kernel) -> None:
         wv = k.let(("wv", "bw"), f"{wts}[{i}]")
         acc = k.let(N.ACC, "wp.vec3(0.0)")
         b = k.fresh("b", "j")
-        with k.block(f"for {b} in range(4):"):
+        bones_n = f"wp.static({k.mod.const(('NUM_INFLUENCES', 'MAX_BONES', 'K'), '4')})" if k.chance(0.5) else "4"
+        with k.block(f"for {b} in range({bones_n}):"):
             k.emit(f"{acc} += wp.transform_point({bones}[{b}], {p}) * {wv}[{b}]")
         post_vec(k, acc)
         k.emit(f"{out}[{i}] = {acc}")

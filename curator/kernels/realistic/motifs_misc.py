@@ -61,13 +61,14 @@ def local_buffer(k: Kernel) -> None:
     (i,) = k.thread(k.pick(("i", "tid")))
     buf = k.let(("buf", "window", "taps"), f"wp.zeros(shape={size}, dtype=float)")
     j = k.fresh("j", "k")
-    with k.block(f"for {j} in range({size}):"):
+    bound = f"wp.static({size})" if k.chance(0.5) else size
+    with k.block(f"for {j} in range({bound}):"):
         src = k.let(("src", "idx"), f"wp.clamp({i} + {j} - {size} // 2, 0, {x}.shape[0] - 1)")
         k.emit(f"{buf}[{j}] = {x}[{src}]")
     acc = k.let(N.ACC, "float(0.0)")
     m = k.fresh("m", "s")
     form = k.rng.randrange(3)
-    with k.block(f"for {m} in range({size}):"):
+    with k.block(f"for {m} in range({bound}):"):
         if form == 0:
             k.emit(f"{acc} += {buf}[{m}]")
         elif form == 1:
