@@ -2,7 +2,7 @@
 -- package as curator/schema.sql).  PRAGMA user_version is the schema version; application_id
 -- marks the file as a curator store (0x43555241 = "CURA").
 PRAGMA application_id = 1129665089;
-PRAGMA user_version = 2;
+PRAGMA user_version = 4;
 
 -- One row per distinct Python kernel source (id = content hash of the source).
 CREATE TABLE IF NOT EXISTS kernels (
@@ -65,8 +65,10 @@ CREATE TABLE IF NOT EXISTS runs (
     arguments  TEXT NOT NULL,                    -- JSON
     started_at TEXT NOT NULL,
     ended_at   TEXT,
-    status     TEXT NOT NULL DEFAULT 'running',  -- running | done | interrupted | failed
-    counts     TEXT                              -- JSON
+    status     TEXT NOT NULL DEFAULT 'running',  -- running | done | interrupted | failed | killed
+    counts     TEXT,                             -- JSON
+    pid        INTEGER,                          -- the process that ran it (dead + running = killed)
+    host       TEXT
 );
 
 -- Human review: the current label of a kernel, plus every change in review_events.
@@ -112,6 +114,15 @@ CREATE TABLE IF NOT EXISTS verifications (
     ms          REAL,
     verified_at TEXT NOT NULL,
     PRIMARY KEY (kernel_id, device, compiler, options)
+);
+
+-- The visible Warp builtin signatures (curator.warp.surface text form) that Warp resolved while
+-- building a kernel, recorded at generate/ingest time (curator stats --coverage).
+CREATE TABLE IF NOT EXISTS kernel_builtins (
+    kernel_id    TEXT NOT NULL REFERENCES kernels (id) ON DELETE CASCADE,
+    warp_version TEXT NOT NULL,
+    signatures   TEXT NOT NULL,                  -- JSON list, sorted
+    PRIMARY KEY (kernel_id, warp_version)
 );
 
 -- Full-text search over kernel names and Python source (the TUI's `/`).

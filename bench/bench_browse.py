@@ -36,13 +36,13 @@ SIZE = (160, 48)
 
 
 def templates(n: int = 24):
-    from curator.generate import make_record
+    from curator.generate import record_for_spec
     from curator.kernels import CATEGORIES, generate_kernel
 
     out, seed = [], 0
     while len(out) < n:
         category = CATEGORIES[seed % len(CATEGORIES)]
-        rec = make_record(generate_kernel(seed, category), None, seed, ("cpu", "cuda"))
+        rec = record_for_spec(generate_kernel(seed, category), None, seed, ("cpu", "cuda"))
         if hasattr(rec, "artifacts"):
             out.append(rec)
         seed += 1

@@ -22,10 +22,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curator import dedup
 from curator import export as exp
-from curator.generate import kernel_id
+from curator import neardup
 from curator.kernels import CATEGORIES, generate_kernel
+from curator.records import kernel_id
 from curator.store import KernelRecord, Store
 
 MIB = 1 << 20
@@ -36,13 +36,13 @@ def bench_signatures(n: int) -> list[tuple[str, str, str, bytes, str]]:
     t = time.perf_counter()
     out = []
     for s in specs:
-        tokens = dedup.normalize_tokens(s.source)
-        out.append((s.name, s.category, s.source, dedup.signature_of_tokens(tokens),
-                    dedup.skeleton_hash_of_tokens(tokens)))  # fmt: skip
+        tokens = neardup.normalize_tokens(s.source)
+        out.append((s.name, s.category, s.source, neardup.signature_of_tokens(tokens),
+                    neardup.skeleton_hash_of_tokens(tokens)))  # fmt: skip
     secs = time.perf_counter() - t
     t = time.perf_counter()
     for s in specs[: n // 4]:
-        dedup.signature_of_tokens(dedup.normalize_tokens(s.source))
+        neardup.signature_of_tokens(neardup.normalize_tokens(s.source))
     print(f"signatures at generation: {n / secs:,.0f} kernels/s (normalise + shingle + MinHash, {n:,} kernels, "
           f"mean source {sum(len(s.source) for s in specs) / n:,.0f} chars)")  # fmt: skip
     return out
@@ -53,14 +53,14 @@ def variants(base: list[tuple], total: int, seed: int = 0) -> list[tuple[str, st
     changed (k random in 0..64: near-duplicates and distinct ones), up to ``total``."""
     rng = np.random.default_rng(seed)
     blobs = [b for *_, b, _ in base]
-    hv, _ = dedup.hashvalues_of_blobs(blobs)
-    header = blobs[0][: len(blobs[0]) - 4 * dedup.NUM_PERM]
+    hv, _ = neardup.hashvalues_of_blobs(blobs)
+    header = blobs[0][: len(blobs[0]) - 4 * neardup.NUM_PERM]
     rows = [(kernel_id(src), skel, blob) for _n, _c, src, blob, skel in base]
     i = 0
     while len(rows) < total:
         src = hv[i % len(hv)].copy()
         k = int(rng.integers(0, 65))
-        pos = rng.choice(dedup.NUM_PERM, size=k, replace=False)
+        pos = rng.choice(neardup.NUM_PERM, size=k, replace=False)
         src[pos] = rng.integers(0, 2**32, size=k, dtype=np.uint32)
         rows.append((f"v{i:08d}", f"skel-v{i}", header + src.astype("=u4").tobytes()))
         i += 1
@@ -69,7 +69,7 @@ def variants(base: list[tuple], total: int, seed: int = 0) -> list[tuple[str, st
 
 def bench_dedup(tmp: Path, base: list[tuple], total: int) -> None:
     rows = variants(base, total)
-    db = tmp / "dedup.db"
+    db = tmp / "neardup.db"
     with Store.open(db, create=True) as s:
         recs = [KernelRecord(id=k, name=k, category=CATEGORIES[j % len(CATEGORIES)], source="", skeleton_hash=sk,
                              minhash=b, artifacts={}) for j, (k, sk, b) in enumerate(rows)]  # fmt: skip
@@ -78,7 +78,7 @@ def bench_dedup(tmp: Path, base: list[tuple], total: int) -> None:
         blobs = [r[2] for r in s.dedup_inputs()]
         t_read = time.perf_counter() - t
         t = time.perf_counter()
-        dedup.hashvalues_of_blobs(blobs)
+        neardup.hashvalues_of_blobs(blobs)
         t_parse = time.perf_counter() - t
         t = time.perf_counter()
         from datasketch import LeanMinHash
@@ -87,10 +87,10 @@ def bench_dedup(tmp: Path, base: list[tuple], total: int) -> None:
             LeanMinHash.deserialize(b)
         t_deser = (time.perf_counter() - t) * len(blobs) / 5000
         t = time.perf_counter()
-        run = dedup.compute_clusters(s, dedup.DEFAULT_THRESHOLD)
+        run = neardup.compute_clusters(s, neardup.DEFAULT_THRESHOLD)
         t_cluster = time.perf_counter() - t
         t = time.perf_counter()
-        dedup.save_clusters(s, run)
+        neardup.save_clusters(s, run)
         t_save = time.perf_counter() - t
     c = run.clusters
     print(f"dedup of {c.kernels:,} stored signatures: {t_cluster + t_save:.2f} s "

@@ -22,8 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curator import codegen, verify
+from curator import records, verify
 from curator.store import Store
+from curator.warp import build
+from curator.warp import compile as warp_compile
 
 
 def measure(compiler, items: list, batch_size: int) -> dict:
@@ -46,7 +48,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=101)
     ap.add_argument("--device", choices=("cpu", "cuda", "all"), default="all")
     args = ap.parse_args()
-    devices = codegen.DEVICES if args.device == "all" else (args.device,)
+    devices = records.DEVICES if args.device == "all" else (args.device,)
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db
         if db is None:
@@ -59,10 +61,10 @@ def main() -> None:
         print(f"{len(ids)} kernels from {db}; batch size {args.batch_size}")
         for device in devices:
             items = [(k, pieces[device][k]) for k in ids if k in pieces[device]]
-            compiler = codegen.Compiler(device)
+            compiler = warp_compile.Compiler(device)
             try:
                 t0 = time.perf_counter()
-                compiler.compile(codegen.module_source(device, items[0][1]))  # builds the precompiled header
+                compiler.compile(build.module_source(device, items[0][1]))  # builds the precompiled header
                 warm = time.perf_counter() - t0
                 batched = measure(compiler, items, args.batch_size)
                 single = measure(compiler, items, 1)

@@ -3,7 +3,6 @@ processes, and store each batch atomically.  Reruns skip what is stored (content
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import time
@@ -11,9 +10,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from curator.store import FailureRecord, KernelRecord, Store
+from curator.records import MIB, FailureRecord, KernelRecord, kernel_id, kernel_seed, make_record, sign_record
+from curator.store import Store
 
-MIB = 1 << 20
 BATCH_SIZE = 16
 MIN_ATTEMPTS_FOR_FAILURE_STOP = 200
 MAX_FAILURE_SHARE = 0.05
@@ -23,17 +22,6 @@ MAX_FRUITLESS = 20_000
 
 class GenerateError(Exception):
     """The run stopped for a reason the user must act on (one sentence)."""
-
-
-def kernel_seed(run_seed: int, index: int) -> int:
-    """The generator seed of the index-th kernel of a run: stable across processes."""
-    digest = hashlib.blake2b(f"{run_seed}:{index}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
-
-
-def kernel_id(source: str) -> str:
-    """Content-hash id of a kernel: equal sources are one kernel."""
-    return hashlib.sha256(source.encode()).hexdigest()[:20]
 
 
 def plan(run_seed: int, categories: tuple[str, ...], start: int = 0) -> Iterator[tuple[int, str, int]]:
@@ -55,54 +43,32 @@ _style = "realistic"  # generator style (curator.kernels.STYLES)
 def _init_worker(have: dict, failed: frozenset, devices: tuple[str, ...], sign: bool = True,
                  style: str = "realistic") -> None:  # fmt: skip
     global _have, _skip, _devices, _sign, _style
-    from curator import codegen
+    from curator.warp import init_warp
 
     _have, _skip, _devices, _sign, _style = have, failed, devices, sign, style
-    codegen.init_warp()
+    init_warp()
 
 
-def make_record(spec, run_seed: int | None, index: int | None, devices: tuple[str, ...],
-                have: frozenset[str] = frozenset(), sign: bool = True):  # fmt: skip
+def record_for_spec(spec, run_seed: int | None, index: int | None, devices: tuple[str, ...],
+                    have: frozenset[str] = frozenset(), sign: bool = True):  # fmt: skip
     """Codegen one generated kernel: a KernelRecord, a FailureRecord, or None if already stored."""
-    from curator import codegen
     from curator.kernels import version_label
+    from curator.warp import CodegenError, build
+    from curator.warp.calls import recording_builtin_calls, signatures_of_calls
 
     kid = kernel_id(spec.source)
     missing = tuple(d for d in devices if d not in have)
     if not missing or kid in _skip:
         return None
     try:
-        arts = codegen.generate(spec.source, spec.name, f"curator_k{kid}", missing)
-    except codegen.CodegenError as exc:
+        with recording_builtin_calls() as calls:
+            arts = build.generate(spec.source, spec.name, f"curator_k{kid}", missing)
+    except CodegenError as exc:
         return FailureRecord(kid, spec.category, spec.seed, exc.stage, exc.exc_type, exc.message[:4000], spec.source)
-    record = KernelRecord(
-        id=kid,
-        name=spec.name,
-        category=spec.category,
-        source=spec.source,
-        skeleton_hash="",
-        minhash=None,
-        artifacts={
-            d: {"pieces": a.pieces, "codegen_ms": a.codegen_ms, "warp_version": a.warp_version} for d, a in arts.items()
-        },
-        seed=spec.seed,
-        run_seed=run_seed,
-        run_index=index,
-        generator_version=version_label(spec.style),
-        launch_dim=spec.launch_dim,
-        kernel_args=[list(a) for a in spec.args],
-    )
-    return sign_record(record) if sign else record
-
-
-def sign_record(record: KernelRecord) -> KernelRecord:
-    """Fill in the normalised-skeleton hash and MinHash signature of a record's source."""
-    from curator import dedup
-
-    tokens = dedup.normalize_tokens(record.source)
-    record.skeleton_hash = dedup.skeleton_hash_of_tokens(tokens)
-    record.minhash = dedup.signature_of_tokens(tokens)
-    return record
+    return make_record(kid, spec.name, spec.category, spec.source, arts, sign=sign, seed=spec.seed,
+                       run_seed=run_seed, run_index=index, generator_version=version_label(spec.style),
+                       launch_dim=spec.launch_dim, kernel_args=[list(a) for a in spec.args],
+                       builtin_signatures=signatures_of_calls(calls, spec.source))  # fmt: skip
 
 
 def _run_batch(run_seed: int, items: list[tuple[int, str, int]]) -> list:
@@ -117,7 +83,9 @@ def _run_batch(run_seed: int, items: list[tuple[int, str, int]]) -> list:
                                      str(exc)[:4000], None))  # fmt: skip
             continue
         kid = kernel_id(spec.source)
-        out.append(make_record(spec, run_seed, index, _devices, _have.get(kid, frozenset()), _sign) or ("skip", kid))
+        out.append(
+            record_for_spec(spec, run_seed, index, _devices, _have.get(kid, frozenset()), _sign) or ("skip", kid)
+        )
     return out
 
 
@@ -152,6 +120,20 @@ class Progress:
         }
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What a run was asked for."""
+
+    devices: tuple[str, ...]
+    seed: int
+    categories: tuple[str, ...]
+    workers: int
+    count: int | None = None
+    target_bytes: int | None = None
+    batch_size: int = BATCH_SIZE
+    style: str = "realistic"  # generator style (curator.kernels.STYLES)
+
+
 def run(
     store: Store,
     *,
@@ -172,104 +154,113 @@ def run(
     of each committed batch's kernels (e.g. to verify a share of them as the run goes)."""
     if (count is None) == (target_mb is None):
         raise ValueError("give exactly one of count and target_mb")
-    stored = store.kernel_devices()
-    have = {k: frozenset(v) for k, v in stored.items() if set(devices) - v}
-    complete = {k for k, v in stored.items() if not set(devices) - v}
-    failed = frozenset(store.failed_ids())
-    progress = Progress(bytes_total={d: store.device_bytes(d) for d in devices})
     target_bytes = int(target_mb * MIB) if target_mb is not None else None
-    progress.goal = count if count is not None else target_bytes
-    run_id = store.start_run("generate", arguments or {})
-    status = "failed"
-    try:
-        _drive(store, run_id, devices, seed, categories, workers, count, target_bytes, have, complete, failed,
-               progress, on_progress, on_batch, batch_size, style)  # fmt: skip
-        status = "done"
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    finally:
-        store.finish_run(run_id, status, progress.as_dict())
-    return progress
+    settings = Settings(devices, seed, categories, workers, count, target_bytes, batch_size, style)
+    job = GenerateRun(store, settings, on_progress, on_batch)
+    with store.recorded_run("generate", arguments or {}, job.progress.as_dict) as run_id:
+        job.drive(run_id)
+    return job.progress
 
 
-def _reached(progress: Progress, target_bytes: int | None) -> bool:
-    return target_bytes is not None and min(progress.bytes_total.values()) >= target_bytes
+class GenerateRun:
+    """One run's state: what is stored, the plan, the worker pool and the batches in flight."""
 
+    def __init__(self, store: Store, settings: Settings, on_progress=None, on_batch=None):
+        self.store, self.settings = store, settings
+        self.on_progress, self.on_batch = on_progress, on_batch
+        stored = store.kernel_devices()
+        wanted = set(settings.devices)
+        self.have = {k: frozenset(v) for k, v in stored.items() if wanted - v}
+        self.complete = {k for k, v in stored.items() if not wanted - v}
+        self.failed = frozenset(store.failed_ids())
+        self.progress = Progress(bytes_total={d: store.device_bytes(d) for d in settings.devices})
+        self.progress.goal = settings.count if settings.count is not None else settings.target_bytes
+        self.items = plan(settings.seed, settings.categories)
+        self.exhausted = False
+        self.fruitless = 0
+        # With a core to spare (fewer workers than cores), the main process signs the kernels
+        # (tokenize + MinHash, ~10 % of a kernel's cost) while the workers run Warp.
+        self.sign_here = settings.workers < (os.cpu_count() or 1)
 
-def _drive(store, run_id, devices, seed, categories, workers, count, target_bytes, have, complete, failed,
-           progress, on_progress, on_batch, batch_size, style="realistic"):  # fmt: skip
-    items = plan(seed, categories)
-    ctx = multiprocessing.get_context("spawn")
-    in_flight: set[Future] = set()
-    fruitless = 0
-    exhausted = False
+    def make_pool(self):
+        """The executor that runs ``_run_batch`` (local worker processes that keep Warp warm)."""
+        s = self.settings
+        initargs = (self.have, self.failed | frozenset(self.complete), s.devices, not self.sign_here, s.style)
+        ctx = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(s.workers, mp_context=ctx, initializer=_init_worker, initargs=initargs)
 
-    def next_batch() -> list:
-        nonlocal exhausted
-        batch = []
-        while len(batch) < batch_size:
-            index, category, kseed = next(items)
+    def drive(self, run_id: int) -> None:
+        pool = self.make_pool()
+        in_flight: set[Future] = set()
+        try:
+            while True:
+                while self._wants_more() and len(in_flight) < self.settings.workers * 3:
+                    batch = self._next_batch()
+                    if batch:
+                        in_flight.add(pool.submit(_run_batch, self.settings.seed, batch))
+                if not in_flight:
+                    break
+                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    self._commit(fut.result(), run_id)
+                self._check_give_up()
+        except BaseException:
+            for fut in in_flight:
+                fut.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+    def _wants_more(self) -> bool:
+        target = self.settings.target_bytes
+        return not self.exhausted and not (target is not None and min(self.progress.bytes_total.values()) >= target)
+
+    def _next_batch(self) -> list:
+        batch: list = []
+        count = self.settings.count
+        while len(batch) < self.settings.batch_size:
+            index, category, kseed = next(self.items)
             if count is not None and index >= count:
-                exhausted = True
+                self.exhausted = True
                 break
             batch.append((index, category, kseed))
         return batch
 
-    # With a core to spare (fewer workers than cores), the main process signs the kernels
-    # (tokenize + MinHash, ~10 % of a kernel's cost) while the workers run Warp.
-    sign_here = workers < (os.cpu_count() or 1)
-    initargs = (have, failed | frozenset(complete), devices, not sign_here, style)
-    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=initargs)
-    try:
-        while True:
-            while not exhausted and not _reached(progress, target_bytes) and len(in_flight) < workers * 3:
-                batch = next_batch()
-                if batch:
-                    in_flight.add(pool.submit(_run_batch, seed, batch))
-            if not in_flight:
-                break
-            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-            for fut in done:
-                results = fut.result()
-                kernels = [r for r in results if isinstance(r, KernelRecord)]
-                if sign_here:
-                    kernels = [sign_record(k) for k in kernels]
-                fails = [r for r in results if isinstance(r, FailureRecord)]
-                counts = store.write_batch(kernels, fails, run_id)
-                progress.attempted += len(results)
-                progress.skipped += sum(isinstance(r, tuple) for r in results)
-                progress.new_kernels += counts.kernels
-                progress.new_artifacts += counts.artifacts
-                progress.duplicates += counts.duplicates
-                progress.failures += counts.failures
-                for d, b in counts.bytes.items():
-                    progress.bytes_new[d] = progress.bytes_new.get(d, 0) + b
-                    progress.bytes_total[d] = progress.bytes_total.get(d, 0) + b
-                fruitless = 0 if counts.artifacts else fruitless + len(results)
-                if count is not None:
-                    progress.done = min(count, progress.attempted)
-                else:
-                    progress.done = min(progress.bytes_total.values())
-                if on_progress:
-                    on_progress(progress)
-                if on_batch and kernels:
-                    on_batch([k.id for k in kernels])
-            tried = progress.attempted - progress.skipped
-            if tried >= MIN_ATTEMPTS_FOR_FAILURE_STOP and progress.failures > MAX_FAILURE_SHARE * tried:
-                raise GenerateError(
-                    f"codegen failed for {progress.failures} of {tried} kernels "
-                    f"({100 * progress.failures / tried:.1f} %, over the {100 * MAX_FAILURE_SHARE:.0f} % limit); "
-                    "see `curator stats --failures`"
-                )
-            if target_bytes is not None and fruitless >= MAX_FRUITLESS:
-                raise GenerateError(
-                    f"the last {fruitless} kernels were all stored already or failed; "
-                    "use another --seed or --category to reach the target"
-                )
-    except BaseException:
-        for fut in in_flight:
-            fut.cancel()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+    def _commit(self, results: list, run_id: int) -> None:
+        """Store one finished batch and update the progress."""
+        p, count = self.progress, self.settings.count
+        kernels = [r for r in results if isinstance(r, KernelRecord)]
+        if self.sign_here:
+            kernels = [sign_record(k) for k in kernels]
+        fails = [r for r in results if isinstance(r, FailureRecord)]
+        counts = self.store.write_batch(kernels, fails, run_id)
+        p.attempted += len(results)
+        p.skipped += sum(isinstance(r, tuple) for r in results)
+        p.new_kernels += counts.kernels
+        p.new_artifacts += counts.artifacts
+        p.duplicates += counts.duplicates
+        p.failures += counts.failures
+        for d, b in counts.bytes.items():
+            p.bytes_new[d] = p.bytes_new.get(d, 0) + b
+            p.bytes_total[d] = p.bytes_total.get(d, 0) + b
+        self.fruitless = 0 if counts.artifacts else self.fruitless + len(results)
+        p.done = min(count, p.attempted) if count is not None else min(p.bytes_total.values())
+        if self.on_progress:
+            self.on_progress(p)
+        if self.on_batch and kernels:
+            self.on_batch([k.id for k in kernels])
+
+    def _check_give_up(self) -> None:
+        p = self.progress
+        tried = p.attempted - p.skipped
+        if tried >= MIN_ATTEMPTS_FOR_FAILURE_STOP and p.failures > MAX_FAILURE_SHARE * tried:
+            raise GenerateError(
+                f"codegen failed for {p.failures} of {tried} kernels "
+                f"({100 * p.failures / tried:.1f} %, over the {100 * MAX_FAILURE_SHARE:.0f} % limit); "
+                "see `curator stats --failures`"
+            )
+        if self.settings.target_bytes is not None and self.fruitless >= MAX_FRUITLESS:
+            raise GenerateError(
+                f"the last {self.fruitless} kernels were all stored already or failed; "
+                "use another --seed or --category to reach the target"
+            )

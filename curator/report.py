@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from curator import stats as stats_mod
+from curator.records import MIB
 
-MIB = 1 << 20
 BAR_WIDTH = 40
 
 # Figures the team measured on the earlier attempts' datasets (DEVELOPERS.md; ../shared/seeds):
@@ -70,12 +70,7 @@ def example_pair(store, manifest: dict | None, exports: Path) -> dict | None:
                     best = (key, rec["id"])
         kid = best[1] if best else None
     else:
-        row = store.conn.execute(
-            "SELECT k.id FROM kernels k JOIN artifacts a ON a.kernel_id = k.id AND a.device = 'cpu'"
-            " WHERE EXISTS (SELECT 1 FROM artifacts c WHERE c.kernel_id = k.id AND c.device = 'cuda')"
-            " ORDER BY length(k.source) + length(a.forward), k.id LIMIT 1"
-        ).fetchone()
-        kid = row[0] if row else None
+        kid = store.shortest_paired_kernel()
     if kid is None:
         return None
     kernel = store.get_kernel(kid)
@@ -95,53 +90,51 @@ def generation_figures(store) -> dict:
     return {"seconds": secs, "kernels": int(made), "kernels_per_s": made / secs if secs else 0.0}
 
 
-def verification_figures(store) -> dict:
-    """device -> {'checked', 'ok'} from the verifications table (latest result per kernel)."""
-    out: dict[str, dict] = {}
-    rows = store.conn.execute(
-        "SELECT device, COUNT(DISTINCT kernel_id), COUNT(DISTINCT CASE WHEN ok THEN kernel_id END),"
-        " GROUP_CONCAT(DISTINCT compiler) FROM verifications GROUP BY device ORDER BY device"
-    )
-    for device, checked, ok, compilers in rows:
-        out[device] = {"checked": checked, "ok": ok, "compilers": compilers}
-    return out
-
-
 def build(store, exports: Path, db_name: str = "curator.db") -> str:
-    """The report's Markdown."""
+    """The report's Markdown: one function per section, each reading what it shows."""
     s = stats_mod.collect(store)
     manifest = load_manifest(exports)
-    gen = generation_figures(store)
-    ver = verification_figures(store)
-    ex = example_pair(store, manifest, exports)
-    warp_versions = sorted(
-        {r[0] for r in store.conn.execute("SELECT DISTINCT warp_version FROM artifacts")} or {"(none)"}
-    )
     out = ["# curator: Warp kernels paired with their generated C++ and CUDA", ""]
     out.append(
         "This report is written by `curator report` from the store and the export manifest; "
         "every figure below is read from them."
     )
     out += ["", INTRO]
+    out += _pair_section(example_pair(store, manifest, exports))
+    out += _dataset_section(manifest, exports)
+    out += _store_section(store, s)
+    out += _verification_section(store.verification_summary())
+    out += _category_section(s)
+    out += _measures_section(store)
+    out += _earlier_section(s)
+    out += _reproduce_section(store, manifest, db_name)
+    out += _load_section()
+    return "\n".join(out)
 
-    if ex:
-        k = ex["kernel"]
-        out += ["## One pair from the dataset", ""]
-        out.append(f"Kernel `{k['name']}` (category `{k['category']}`, id `{k['id']}`): the Python, then the")
-        out.append("forward function Warp generated for the CPU, then for CUDA. (The records also hold")
-        out.append("the backward/adjoint code, the args struct, helper functions and entry points.)")
-        out += ["", "```python", k["source"].strip("\n"), "```", "", "```cpp", ex["cpu"], "```", ""]
-        out += ["```cuda", ex["cuda"], "```", ""]
 
-    out += ["## The dataset", ""]
+def _pair_section(ex: dict | None) -> list[str]:
+    if not ex:
+        return []
+    k = ex["kernel"]
+    out = ["## One pair from the dataset", ""]
+    out.append(f"Kernel `{k['name']}` (category `{k['category']}`, id `{k['id']}`): the Python, then the")
+    out.append("forward function Warp generated for the CPU, then for CUDA. (The records also hold")
+    out.append("the backward/adjoint code, the args struct, helper functions and entry points.)")
+    out += ["", "```python", k["source"].strip("\n"), "```", "", "```cpp", ex["cpu"], "```", ""]
+    return [*out, "```cuda", ex["cuda"], "```", ""]
+
+
+def _dataset_section(manifest: dict | None, exports: Path) -> list[str]:
+    out = ["## The dataset", ""]
     if manifest:
-        out += _export_section(manifest, exports)
-    else:
-        out += ["No export yet: run `curator export --dedup --target-mb 200`.", ""]
+        return out + _export_section(manifest, exports)
+    return [*out, "No export yet: run `curator export --dedup --target-mb 200`.", ""]
 
-    out += ["### The store", ""]
-    out.append("| figure | value |")
-    out.append("| --- | --- |")
+
+def _store_section(store, s: dict) -> list[str]:
+    gen = generation_figures(store)
+    warp_versions = store.warp_versions() or ["(none)"]
+    out = ["### The store", "", "| figure | value |", "| --- | --- |"]
     out.append(f"| kernels | {s['kernels']:,} ({', '.join(f'{o} {n:,}' for o, n in s['origins'].items())}) |")
     out.append(f"| distinct normalised skeletons | {s['skeletons']:,} ({100 * s['distinct_share']:.2f} %) |")
     out.append(f"| codegen failures | {s['failures']:,} ({100 * s['failure_share']:.2f} %) |")
@@ -153,28 +146,33 @@ def build(store, exports: Path, db_name: str = "curator.db") -> str:
         f"({gen['kernels_per_s']:.1f} kernels/s, both devices, this machine) |"
     )
     out.append(f"| Warp version | {', '.join(warp_versions)} |")
-    out.append("")
-    if ver:
-        out += ["### Verification (the generated code compiled)", ""]
-        out += ["| device | kernels compiled | passed | pass rate | compiler |", "| --- | --- | --- | --- | --- |"]
-        for dev, v in ver.items():
-            rate = 100 * v["ok"] / v["checked"] if v["checked"] else 0.0
-            out.append(f"| {dev} | {v['checked']:,} | {v['ok']:,} | {rate:.2f} % | {v['compilers']} |")
-        out.append("")
-    else:
-        out += ["Verification: none recorded yet (`curator verify`).", ""]
+    return [*out, ""]
 
-    out += ["### Per category in the store", ""]
+
+def _verification_section(ver: dict) -> list[str]:
+    if not ver:
+        return ["Verification: none recorded yet (`curator verify`).", ""]
+    out = ["### Verification (the generated code compiled)", ""]
+    out += ["| device | kernels compiled | passed | pass rate | compiler |", "| --- | --- | --- | --- | --- |"]
+    for dev, v in ver.items():
+        rate = 100 * v["ok"] / v["checked"] if v["checked"] else 0.0
+        out.append(f"| {dev} | {v['checked']:,} | {v['ok']:,} | {rate:.2f} % | {v['compilers']} |")
+    return [*out, ""]
+
+
+def _category_section(s: dict) -> list[str]:
+    out = ["### Per category in the store", ""]
     out += ["| category | kernels | distinct skeletons | codegen failures |", "| --- | --- | --- | --- |"]
     for cat, c in s["categories"].items():
         out.append(f"| {cat} | {c['kernels']:,} | {c['skeletons']:,} ({100 * c['distinct_share']:.1f} %) | "
                    f"{c['failures']:,} |")  # fmt: skip
-    out.append("")
-    out += ["### Warp builtins and types used", ""]
+    out += ["", "### Warp builtins and types used", ""]
     out.append(", ".join(f"`{n}`" for n in s["wp_names"]))
-    out.append("")
+    return [*out, ""]
 
-    out += ["## Against the earlier datasets", ""]
+
+def _earlier_section(s: dict) -> list[str]:
+    out = ["## Against the earlier datasets", ""]
     lo, hi = EARLIER["distinct_share"]
     wlo, whi = EARLIER["wp_names"]
     out += ["| | earlier attempts (measured) | curator (this store) |", "| --- | --- | --- |"]
@@ -187,11 +185,12 @@ def build(store, exports: Path, db_name: str = "curator.db") -> str:
     out.append(f"The earlier sets' worst case: {EARLIER['worst_repeat']}. Their redundancy was measured")
     out.append("the way `curator stats` measures ours: identifiers and numeric literals replaced, Warp API")
     out.append("names, types and operators kept, then distinct token sequences counted.")
-    out.append("")
+    return [*out, ""]
 
-    out += ["## Reproduce", ""]
+
+def _reproduce_section(store, manifest: dict | None, db_name: str) -> list[str]:
     args = (manifest or {}).get("arguments", {})
-    out += ["```sh", "make dataset     # the steps below, from a fresh clone", ""]
+    out = ["## Reproduce", "", "```sh", "make dataset     # the steps below, from a fresh clone", ""]
     for run in store.runs("generate")[-3:]:
         a = json.loads(run["arguments"])
         size = f"--count {a['count']}" if a.get("count") else f"--target-mb {a.get('target_mb'):g}"
@@ -204,16 +203,28 @@ def build(store, exports: Path, db_name: str = "curator.db") -> str:
         dedup = "--dedup " if args.get("dedup") else ""
         out.append(f"curator export {dedup}--target-mb {args.get('target_mb'):g} --seed {args.get('seed')} "
                    f"--db {db_name}")  # fmt: skip
-    out += ["curator report", "```", ""]
-    out += ["## Load it", "", "```python", "from datasets import load_dataset", ""]
+    return [*out, "curator report", "```", ""]
+
+
+def _load_section() -> list[str]:
+    out = ["## Load it", "", "```python", "from datasets import load_dataset", ""]
     out.append('cpu = load_dataset("json", data_files="exports/cpu/warp_kernels_cpu.jsonl", split="train")')
     out.append('cuda = load_dataset("json", data_files="exports/cuda/warp_kernels_cuda.jsonl", split="train")')
     out += ["```", ""]
     out.append("Each line: ids, kernel name, category, device, the Python `source`, and the generated `structs`,")
     out.append("`functions`, `args`, `forward`, `backward` and `entry` code as separate fields, with provenance")
     out.append("(Warp version, generator version, seeds; file and package for real kernels).")
-    out.append("")
-    return "\n".join(out)
+    return [*out, ""]
+
+
+def _measures_section(store) -> list[str]:
+    """Builtin coverage (synthetic kernels) and kernel shape (synthetic and real), as `curator stats` shows."""
+    from curator import measures
+
+    out = ["### Warp's builtin surface covered (`curator stats --coverage`)", ""]
+    out += measures.coverage_markdown(measures.coverage_of(store, "synthetic"))
+    out += ["### Shape of the kernels (`curator stats --profile`)", ""]
+    return out + measures.profile_markdown(measures.profiles_of(store))
 
 
 def _export_section(m: dict, exports: Path) -> list[str]:

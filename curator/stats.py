@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from curator.records import MIB
+
 WP_NAME = re.compile(r"\bwp\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -13,13 +15,11 @@ def collect(store) -> dict:
     failures = store.failure_counts()
     by_cat: dict[str, dict] = {}
     wp_names: set[str] = set()
-    skeletons: dict[str, set[str]] = {}
     kernels_per_cat: dict[str, int] = {}
     for _kid, category, source in store.sources():
         wp_names.update(WP_NAME.findall(source))
         kernels_per_cat[category] = kernels_per_cat.get(category, 0) + 1
-    for kid_cat_skel in store.conn.execute("SELECT category, skeleton_hash FROM kernels"):
-        skeletons.setdefault(kid_cat_skel[0], set()).add(kid_cat_skel[1])
+    skeletons = store.category_skeletons()
     for cat, n in sorted(kernels_per_cat.items()):
         by_cat[cat] = {
             "kernels": n,
@@ -80,13 +80,13 @@ def render(report: dict, failures: list[dict]) -> None:
     console.print(t)
     for device, d in report["devices"].items():
         ver = report["verification"].get(device, {"categories": {}})
-        dt = Table(title=f"{device}: {d['kernels']:,} kernels, {d['bytes'] / (1 << 20):,.2f} MiB")
+        dt = Table(title=f"{device}: {d['kernels']:,} kernels, {d['bytes'] / MIB:,.2f} MiB")
         for col in ("category", "kernels", "MiB", "skeletons", "verified", "passed"):
             dt.add_column(col, justify="left" if col == "category" else "right")
         for cat, c in d["categories"].items():
             v = ver["categories"].get(cat, {})
             rate = f" ({100 * v['pass_rate']:.0f} %)" if v.get("pass_rate") is not None else ""
-            dt.add_row(cat, f"{c['kernels']:,}", f"{c['bytes'] / (1 << 20):,.2f}", f"{c['skeletons']:,}",
+            dt.add_row(cat, f"{c['kernels']:,}", f"{c['bytes'] / MIB:,.2f}", f"{c['skeletons']:,}",
                        f"{v.get('verified', 0):,}", f"{v.get('passed', 0):,}{rate}")  # fmt: skip
         console.print(dt)
     console.print(f"distinct wp.<name> referenced in Python sources: {len(report['wp_names'])}")

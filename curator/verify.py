@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from curator.store import Store
 from curator.store.verify import LAUNCH_PREFIX, Verification
+from curator.warp import DEFAULT_ARCH
 
 BATCH_SIZE = 16
-DEFAULT_ARCH = 86  # the same as curator.codegen.DEFAULT_ARCH, without importing Warp here
 MAX_DIAGNOSTICS = 20_000  # characters of compiler output kept per result
 
 
@@ -49,19 +49,20 @@ class KernelResult:
 
 
 def compile_batch(compiler, items: list[tuple[str, dict]]) -> tuple[list[KernelResult], int]:
-    """Compile ``items`` ((kernel id, pieces), ...) with a ``codegen.Compiler``: all in one
+    """Compile ``items`` ((kernel id, pieces), ...) with a ``warp_compile.Compiler``: all in one
     translation unit, bisecting a failing batch; one kernel alone is compiled exactly as Warp
-    would (``codegen.module_source``).  Returns the results and the number of compiler calls."""
-    from curator import codegen
+    would (``build.module_source``).  Returns the results and the number of compiler calls."""
+    from curator.warp import build
+    from curator.warp import compile as warp_compile
 
     if len(items) == 1:
         kid, pieces = items[0]
-        r = compiler.compile(codegen.module_source(compiler.device, pieces))
+        r = compiler.compile(build.module_source(compiler.device, pieces))
         return [KernelResult(kid, r.ok, r.diagnostics[:MAX_DIAGNOSTICS], r.ms)], 1
-    source, ranges = codegen.batch_source(compiler.device, [p for _, p in items])
+    source, ranges = warp_compile.batch_source(compiler.device, [p for _, p in items])
     r = compiler.compile(source)
     if r.ok:
-        notes = codegen.split_diagnostics(r.diagnostics, ranges)
+        notes = warp_compile.split_diagnostics(r.diagnostics, ranges)
         per = r.ms / len(items)
         results = [
             KernelResult(kid, True, note[:MAX_DIAGNOSTICS], per) for (kid, _), note in zip(items, notes, strict=True)
@@ -77,11 +78,12 @@ _compilers: dict = {}
 
 
 def _init_worker(devices: tuple[str, ...], arch: int) -> None:
-    from curator import codegen
+    from curator.warp import compile as warp_compile
+    from curator.warp import init_warp
 
-    codegen.init_warp()
+    init_warp()
     for device in devices:
-        _compilers[device] = codegen.Compiler(device, arch)
+        _compilers[device] = warp_compile.Compiler(device, arch)
 
 
 def _verify_batch(device: str, items: list[tuple[str, dict]]) -> tuple[str, str, list[KernelResult], int]:
@@ -146,13 +148,13 @@ class Verifier:
 
     def __init__(self, store: Store, devices: tuple[str, ...], *, arch: int = DEFAULT_ARCH, workers: int = 1,
                  batch_size: int = BATCH_SIZE, on_progress: Callable[[Report], None] | None = None):  # fmt: skip
-        from curator import codegen
+        from curator.warp import compile as warp_compile
 
         self.store, self.devices, self.batch_size = store, devices, max(1, batch_size)
         self.on_progress = on_progress
         self.report = Report()
         try:
-            identities = {d: codegen.compiler_identity(d, arch) for d in devices}
+            identities = {d: warp_compile.compiler_identity(d, arch) for d in devices}
         except (ValueError, RuntimeError) as exc:
             raise VerifyError(str(exc)) from None
         for d, (compiler, options) in identities.items():
@@ -249,36 +251,16 @@ class Verifier:
         return False
 
 
-def verify_kernels(store: Store, ids: Iterable[str], devices: tuple[str, ...], *, arch: int = DEFAULT_ARCH,
-                   workers: int = 1, batch_size: int = BATCH_SIZE,
-                   on_progress: Callable[[Report], None] | None = None) -> Report:  # fmt: skip
-    """Compile these kernels' stored code for ``devices`` and record the results (skipping
-    what is verified already under the same compiler and options)."""
-    with Verifier(store, devices, arch=arch, workers=workers, batch_size=batch_size, on_progress=on_progress) as v:
-        v.submit(ids)
-    return v.report
-
-
 def run(store: Store, devices: tuple[str, ...], *, fraction: float | None = None, seed: int = 0,
         arch: int = DEFAULT_ARCH, workers: int = 1, batch_size: int = BATCH_SIZE,
         arguments: dict | None = None, on_progress: Callable[[Report], None] | None = None) -> Report:  # fmt: skip
     """`curator verify`: the deterministic ``fraction`` sample (all kernels if None) of the
     store, for each device, recorded as a run."""
-    ids = sample((r[0] for r in store.conn.execute("SELECT id FROM kernels ORDER BY id")), fraction, seed)
-    run_id = store.start_run("verify", arguments or {})
-    status, report = "failed", Report()
-    try:
-        with Verifier(store, devices, arch=arch, workers=workers, batch_size=batch_size,
-                      on_progress=on_progress) as v:  # fmt: skip
-            report = v.report
-            v.submit(ids)
-        status = "done"
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    finally:
-        store.finish_run(run_id, status, report.as_dict())
-    return report
+    ids = sample(store.kernel_ids(), fraction, seed)
+    verifier = Verifier(store, devices, arch=arch, workers=workers, batch_size=batch_size, on_progress=on_progress)
+    with store.recorded_run("verify", arguments or {}, verifier.report.as_dict), verifier:
+        verifier.submit(ids)
+    return verifier.report
 
 
 # -- differential launches (`verify --run`) ---------------------------------------------------
@@ -321,9 +303,9 @@ def differential(store: Store, ids: Iterable[str], *, seed: int = 0, size: int =
 
     import numpy as np
 
-    from curator import codegen
+    from curator.warp import build, launch, warp_version
 
-    version = codegen.warp_version()
+    version = warp_version()
     for kid in ids:
         k = store.get_kernel(kid)
         if k is None:
@@ -335,14 +317,14 @@ def differential(store: Store, ids: Iterable[str], *, seed: int = 0, size: int =
         module_name = f"curator_run_{kid}"
         outputs, message = {}, ""
         try:
-            module, kernel = codegen.load_kernel(k["source"], k["name"], module_name)
+            module, kernel = launch.load_kernel(k["source"], k["name"], module_name)
             args = json.loads(k["kernel_args"] or "[]")
             for device in ("cpu", "cuda"):
-                _, outputs[device] = codegen.launch_random(kernel, module, args, k["launch_dim"], device, seed, size)
+                _, outputs[device] = launch.launch_random(kernel, module, args, k["launch_dim"], device, seed, size)
         except Exception as exc:  # a launch failure is the test's result, recorded with its message
             message = f"{type(exc).__name__}: {exc}"
         finally:
-            codegen.release_module(module_name)
+            build.release_module(module_name)
         if not message:
             bad = [n for n, a in outputs["cpu"].items()
                    if not np.allclose(a, outputs["cuda"][n], rtol=1e-3, atol=1e-3, equal_nan=True)]  # fmt: skip

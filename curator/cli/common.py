@@ -9,10 +9,11 @@ from pathlib import Path
 
 import click
 
+from curator.records import DEVICES, MIB
 from curator.store import Store, StoreError
 
 DEFAULT_DB = "curator.db"
-DEVICE_CHOICES = ("cpu", "cuda", "all")
+DEVICE_CHOICES = (*DEVICES, "all")
 
 db_option = click.option(
     "--db",
@@ -30,7 +31,32 @@ def device_option(help_text: str = "Which generated code: CPU C++, CUDA C++, or 
 
 
 def devices_of(device: str) -> tuple[str, ...]:
-    return ("cpu", "cuda") if device == "all" else (device,)
+    return DEVICES if device == "all" else (device,)
+
+
+def seed_option(help_text: str):
+    return click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help=help_text)
+
+
+def workers_option(help_text: str):
+    return click.option("--workers", type=click.IntRange(min=1, max=256), default=None,
+                        help=f"{help_text}  [default: all cores]")  # fmt: skip
+
+
+def threshold_option(help_text: str):
+    """--threshold of near-duplicate clusters; its default is the library's."""
+    from curator.neardup import DEFAULT_THRESHOLD
+
+    return click.option("--threshold", type=click.FloatRange(min=0, max=1, min_open=True), default=DEFAULT_THRESHOLD,
+                        show_default=True, help=help_text)  # fmt: skip
+
+
+def json_option(help_text: str = "Print the figures as JSON."):
+    return click.option("--json", "as_json", is_flag=True, help=help_text)
+
+
+def category_option(help_text: str, param_type=None):
+    return click.option("--category", "categories", type=param_type, multiple=True, help=help_text)
 
 
 def open_store(path: Path, *, create: bool = False, readonly: bool = False) -> Store:
@@ -64,4 +90,4 @@ def interruptible(what: str) -> Iterator[None]:
 
 
 def mib(n: int | float) -> str:
-    return f"{n / (1 << 20):,.2f} MiB"
+    return f"{n / MIB:,.2f} MiB"

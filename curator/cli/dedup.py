@@ -7,19 +7,13 @@ import time
 
 import click
 
-from curator.cli.common import db_option, interruptible, open_store
+from curator.cli.common import db_option, interruptible, json_option, open_store, threshold_option
 
 
 @click.command("dedup")
-@click.option(
-    "--threshold",
-    type=click.FloatRange(min=0, max=1, min_open=True),
-    default=0.8,
-    show_default=True,
-    help="Estimated Jaccard similarity (token 5-grams of the normalised source) that makes a pair.",
-)
+@threshold_option("Estimated Jaccard similarity (token 5-grams of the normalised source) that makes a pair.")
 @click.option("--force", is_flag=True, help="Recompute even if the stored clusters are current.")
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@json_option()
 @db_option
 def command(threshold, force, as_json, db):
     """Cluster near-duplicate kernels and store every kernel's cluster representative.
@@ -28,14 +22,14 @@ def command(threshold, force, as_json, db):
     cluster; its representative is an accepted kernel if any, else the smallest id.
     `curator export --dedup` exports representatives only.
     """
-    from curator import dedup
+    from curator import neardup
 
     with open_store(db) as store, interruptible("dedup"):
         started = time.perf_counter()
         state = store.dedup_state()
-        current = not force and dedup.is_current(state, store.dedup_fingerprint(), threshold)
+        current = not force and neardup.is_current(state, store.dedup_fingerprint(), threshold)
         if not current:
-            state = dedup.save_clusters(store, dedup.compute_clusters(store, threshold))
+            state = neardup.save_clusters(store, neardup.compute_clusters(store, threshold))
         seconds = time.perf_counter() - started
         per_category = store.dedup_summary()
         largest = store.largest_clusters(5)

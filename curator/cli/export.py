@@ -6,7 +6,19 @@ from pathlib import Path
 
 import click
 
-from curator.cli.common import db_option, device_option, devices_of, interruptible, mib, open_store
+from curator.cli.common import (
+    category_option,
+    db_option,
+    device_option,
+    devices_of,
+    interruptible,
+    mib,
+    open_store,
+    seed_option,
+    threshold_option,
+)
+from curator.export.formats import DEFAULT_FORMAT, FORMATS
+from curator.store.exports import EXPORT_STATUSES
 
 
 @click.command("export")
@@ -24,34 +36,17 @@ from curator.cli.common import db_option, device_option, devices_of, interruptib
     show_default=True,
     help="Output folder: DEVICE/warp_kernels_DEVICE.jsonl, manifest.json, README.md.",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Seed of the selection order (the same store and seed give identical files).",
-)
+@seed_option("Seed of the selection order (the same store and seed give identical files).")
 @click.option("--dedup", is_flag=True, help="Export one kernel per near-duplicate cluster (see `curator dedup`).")
-@click.option(
-    "--threshold",
-    type=click.FloatRange(min=0, max=1, min_open=True),
-    default=0.8,
-    show_default=True,
-    help="Jaccard threshold of --dedup clusters (recomputed when it or the store changed).",
-)
+@threshold_option("Jaccard threshold of --dedup clusters (recomputed when it or the store changed).")
 @click.option(
     "--status",
-    type=click.Choice(("unrejected", "accepted")),
+    type=click.Choice(EXPORT_STATUSES),
     default="unrejected",
     show_default=True,
     help="unrejected: every kernel not rejected in review; accepted: accepted kernels only.",
 )
-@click.option(
-    "--category",
-    "categories",
-    multiple=True,
-    help="Only this category (repeatable).  [default: every category with an eligible kernel]",
-)
+@category_option("Only this category (repeatable).  [default: every category with an eligible kernel]")
 @click.option(
     "--allow-short",
     is_flag=True,
@@ -70,9 +65,17 @@ from curator.cli.common import db_option, device_option, devices_of, interruptib
     is_flag=True,
     help="Only kernels whose code compiled for that device (see `curator verify`).",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(tuple(FORMATS)),
+    default=DEFAULT_FORMAT,
+    show_default=True,
+    help="File format of each device's data.",
+)
 @db_option
 def command(device, target_mb, out, seed, dedup, threshold, status, categories, allow_short, source, verified_only,
-            db):  # fmt: skip
+            fmt, db):  # fmt: skip
     """Write balanced JSONL (equal kernels per category) of the stored kernels, per device.
 
     Rejected kernels are never exported.  Files are written under temporary names and moved
@@ -83,7 +86,7 @@ def command(device, target_mb, out, seed, dedup, threshold, status, categories, 
     opts = exp.ExportOptions(
         out=out, devices=devices_of(device), target_bytes=int(target_mb * exp.MIB), seed=seed, status=status,
         categories=tuple(dict.fromkeys(categories)), dedup=dedup, threshold=threshold, allow_short=allow_short,
-        source=source, verified_only=verified_only, db=str(db),
+        source=source, verified_only=verified_only, format=fmt, db=str(db),
     )  # fmt: skip
     if opts.target_bytes <= 0:
         raise click.UsageError("--target-mb is below one byte")

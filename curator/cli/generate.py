@@ -6,7 +6,18 @@ import os
 
 import click
 
-from curator.cli.common import db_option, device_option, devices_of, interruptible, mib, open_store
+from curator.cli.common import (
+    category_option,
+    db_option,
+    device_option,
+    devices_of,
+    interruptible,
+    mib,
+    open_store,
+    seed_option,
+    workers_option,
+)
+from curator.records import MIB
 
 
 def _categories():
@@ -33,26 +44,9 @@ class CategoryType(click.ParamType):
     type=click.FloatRange(min=0, min_open=True),
     help="Stop when the stored code of each device reaches this many MiB.",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Seed of the kernel sequence (the same seed gives the same kernels).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1, max=256),
-    default=None,
-    help="Worker processes running Warp codegen.  [default: all cores]",
-)
-@click.option(
-    "--category",
-    "categories",
-    type=CategoryType(),
-    multiple=True,
-    help="Only this category (repeatable).  [default: all]",
-)
+@seed_option("Seed of the kernel sequence (the same seed gives the same kernels).")
+@workers_option("Worker processes running Warp codegen.")
+@category_option("Only this category (repeatable).  [default: all]", CategoryType())
 @click.option(
     "--style",
     type=click.Choice(["realistic", "stress"]),
@@ -159,7 +153,7 @@ def _progress(count, target_mb):
             def update(p):
                 secs = p.as_dict()["seconds"] or 1e-9
                 made = p.attempted - p.skipped
-                mibs = {d: b / (1 << 20) for d, b in p.bytes_total.items()}
+                mibs = {d: b / MIB for d, b in p.bytes_total.items()}
                 done = p.done if count is not None else min(mibs.values())
                 info = f"{made / secs:6.1f} kernels/s  " + "  ".join(f"{d} {m:.1f} MiB" for d, m in mibs.items())
                 bar.update(task, completed=done, info=info)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from curator.cli.common import db_option, device_option, devices_of, interruptible, mib, open_store
+from curator.cli.common import db_option, device_option, devices_of, interruptible, json_option, mib, open_store
 
 
 @click.command("ingest")
@@ -31,7 +31,7 @@ from curator.cli.common import db_option, device_option, devices_of, interruptib
     show_default=True,
     help="Seconds a module may stay silent (importing, generating) before its worker is killed.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@json_option("Print the summary as JSON.")
 @db_option
 def command(paths, packages, trust, device, timeout, as_json, db):
     """Store the @wp.kernel definitions found in PATHs (files or folders) and --package NAMEs.

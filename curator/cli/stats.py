@@ -6,15 +6,29 @@ import json
 
 import click
 
-from curator.cli.common import db_option, open_store
+from curator.cli.common import db_option, json_option, open_store
+
+ORIGINS = ("synthetic", "real", "all")
 
 
 @click.command("stats")
 @db_option
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@json_option()
 @click.option("--failures", "show_failures", is_flag=True, help="Also list the first recorded failures.")
-def command(db, as_json, show_failures):
+@click.option("--coverage", is_flag=True, help="Visible Warp builtin names and signatures the kernels use, per family.")
+@click.option("--source", type=click.Choice(ORIGINS), default="synthetic", show_default=True,
+              help="Kernels --coverage measures: generated, ingested, or both.")  # fmt: skip
+@click.option("--profile", is_flag=True, help="Shape of the kernel bodies, synthetic and real side by side.")
+def command(db, as_json, show_failures, coverage, source, profile):
     """Kernels, bytes, codegen failures and distinct normalised skeletons per device and category."""
+    if coverage and profile:
+        raise click.UsageError("--coverage and --profile are separate reports; pass one")
+    if coverage:
+        _coverage(db, as_json, source)
+        return
+    if profile:
+        _profile(db, as_json)
+        return
     from curator import stats as stats_mod
 
     with open_store(db, readonly=True) as store:
@@ -24,3 +38,26 @@ def command(db, as_json, show_failures):
         click.echo(json.dumps(report | ({"failure_list": failures} if show_failures else {}), indent=2))
         return
     stats_mod.render(report, failures)
+
+
+def _coverage(db, as_json: bool, source: str) -> None:
+    from curator import coverage, measures
+
+    with open_store(db, readonly=True) as store:
+        report = measures.coverage_of(store, source)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    coverage.render(report, f"{source} kernels")
+
+
+def _profile(db, as_json: bool) -> None:
+    from curator import measures
+    from curator import profile as profile_mod
+
+    with open_store(db, readonly=True) as store:
+        report = measures.profiles_of(store)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    profile_mod.render(report)

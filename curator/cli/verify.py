@@ -6,7 +6,17 @@ import os
 
 import click
 
-from curator.cli.common import db_option, device_option, devices_of, interruptible, open_store
+from curator.cli.common import (
+    db_option,
+    device_option,
+    devices_of,
+    interruptible,
+    open_store,
+    seed_option,
+    workers_option,
+)
+from curator.verify import BATCH_SIZE
+from curator.warp import DEFAULT_ARCH
 
 SHOW_FAILURES = 10
 DIAGNOSTIC_LINES = 8
@@ -21,24 +31,19 @@ DIAGNOSTIC_LINES = 8
     help="Verify this share of the kernels, chosen by a hash of --seed and the kernel id.",
 )
 @click.option("--all", "all_kernels", is_flag=True, help="Verify every kernel (the default).")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the --sample choice.")
+@seed_option("Seed of the --sample choice.")
 @click.option(
     "--arch",
     type=click.IntRange(min=1),
-    default=86,
+    default=DEFAULT_ARCH,
     show_default=True,
     help="CUDA architecture (sm_XX) NVRTC compiles for.",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1, max=256),
-    default=None,
-    help="Compiler worker processes.  [default: all cores]",
-)
+@workers_option("Compiler worker processes.")
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1, max=1024),
-    default=16,
+    default=BATCH_SIZE,
     show_default=True,
     help="Kernels per translation unit (a failing batch is bisected).",
 )
@@ -129,9 +134,9 @@ def _show_failures(store, devices, limit: int, only: set[str] | None = None) -> 
 
 
 def _differential(store, verify, report, fraction, seed, trust) -> None:
-    from curator import codegen
+    from curator.warp import launch
 
-    if not codegen.cuda_available():
+    if not launch.cuda_available():
         click.echo("--run: no CUDA driver or GPU on this machine; differential CPU/GPU launches skipped")
         return
     ids = verify.sample(sorted(store.verified_ids("cpu") & store.verified_ids("cuda")), fraction, seed)

@@ -12,6 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from curator.records import MIB
+
 
 def _umask() -> int:
     mask = os.umask(0o022)
@@ -51,6 +53,7 @@ class Staging:
     def __init__(self, out: Path):
         self.out = Path(out)
         self._temps: list[tuple[Path, Path]] = []  # (temporary, final)
+        self._stale: list[Path] = []  # files of an earlier export that this one replaces
         self._created: list[Path] = []
         self._committed = False
 
@@ -103,13 +106,26 @@ class Staging:
             w.write(text.encode("utf-8"))
         return w
 
+    def remove_on_commit(self, rel: str) -> None:
+        """Remove ``out/rel`` (and its folder, if that leaves it empty) when the export commits:
+        a data file of an earlier export that the new manifest will not describe."""
+        if (self.out / rel).is_file() and all(final != self.out / rel for _, final in self._temps):
+            self._stale.append(self.out / rel)
+
     def commit(self) -> None:
-        """Move every staged file to its final name."""
+        """Move every staged file to its final name, then remove the stale ones."""
         try:
             for tmp, final in self._temps:
                 os.replace(tmp, final)
         except OSError as exc:
             raise OutputError(f"cannot write {final}: {_describe(exc)}") from None
+        for stale in self._stale:
+            try:
+                stale.unlink(missing_ok=True)
+            except OSError as exc:
+                raise OutputError(f"cannot remove {stale} of an earlier export: {_describe(exc)}") from None
+            with contextlib.suppress(OSError):  # other files in it: keep the folder
+                stale.parent.rmdir()
         self._committed = True
 
     def discard(self) -> None:
@@ -188,7 +204,7 @@ def size_category(n: int) -> str:
     return "1M<n<10M"
 
 
-def dataset_card(manifest: dict, field_docs: list[tuple[str, str]]) -> str:
+def dataset_card(manifest: dict, field_docs: list[tuple[str, str]], builder: str = "json") -> str:
     """README.md for the Hugging Face Hub: YAML front matter (one config per device), then a
     description built from the manifest.  No timestamps, so it is reproducible."""
     devices = manifest["devices"]
@@ -214,7 +230,7 @@ def dataset_card(manifest: dict, field_docs: list[tuple[str, str]]) -> str:
         "| --- | --- | ---: | ---: | ---: |",
     ]
     for device, d in devices.items():
-        lines.append(f"| {device} | `{d['file']}` | {d['records']:,} | {d['bytes'] / (1 << 20):,.2f} |"
+        lines.append(f"| {device} | `{d['file']}` | {d['records']:,} | {d['bytes'] / MIB:,.2f} |"
                      f" {len(d['categories'])} |")  # fmt: skip
     lines += ["", "Kernels per category (the selection is balanced: equal counts per category):", ""]
     cats = sorted({c for d in devices.values() for c in d["categories"]})
@@ -236,11 +252,25 @@ def dataset_card(manifest: dict, field_docs: list[tuple[str, str]]) -> str:
     if has_real:
         lines += ["", "Some records come from real code (`origin` = `real`); their `provenance` gives the source"
                   " file and its license, which applies to that record."]  # fmt: skip
+    lines += _measures_lines(manifest.get("measures"))
     lines += ["", "## Fields", "", "Every line has every field (null when absent).", ""]
     lines += [f"- `{k}`: {doc}" for k, doc in field_docs]
     lines += ["", "## Loading", "", "```python", "from datasets import load_dataset", ""]
     first = next(iter(devices), "cpu")
-    lines += [f'ds = load_dataset("json", data_files="{devices[first]["file"]}", split="train")' if devices else "",
-              "```", ""]  # fmt: skip
+    load = f'ds = load_dataset("{builder}", data_files="{devices[first]["file"]}", split="train")'
+    lines += [load if devices else "", "```", ""]
     lines += ["`manifest.json` holds sizes, SHA-256 sums, versions, seeds and the export's arguments.", ""]
     return "\n".join(lines)
+
+
+def _measures_lines(measures: dict | None) -> list[str]:
+    """Builtin coverage and kernel shape for the card (figures of the store the export came from)."""
+    if not measures:
+        return []
+    from curator.measures import coverage_markdown, profile_markdown
+
+    lines = ["", "## Warp builtins covered", "", "Figures of the store this export was drawn from"
+             " (`curator stats --coverage`).", ""]  # fmt: skip
+    lines += coverage_markdown(measures["coverage"])
+    lines += ["## Kernel shape", "", "Figures of the store this export was drawn from (`curator stats --profile`).", ""]
+    return lines + profile_markdown(measures["profile"])[:-1]

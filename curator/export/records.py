@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 # The keys of every line, in order, with what they hold; they follow
-# curator.store.dedup.EXPORT_COLUMNS.
+# curator.store.exports.EXPORT_COLUMNS.
 FIELDS = (
     ("id", "content hash of the Python source (string)"),
     ("name", "the `@wp.kernel` function's name"),
@@ -33,7 +33,7 @@ STRING_KEYS = frozenset(KEYS) - {"launch_dim", "kernel_args", "seed", "run_seed"
 
 
 def record(row: tuple) -> dict:
-    """The line's object from a store row (curator.store.dedup.EXPORT_COLUMNS)."""
+    """The line's object from a store row (curator.store.exports.EXPORT_COLUMNS)."""
     rec = dict(zip(KEYS, row, strict=True))
     args = rec["kernel_args"]
     rec["kernel_args"] = [[str(x) for x in pair] for pair in json.loads(args)] if args is not None else None

@@ -79,7 +79,7 @@ class _Worker:
         self.devices = devices
         self.have = have
         self.proc = None
-        self.conn = None
+        self.pipe = None
         self.jobs = 0
 
     def ensure(self) -> None:
@@ -92,7 +92,7 @@ class _Worker:
         self.proc = ctx.Process(target=worker.main, args=(child, self.devices, frozenset(self.have)), daemon=True)
         self.proc.start()
         child.close()
-        self.conn = parent
+        self.pipe = parent
         self.jobs = 0
         # Starting (Python, curator, Warp) is not the module's time: wait for it separately.
         try:
@@ -108,19 +108,19 @@ class _Worker:
             return
         if not kill:
             try:
-                self.conn.send(None)
+                self.pipe.send(None)
             except (BrokenPipeError, OSError):
                 kill = True
             self.proc.join(5)
         if self.proc.is_alive():
             self.proc.kill()
             self.proc.join()
-        self.conn.close()
-        self.proc = self.conn = None
+        self.pipe.close()
+        self.proc = self.pipe = None
 
 
 def _file_failure(job: ModuleJob, exc_type: str, message: str) -> FailureRecord:
-    from curator.generate import kernel_id
+    from curator.records import kernel_id
 
     return FailureRecord(
         kernel_id(job.rel), None, None, "ingest-import", exc_type, f"{job.rel}: {message}"[:4000], None
@@ -141,29 +141,53 @@ def run(
     Each module's results are committed together; one bad module never stops the run."""
     report = IngestReport(files=len(jobs), definitions=sum(len(j.defs) for j in jobs))
     have = {k for k, v in store.kernel_devices().items() if not set(devices) - v}
-    run_id = store.start_run("ingest", arguments or {})
-    status = "failed"
     worker = _Worker(devices, have)
+    finished = False
     try:
-        for job in jobs:
-            _one(store, run_id, worker, job, timeout, report)
-            report.modules_done += 1
-            if worker.proc is not None and worker.jobs >= restart_every:
-                worker.stop()
-            if on_progress:
-                on_progress(report, job)
-        status = "done"
-        stored = store.kernel_devices()
-        for d in devices:
-            report.stored[d] = sum(d in stored.get(k, ()) for k in report.kernel_ids)
-        report.stored["all"] = sum(set(devices) <= stored.get(k, set()) for k in report.kernel_ids)
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
+        with store.recorded_run("ingest", arguments or {}, report.as_dict) as run_id:
+            for job in jobs:
+                _one(store, run_id, worker, job, timeout, report)
+                report.modules_done += 1
+                if worker.proc is not None and worker.jobs >= restart_every:
+                    worker.stop()
+                if on_progress:
+                    on_progress(report, job)
+            _count_stored(store, devices, report)
+            finished = True
     finally:
-        worker.stop(kill=status != "done")
-        store.finish_run(run_id, status, report.as_dict())
+        worker.stop(kill=not finished)
     return report
+
+
+def _count_stored(store: Store, devices: tuple[str, ...], report: IngestReport) -> None:
+    stored = store.kernel_devices()
+    for d in devices:
+        report.stored[d] = sum(d in stored.get(k, ()) for k in report.kernel_ids)
+    report.stored["all"] = sum(set(devices) <= stored.get(k, set()) for k in report.kernel_ids)
+
+
+def _take(msg: tuple, job: ModuleJob, kernels: list, failures: list, report: IngestReport) -> None:
+    """Account for one message of the worker about ``job``."""
+    kind = msg[0]
+    if kind == "kernel":
+        kernels.append(msg[1])
+        report.instances += 1
+    elif kind == "failure":
+        failures.append(msg[1])
+    elif kind == "skip":
+        report.skipped[msg[1]] += 1
+        report.instances += msg[1] in ("codegen-failed", "source-unavailable")
+    elif kind == "have":
+        report.kernel_ids.add(msg[1])
+        report.instances += 1
+        report.already_stored += 1
+    elif kind == "instance":
+        report.instances += 1
+        report.same_source += 1
+    elif kind == "import-failed":
+        failures.append(_file_failure(job, msg[1], msg[2]))
+        report.import_failures[msg[1]] += 1
+        report.kernels_in_failed_modules += len(job.defs)
 
 
 def _one(store: Store, run_id: int, worker: _Worker, job: ModuleJob, timeout: float, report: IngestReport) -> None:
@@ -178,41 +202,22 @@ def _one(store: Store, run_id: int, worker: _Worker, job: ModuleJob, timeout: fl
         return
     worker.ensure()
     worker.jobs += 1
-    worker.conn.send(job)
+    worker.pipe.send(job)
     lost = None  # why the worker stopped answering
     while True:
-        if not worker.conn.poll(timeout):
+        if not worker.pipe.poll(timeout):
             lost = ("Timeout", f"importing or generating code went silent for over {timeout:g} s; worker killed")
             break
         try:
-            msg = worker.conn.recv()
+            msg = worker.pipe.recv()
         except (EOFError, ConnectionResetError, OSError):
             worker.proc.join(5)
             code = worker.proc.exitcode
             lost = ("WorkerCrash", f"the worker process died (exit code {code}) while importing this module")
             break
-        kind = msg[0]
-        if kind == "done":
+        if msg[0] == "done":
             break
-        if kind == "kernel":
-            kernels.append(msg[1])
-            report.instances += 1
-        elif kind == "failure":
-            failures.append(msg[1])
-        elif kind == "skip":
-            report.skipped[msg[1]] += 1
-            report.instances += msg[1] in ("codegen-failed", "source-unavailable")
-        elif kind == "have":
-            report.kernel_ids.add(msg[1])
-            report.instances += 1
-            report.already_stored += 1
-        elif kind == "instance":
-            report.instances += 1
-            report.same_source += 1
-        elif kind == "import-failed":
-            failures.append(_file_failure(job, msg[1], msg[2]))
-            report.import_failures[msg[1]] += 1
-            report.kernels_in_failed_modules += len(job.defs)
+        _take(msg, job, kernels, failures, report)
     if lost is not None:
         worker.stop(kill=True)
         failures.append(_file_failure(job, *lost))

@@ -16,7 +16,7 @@ import textwrap
 from collections.abc import Iterator
 
 from curator.ingest.discover import KernelDef, ModuleJob
-from curator.store import FailureRecord, KernelRecord
+from curator.records import FailureRecord, kernel_id, make_record
 
 # Reasons a kernel definition is skipped (the failures table's exc_type for stage ingest-skip).
 FACTORY = "factory-not-instantiated"
@@ -24,25 +24,25 @@ NOT_CREATED = "not-created-at-import"
 GENERIC = "generic-without-overloads"
 
 
-def main(conn, devices: tuple[str, ...], have: frozenset[str]) -> None:
-    """Serve jobs from ``conn`` until it sends None: for each, a stream of messages ending in
+def main(pipe, devices: tuple[str, ...], have: frozenset[str]) -> None:
+    """Serve jobs from ``pipe`` until it sends None: for each, a stream of messages ending in
     ("done", path)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what an interrupt stops
     devnull = os.open(os.devnull, os.O_WRONLY)
     if not os.environ.get("CURATOR_INGEST_VERBOSE"):
         os.dup2(devnull, 1)  # imported modules print; keep the command's output clean
         os.dup2(devnull, 2)
-    from curator import codegen
+    from curator.warp import init_warp
 
-    codegen.init_warp()
-    conn.send(("ready",))
+    init_warp()
+    pipe.send(("ready",))
     while True:
-        job = conn.recv()
+        job = pipe.recv()
         if job is None:
             return
         for message in process(job, devices, have):
-            conn.send(message)
-        conn.send(("done", job.path))
+            pipe.send(message)
+        pipe.send(("done", job.path))
 
 
 def _import(job: ModuleJob):
@@ -75,9 +75,9 @@ def kernel_source(kernel) -> tuple[str, int]:
     """What a training pair shows for a real kernel: the ``@wp.struct`` classes and ``@wp.func``
     helpers its build uses (Warp's dependency order), then the kernel itself, each as written.
     Returns (source, number of helpers whose source could not be read)."""
-    from curator import codegen
+    from curator.warp import registry
 
-    structs, funcs = codegen.kernel_dependencies(kernel)
+    structs, funcs = registry.kernel_dependencies(kernel)
     parts: list[str] = []
     missing = 0
     for obj in [*structs, *funcs]:
@@ -98,26 +98,24 @@ def _generate(kernel, devices: tuple[str, ...]) -> tuple[dict, list]:
     """Code for every device from one build; when that fails, each device on its own, so a
     kernel Warp can only generate for CUDA (``wp.tile_fft``) is kept with its CUDA code.
     Returns (artifacts by device, CodegenErrors of the devices that failed)."""
-    from curator import codegen
+    from curator.warp import CodegenError, build
 
     try:
-        return codegen.generate_for_kernel(kernel, devices), []
-    except codegen.CodegenError as exc:
+        return build.generate_for_kernel(kernel, devices), []
+    except CodegenError as exc:
         if len(devices) == 1:
             return {}, [exc]
     arts, errors = {}, []
     for device in devices:
         try:
-            arts.update(codegen.generate_for_kernel(kernel, (device,)))
-        except codegen.CodegenError as exc:
+            arts.update(build.generate_for_kernel(kernel, (device,)))
+        except CodegenError as exc:
             exc.message = f"{device}: {exc.message}"
             errors.append(exc)
     return arts, errors
 
 
 def _skip(job: ModuleJob, d: KernelDef, reason: str, detail: str) -> FailureRecord:
-    from curator.generate import kernel_id
-
     return FailureRecord(kernel_id(f"{job.rel}:{d.line}:{d.qualname}"), None, None, "ingest-skip", reason,
                          f"{job.rel}:{d.line} {d.qualname}: {detail}", d.source)  # fmt: skip
 
@@ -125,16 +123,16 @@ def _skip(job: ModuleJob, d: KernelDef, reason: str, detail: str) -> FailureReco
 def process(job: ModuleJob, devices: tuple[str, ...], have: frozenset[str]) -> Iterator[tuple]:
     """Messages for one module: ("import-failed", exc_type, message), ("kernel", KernelRecord),
     ("have", id), ("failure", FailureRecord) and ("skip", reason) per kernel definition."""
-    from curator import codegen
+    from curator.warp import registry
 
-    saved = codegen.config_snapshot()
+    saved = registry.config_snapshot()
     try:
         try:
             _import(job)
         except (Exception, SystemExit) as exc:  # any import error is recorded, never fatal
             yield ("import-failed", type(exc).__name__, str(exc)[:2000])
             return
-        kernels = codegen.kernels_from_file(job.path)
+        kernels = registry.kernels_from_file(job.path)
         by_line: dict[int, list] = {}
         for k in kernels:
             by_line.setdefault(k.func.__code__.co_firstlineno, []).append(k)
@@ -148,94 +146,83 @@ def process(job: ModuleJob, devices: tuple[str, ...], have: frozenset[str]) -> I
         for d in defs:
             yield from _process_def(job, d, by_line.get(d.line, []), devices, have, seen)
     finally:
-        codegen.config_restore(saved)
+        registry.config_restore(saved)
         # Imported modules stay loaded: unloading one (warp.sparse, a package) and importing it
         # again breaks Warp's registries.  Memory stays flat because the driver replaces the
         # worker every RESTART_EVERY modules.
 
 
 def _process_def(job, d: KernelDef, instances: list, devices, have, seen: set[str]) -> Iterator[tuple]:
-    from curator import codegen, dedup
-    from curator.generate import kernel_id
-    from curator.ingest import categorize
+    from curator.warp import registry
 
     if not instances:
-        if d.nested:
-            yield (
-                "failure",
-                _skip(job, d, FACTORY, "defined inside a function the module did not call at import"),
-            )
-            yield ("skip", FACTORY)
-        else:
-            yield ("failure", _skip(job, d, NOT_CREATED, "no kernel object exists after importing the module"))
-            yield ("skip", NOT_CREATED)
+        reason, detail = (FACTORY, "defined inside a function the module did not call at import") if d.nested else (
+            NOT_CREATED, "no kernel object exists after importing the module")  # fmt: skip
+        yield ("failure", _skip(job, d, reason, detail))
+        yield ("skip", reason)
         return
-    concrete = [c for k in instances for c in codegen.concrete_kernels(k)]
+    concrete = [c for k in instances for c in registry.concrete_kernels(k)]
     if not concrete:
         yield ("failure", _skip(job, d, GENERIC, "generic kernel that the module gives no wp.overload for"))
         yield ("skip", GENERIC)
         return
     for kernel in concrete:
-        try:
-            source, missing = kernel_source(kernel)
-        except (codegen.CodegenError, OSError) as exc:
-            stage = "ingest-codegen" if isinstance(exc, codegen.CodegenError) else "ingest-skip"
-            exc_type = exc.exc_type if isinstance(exc, codegen.CodegenError) else type(exc).__name__
-            fid = kernel_id(f"{job.rel}:{d.line}:{d.qualname}:{codegen.kernel_signature(kernel)}")
-            message = f"{job.rel}:{d.line} {d.qualname}: {exc}"[:4000]
-            yield ("failure", FailureRecord(fid, None, None, stage, exc_type, message, d.source))
-            yield ("skip", "codegen-failed" if stage == "ingest-codegen" else "source-unavailable")
-            continue
-        kid = kernel_id(source)
-        if kid in seen:
-            yield ("instance", kid)  # another instance with the same source: one pair is enough
-            continue
-        seen.add(kid)
-        if kid in have:
-            yield ("have", kid)
-            continue
-        category = categorize.categorize(source)
+        yield from _process_kernel(job, d, kernel, devices, have, seen)
+
+
+def _process_kernel(job, d: KernelDef, kernel, devices, have, seen: set[str]) -> Iterator[tuple]:
+    """Messages for one concrete kernel instance of a definition."""
+    from curator.ingest import categorize
+    from curator.warp import CodegenError, registry
+    from curator.warp.calls import recording_builtin_calls, signatures_of_calls
+
+    try:
+        source, missing = kernel_source(kernel)
+    except (CodegenError, OSError) as exc:
+        stage = "ingest-codegen" if isinstance(exc, CodegenError) else "ingest-skip"
+        exc_type = exc.exc_type if isinstance(exc, CodegenError) else type(exc).__name__
+        fid = kernel_id(f"{job.rel}:{d.line}:{d.qualname}:{registry.kernel_signature(kernel)}")
+        message = f"{job.rel}:{d.line} {d.qualname}: {exc}"[:4000]
+        yield ("failure", FailureRecord(fid, None, None, stage, exc_type, message, d.source))
+        yield ("skip", "codegen-failed" if stage == "ingest-codegen" else "source-unavailable")
+        return
+    kid = kernel_id(source)
+    if kid in seen:
+        yield ("instance", kid)  # another instance with the same source: one pair is enough
+        return
+    seen.add(kid)
+    if kid in have:
+        yield ("have", kid)
+        return
+    category = categorize.categorize(source)
+    with recording_builtin_calls() as calls:
         arts, errors = _generate(kernel, devices)
-        for exc in errors:
-            message = f"{job.rel}:{d.line} {d.qualname}: {exc.message}"[:4000]
-            yield ("failure", FailureRecord(kid, category, None, "ingest-codegen", exc.exc_type, message, source))
-        if not arts:
-            yield ("skip", "codegen-failed")
-            continue
-        tokens = dedup.normalize_tokens(source)
-        provenance = {
-            "file": job.rel,
-            "line": d.line,
-            "qualname": d.qualname,
-            "module": job.module,
-            **{k: v for k, v in job.package.items() if k in ("name", "version", "license")},
-        }
-        if "name" in provenance:
-            provenance["package"] = provenance.pop("name")
-        if d.nested:
-            provenance["factory"] = True
-        if sig := codegen.kernel_signature(kernel):
-            provenance["overload"] = sig
-        if missing:
-            provenance["helpers_without_source"] = missing
-        yield (
-            "kernel",
-            KernelRecord(
-                id=kid,
-                name=kernel.func.__name__,
-                category=category,
-                source=source,
-                skeleton_hash=dedup.skeleton_hash_of_tokens(tokens),
-                minhash=dedup.signature_of_tokens(tokens),
-                artifacts={
-                    dev: {"pieces": a.pieces, "codegen_ms": a.codegen_ms, "warp_version": a.warp_version}
-                    for dev, a in arts.items()
-                },
-                generator_version=None,
-                seed=None,
-                launch_dim=categorize.launch_dim(source, kernel.func.__name__),
-                kernel_args=categorize.kernel_args(source, kernel.func.__name__),
-                origin="real",
-                provenance=provenance,
-            ),
-        )
+    for exc in errors:
+        message = f"{job.rel}:{d.line} {d.qualname}: {exc.message}"[:4000]
+        yield ("failure", FailureRecord(kid, category, None, "ingest-codegen", exc.exc_type, message, source))
+    if not arts:
+        yield ("skip", "codegen-failed")
+        return
+    name = kernel.func.__name__
+    yield ("kernel", make_record(kid, name, category, source, arts, generator_version=None, seed=None,
+                                 launch_dim=categorize.launch_dim(source, name),
+                                 kernel_args=categorize.kernel_args(source, name), origin="real",
+                                 provenance=_provenance(job, d, kernel, missing),
+                                 builtin_signatures=signatures_of_calls(calls, source)))  # fmt: skip
+
+
+def _provenance(job, d: KernelDef, kernel, missing: int) -> dict:
+    """Where a real kernel came from: file, line, qualified name, module, package."""
+    from curator.warp import registry
+
+    provenance = {"file": job.rel, "line": d.line, "qualname": d.qualname, "module": job.module,
+                  **{k: v for k, v in job.package.items() if k in ("name", "version", "license")}}  # fmt: skip
+    if "name" in provenance:
+        provenance["package"] = provenance.pop("name")
+    if d.nested:
+        provenance["factory"] = True
+    if sig := registry.kernel_signature(kernel):
+        provenance["overload"] = sig
+    if missing:
+        provenance["helpers_without_source"] = missing
+    return provenance

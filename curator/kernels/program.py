@@ -188,10 +188,6 @@ class ProgramGen:
         return "\n".join(self.lines) + "\n", dim
 
 
-def _unused(env: Env, names) -> list[str]:
-    return [n for n in names if n not in env.used]
-
-
 def _index(rng: random.Random, weights) -> int:
     r = rng.random() * sum(weights)
     for n, w in enumerate(weights):

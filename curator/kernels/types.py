@@ -17,14 +17,6 @@ class WType:
     annotation: str = ""  # text used in signatures
     ctor: str = ""  # callable that builds or casts to this type
 
-    @property
-    def is_float(self) -> bool:
-        return self.scalar in FLOAT_SCALARS and self.kind != "bool"
-
-    @property
-    def is_int(self) -> bool:
-        return self.kind == "scalar" and self.scalar in INT_SCALARS
-
 
 FLOAT_SCALARS = ("float16", "float32", "float64")
 INT_SCALARS = ("int32", "int64", "uint32")

@@ -1,9 +1,13 @@
 """The curator store: the only package that talks SQL.  One SQLite file, WAL mode."""
 
+from curator.records import FailureRecord, KernelRecord
 from curator.store.base import APPLICATION_ID, SCHEMA_VERSION, BaseStore, StoreError, now
-from curator.store.dedup import DedupStoreMixin
-from curator.store.kernels import FailureRecord, KernelRecord, KernelStoreMixin, WriteCounts
+from curator.store.exports import ExportStoreMixin
+from curator.store.kernels import KernelStoreMixin, WriteCounts
+from curator.store.measures import MeasuresStoreMixin
+from curator.store.neardup import NearDupStoreMixin
 from curator.store.review import ReviewStoreMixin
+from curator.store.runs import RunStoreMixin
 from curator.store.verify import VerifyStoreMixin
 
 __all__ = [
@@ -18,5 +22,7 @@ __all__ = [
 ]
 
 
-class Store(ReviewStoreMixin, DedupStoreMixin, VerifyStoreMixin, KernelStoreMixin, BaseStore):
-    """A curator store; its queries live in one mixin per concern (kernels, review, dedup...)."""
+class Store(MeasuresStoreMixin, ReviewStoreMixin, NearDupStoreMixin, ExportStoreMixin, VerifyStoreMixin, RunStoreMixin,
+            KernelStoreMixin, BaseStore):  # fmt: skip
+    """A curator store; its queries live in one mixin per concern (kernels, runs, review, near-dups,
+    export, verification, builtin coverage)."""

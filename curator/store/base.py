@@ -8,7 +8,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x43555241  # "CURA"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
@@ -21,6 +21,16 @@ MIGRATIONS: dict[int, str] = {
     INSERT INTO kernels_fts (kernels_fts, rowid, name, source) VALUES ('delete', old.rowid, old.name, old.source);
     INSERT INTO kernels_fts (rowid, name, source) VALUES (new.rowid, new.name, new.source);
 END;""",
+    # v3: runs record the process that ran them, so a killed run can be told from a live one
+    2: """ALTER TABLE runs ADD COLUMN pid INTEGER;
+ALTER TABLE runs ADD COLUMN host TEXT;""",
+    # v4: the visible Warp builtin signatures each kernel's codegen resolved (curator stats --coverage)
+    3: """CREATE TABLE IF NOT EXISTS kernel_builtins (
+    kernel_id    TEXT NOT NULL REFERENCES kernels (id) ON DELETE CASCADE,
+    warp_version TEXT NOT NULL,
+    signatures   TEXT NOT NULL,
+    PRIMARY KEY (kernel_id, warp_version)
+);""",
 }
 
 
@@ -64,6 +74,36 @@ def _check_file(path: Path) -> None:
     # with a live WAL the header may count pages not yet checkpointed into the file
     if pages and not (wal.exists() and wal.stat().st_size) and path.stat().st_size < page_size * pages:
         raise StoreError(f"{path} is a truncated SQLite file ({path.stat().st_size:,} of {page_size * pages:,} bytes)")
+
+
+def _check_target(path: Path, create: bool) -> bool:
+    """Whether ``path`` is a new store to create; refuses a missing file without ``create``, a
+    folder that cannot hold a new one, and any existing file that is not SQLite."""
+    if path.exists():
+        _check_file(path)
+        return False
+    if not create:
+        raise StoreError(f"no curator store at {path}; create one with `curator generate --db {path}`")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise StoreError(f"cannot create {path}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise StoreError(f"cannot create {path}: folder {parent} is not writable")
+    return True
+
+
+def _identify_untouched(conn: sqlite3.Connection, path: Path) -> int:
+    """The schema version of an existing store, read through an immutable connection first, so
+    a refused file gets no -wal/-shm beside it; with a live WAL (pages not yet in the file) the
+    store is already in use as one and the normal connection identifies it."""
+    wal = path.with_name(path.name + "-wal")
+    live_wal = wal.exists() and wal.stat().st_size > 0
+    probe = conn if live_wal else sqlite3.connect(f"file:{path.resolve()}?mode=ro&immutable=1", uri=True)
+    try:
+        return _identify(probe, path)
+    finally:
+        if probe is not conn:
+            probe.close()
 
 
 def _identify(conn: sqlite3.Connection, path: Path) -> int:
@@ -113,18 +153,7 @@ class BaseStore:
         backed up (``PATH.bak-vN``) and migrated.
         """
         path = Path(path)
-        if path.exists():
-            _check_file(path)
-            new = False
-        elif create:
-            parent = path.parent if str(path.parent) else Path(".")
-            if not parent.is_dir():
-                raise StoreError(f"cannot create {path}: folder {parent} does not exist")
-            if not os.access(parent, os.W_OK):
-                raise StoreError(f"cannot create {path}: folder {parent} is not writable")
-            new = True
-        else:
-            raise StoreError(f"no curator store at {path}; create one with `curator generate --db {path}`")
+        new = _check_target(path, create)
         folder = path.resolve().parent
         writable = os.access(folder, os.W_OK) and (new or os.access(path, os.W_OK))
         if not readonly and not new and not writable:
@@ -138,18 +167,7 @@ class BaseStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {path}: {exc}") from exc
         try:
-            if not new:
-                # Identify through an immutable connection first, so a refused file gets no
-                # -wal/-shm beside it; with a live WAL (pages not yet in the file) the store is
-                # already in use as one and the normal connection identifies it.
-                wal = path.with_name(path.name + "-wal")
-                live_wal = wal.exists() and wal.stat().st_size > 0
-                probe = conn if live_wal else sqlite3.connect(f"file:{path.resolve()}?mode=ro&immutable=1", uri=True)
-                try:
-                    version = _identify(probe, path)
-                finally:
-                    if probe is not conn:
-                        probe.close()
+            version = 0 if new else _identify_untouched(conn, path)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
             if not readonly:

@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from curator.records import PIECES as PIECE_COLUMNS
+from curator.records import FailureRecord, KernelRecord
 from curator.store.base import now
-
-PIECE_COLUMNS = ("structs", "functions", "args", "forward", "backward", "entry")
 
 
 def _kernel_row(k: KernelRecord, stamp: str) -> dict:
@@ -29,38 +29,6 @@ def _artifact_row(kernel_id: str, device: str, art: dict, stamp: str) -> dict:
 
 
 @dataclass
-class KernelRecord:
-    """A kernel ready to store: its Python source and its generated code per device."""
-
-    id: str
-    name: str
-    category: str
-    source: str
-    skeleton_hash: str
-    minhash: bytes | None
-    artifacts: dict  # device -> {"pieces": {...}, "codegen_ms": float, "warp_version": str}
-    seed: int | None = None
-    run_seed: int | None = None
-    run_index: int | None = None
-    generator_version: str | None = None
-    launch_dim: int = 1
-    kernel_args: list | None = None
-    origin: str = "synthetic"
-    provenance: dict | None = None
-
-
-@dataclass
-class FailureRecord:
-    kernel_id: str
-    category: str | None
-    seed: int | None
-    stage: str
-    exc_type: str
-    message: str
-    source: str | None
-
-
-@dataclass
 class WriteCounts:
     kernels: int = 0
     artifacts: int = 0
@@ -72,28 +40,6 @@ class WriteCounts:
 class KernelStoreMixin:
     conn: object
 
-    # -- runs --------------------------------------------------------------------------
-    def start_run(self, command: str, arguments: dict) -> int:
-        with self.transaction():
-            cur = self.conn.execute(
-                "INSERT INTO runs (command, arguments, started_at) VALUES (?, ?, ?)",
-                (command, json.dumps(arguments, sort_keys=True), now()),
-            )
-            return cur.lastrowid
-
-    def finish_run(self, run_id: int, status: str, counts: dict) -> None:
-        with self.transaction():
-            self.conn.execute(
-                "UPDATE runs SET ended_at = ?, status = ?, counts = ? WHERE id = ?",
-                (now(), status, json.dumps(counts, sort_keys=True), run_id),
-            )
-
-    def runs(self, command: str | None = None) -> list[dict]:
-        sql = "SELECT * FROM runs" + (" WHERE command = ?" if command else "") + " ORDER BY id"
-        cur = self.conn.execute(sql, (command,) if command else ())
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, row, strict=True)) for row in cur]
-
     # -- what is there -----------------------------------------------------------------
     def kernel_devices(self) -> dict[str, set[str]]:
         """kernel id -> the devices it has artifacts for."""
@@ -102,6 +48,30 @@ class KernelStoreMixin:
             out.setdefault(kid, set()).add(device)
         for (kid,) in self.conn.execute("SELECT id FROM kernels"):
             out.setdefault(kid, set())
+        return out
+
+    def kernel_ids(self) -> list[str]:
+        """Every kernel id, in id order."""
+        return [r[0] for r in self.conn.execute("SELECT id FROM kernels ORDER BY id")]
+
+    def shortest_paired_kernel(self) -> str | None:
+        """The kernel with code for both devices whose source + CPU forward is shortest."""
+        row = self.conn.execute(
+            "SELECT k.id FROM kernels k JOIN artifacts a ON a.kernel_id = k.id AND a.device = 'cpu'"
+            " WHERE EXISTS (SELECT 1 FROM artifacts c WHERE c.kernel_id = k.id AND c.device = 'cuda')"
+            " ORDER BY length(k.source) + length(a.forward), k.id LIMIT 1"
+        ).fetchone()
+        return row[0] if row else None
+
+    def warp_versions(self) -> list[str]:
+        """The Warp versions that generated the stored code, sorted."""
+        return sorted(r[0] for r in self.conn.execute("SELECT DISTINCT warp_version FROM artifacts"))
+
+    def category_skeletons(self) -> dict[str, set[str]]:
+        """category -> the distinct normalised-skeleton hashes of its kernels."""
+        out: dict[str, set[str]] = {}
+        for category, skeleton in self.conn.execute("SELECT category, skeleton_hash FROM kernels"):
+            out.setdefault(category, set()).add(skeleton)
         return out
 
     def failed_ids(self) -> set[str]:
@@ -151,33 +121,28 @@ class KernelStoreMixin:
             # sqlite-utils' bulk inserts nest in our transaction as savepoints
             self.db["kernels"].insert_all(kernel_rows, batch_size=100)
             self.db["artifacts"].insert_all(artifact_rows, batch_size=100)
-            keys = [(f.kernel_id, f.stage) for f in failures]
-            have_failures = {
-                tuple(r)
-                for r in self._rows(
-                    "SELECT kernel_id, stage FROM failures WHERE kernel_id IN ({})", [k for k, _ in keys]
-                )
-            }
-            failure_rows = []
-            for f, key in zip(failures, keys, strict=True):
-                if key not in have_failures:
-                    have_failures.add(key)
-                    failure_rows.append(
-                        {
-                            "kernel_id": f.kernel_id,
-                            "category": f.category,
-                            "seed": f.seed,
-                            "stage": f.stage,
-                            "exc_type": f.exc_type,
-                            "message": f.message,
-                            "source": f.source,
-                            "run_id": run_id,
-                            "created_at": stamp,
-                        }
-                    )
-            self.db["failures"].insert_all(failure_rows, batch_size=100)
-            counts.failures = len(failure_rows)
+            self._insert_builtin_signatures(
+                (k.id, k.artifacts[min(k.artifacts)]["warp_version"], k.builtin_signatures)
+                for k in kernels
+                if k.builtin_signatures is not None and k.artifacts
+            )
+            counts.failures = self._write_failures(failures, run_id, stamp)
         return counts
+
+    def _write_failures(self, failures: list[FailureRecord], run_id: int | None, stamp: str) -> int:
+        """Insert the failures not yet recorded (one row per kernel and stage); returns how many."""
+        keys = [(f.kernel_id, f.stage) for f in failures]
+        have = {tuple(r) for r in self._rows("SELECT kernel_id, stage FROM failures WHERE kernel_id IN ({})",
+                                             [k for k, _ in keys])}  # fmt: skip
+        rows = []
+        for f, key in zip(failures, keys, strict=True):
+            if key not in have:
+                have.add(key)
+                rows.append({"kernel_id": f.kernel_id, "category": f.category, "seed": f.seed, "stage": f.stage,
+                             "exc_type": f.exc_type, "message": f.message, "source": f.source, "run_id": run_id,
+                             "created_at": stamp})  # fmt: skip
+        self.db["failures"].insert_all(rows, batch_size=100)
+        return len(rows)
 
     def _rows(self, sql: str, values: list) -> list:
         out = []

@@ -97,6 +97,15 @@ class VerifyStoreMixin:
         sql, params = verified_condition(device)
         return {r[0] for r in self.conn.execute(f"SELECT k.id FROM kernels k WHERE {sql}", params)}
 
+    def verification_summary(self) -> dict[str, dict]:
+        """device -> {'checked', 'ok', 'compilers'}: kernels verified, kernels with a passing
+        result, and the compilers used."""
+        rows = self.conn.execute(
+            "SELECT device, COUNT(DISTINCT kernel_id), COUNT(DISTINCT CASE WHEN ok THEN kernel_id END),"
+            " GROUP_CONCAT(DISTINCT compiler) FROM verifications GROUP BY device ORDER BY device"
+        )
+        return {device: {"checked": n, "ok": ok, "compilers": c} for device, n, ok, c in rows}
+
     def verification_stats(self) -> list[dict]:
         """Per device and category: kernels with code, verified, passed, failed, pass rate
         (passed / verified, None when none verified).  A kernel counts as failed for a device

@@ -11,14 +11,13 @@ from textual.highlight import highlight
 from textual.strip import Strip
 from textual.style import Style
 
-from curator.store.kernels import PIECE_COLUMNS
+from curator.records import PIECES as PIECE_COLUMNS
 from curator.store.review import KernelDetail
 
-DEVICES = ("cpu", "cuda")
 DEVICE_LABELS = {"cpu": "CPU C++", "cuda": "CUDA C++"}
 # The pieces a reviewer switches between; "full" is the kernel's whole generated code
 # (structs, functions, args struct, forward, backward, entry points).
-PIECES = ("forward", "backward", "full")
+VIEWS = ("forward", "backward", "full")
 STATUS_MARKS = {None: "·", "accepted": "✓", "rejected": "✗", "flagged": "⚑"}
 
 

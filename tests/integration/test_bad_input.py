@@ -106,7 +106,7 @@ BAD_DBS = {
     "text file": (lambda p, s: p.write_text("id,name\n1,foo\n"), "not an SQLite database"),
     "other application": (lambda p, s: _other_app(p), "another application"),
     "future schema": (lambda p, s: _future(p), f"schema version {store_base.SCHEMA_VERSION + 1}"),
-    "truncated": (_truncated, ""),
+    "truncated": (_truncated, "is a truncated SQLite file"),
 }
 
 

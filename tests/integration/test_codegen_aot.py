@@ -6,7 +6,8 @@ import textwrap
 
 import pytest
 
-from curator import codegen
+from curator import records
+from curator.warp import CodegenError, build, init_warp
 
 KERNELS = {
     "struct_func": """
@@ -50,12 +51,28 @@ KERNELS = {
             r = wp.quat_rotate(q[tid], wp.vec3(1.0, 2.0, 3.0))
             out[tid] = wp.transpose(m[tid]) * r
     """,
+    # Tile types are sized by block_dim: the CPU code must come from a build with block_dim=1
+    # (as at CPU launch), the CUDA code from one with 256; one build for both is wrong here.
+    "tile_block_min": """
+        import warp as wp
+
+        @wp.kernel
+        def k_main(x: wp.array(dtype=float), out: wp.array(dtype=float)):
+            block, lane = wp.tid()
+            i = block * wp.block_dim() + lane
+            v = float(1.0e30)
+            if i < x.shape[0]:
+                v = x[i]
+            m = wp.tile_min(wp.tile(v))[0]
+            if lane == 0:
+                wp.atomic_min(out, 0, m)
+    """,
 }
 
 
 @pytest.fixture(scope="module")
 def wp():
-    return codegen.init_warp()
+    return init_warp()
 
 
 @pytest.mark.parametrize("name", sorted(KERNELS))
@@ -63,8 +80,8 @@ def test_pieces_match_public_aot_output(name, wp, tmp_path, monkeypatch):
     """Our pieces, in order after Warp's header, are exactly the source compile_aot_module
     writes: CPU as compiled at CPU launch (block_dim=1), CUDA as for a GPU."""
     source = textwrap.dedent(KERNELS[name]).lstrip()
-    # ours first: Warp numbers @wp.func names process-wide, codegen.generate leaves no trace
-    arts = codegen.generate(source, "k_main", f"curator_test_{name}")
+    # ours first: Warp numbers @wp.func names process-wide, build.generate leaves no trace
+    arts = build.generate(source, "k_main", f"curator_test_{name}")
     modname = f"aot_{name}"
     (tmp_path / f"{modname}.py").write_text(source)
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -78,20 +95,22 @@ def test_pieces_match_public_aot_output(name, wp, tmp_path, monkeypatch):
         sys.modules.pop(modname, None)
     for device, ext in (("cpu", "cpp"), ("cuda", "cu")):
         (aot_file,) = (tmp_path / device).glob(f"*.{ext}")
-        aot = codegen.normalize_line_comments(aot_file.read_text())
-        assert codegen.module_source(device, arts[device].pieces) == aot
+        aot = build.normalize_line_comments(aot_file.read_text())
+        assert build.module_source(device, arts[device].pieces) == aot
         assert arts[device].pieces["forward"].strip()
         assert arts[device].pieces["backward"].strip()
     assert arts["cpu"].pieces["args"].startswith("struct wp_args_")
+    if name.startswith("tile"):
+        assert arts["cpu"].pieces["forward"] != arts["cuda"].pieces["forward"]
     assert arts["cpu"].pieces["entry"].strip() and not arts["cuda"].pieces["entry"]
 
 
 @pytest.mark.parametrize("name", sorted(KERNELS))
 def test_identical_kernels_give_identical_code(name, wp):
     source = textwrap.dedent(KERNELS[name]).lstrip()
-    a = codegen.generate(source, "k_main", "curator_same_a")
-    b = codegen.generate(source, "k_main", "curator_same_b")
-    for device in codegen.DEVICES:
+    a = build.generate(source, "k_main", "curator_same_a")
+    b = build.generate(source, "k_main", "curator_same_b")
+    for device in records.DEVICES:
         assert a[device].pieces == b[device].pieces
         assert "<L " not in a[device].full
 
@@ -100,7 +119,7 @@ def test_generated_modules_are_released(wp):
     from warp._src import context
 
     source = textwrap.dedent(KERNELS["quat_mat"]).lstrip()
-    codegen.generate(source, "k_main", "curator_release_me")
+    build.generate(source, "k_main", "curator_release_me")
     assert "curator_release_me" not in sys.modules
     assert "curator_release_me" not in context.user_modules
     import linecache
@@ -113,7 +132,7 @@ def test_broken_kernel_raises_codegen_error(wp):
         "import warp as wp\n\n@wp.kernel\ndef k_main(x: wp.array(dtype=float)):\n"
         "    i = wp.tid()\n    x[i] = wp.nosuchfn(1.0)\n"
     )
-    with pytest.raises(codegen.CodegenError) as info:
-        codegen.generate(source, "k_main", "curator_broken")
+    with pytest.raises(CodegenError) as info:
+        build.generate(source, "k_main", "curator_broken")
     assert info.value.stage in ("build", "import")
     assert "curator_broken" not in sys.modules

@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from curator.store import Store
-from tests.conftest import run_curator
+from tests.conftest import in_documented_sample, run_curator
 
 
 def db_snapshot(path):
@@ -116,15 +116,30 @@ def test_rerun_adds_nothing_and_cuda_after_cpu_pairs_up(tmp_path):
         assert s.conn.execute("SELECT COUNT(*) FROM artifacts").fetchone()[0] == n
 
 
-def test_target_mb_stops_at_target(tmp_path):
-    db = tmp_path / "s.db"
-    res = run_curator("generate", "--device", "cpu", "--target-mb", "0.5", "--workers", "1", "--db", str(db))
-    assert res.returncode == 0, res.stderr
+def _batches(db, device) -> list[int]:
+    """Bytes of each committed batch of ``device`` code, in commit order (a batch shares its stamp)."""
     with Store.open(db, readonly=True) as s:
-        size = s.device_bytes("cpu")
-        assert size >= 0.5 * (1 << 20)
-        # it stops soon after: at most the batches in flight beyond the target
-        assert size < 0.5 * (1 << 20) + 4 * 16 * 200_000
+        q = "SELECT SUM(bytes) FROM artifacts WHERE device = ? GROUP BY created_at ORDER BY created_at"
+        return [r[0] for r in s.conn.execute(q, (device,))]
+
+
+@pytest.mark.parametrize(("device", "devices"), [("cpu", ("cpu",)), ("all", ("cpu", "cuda"))])
+def test_target_mb_stops_at_target(tmp_path, device, devices):
+    db = tmp_path / "s.db"
+    target = int(1.5 * (1 << 20))  # more than one batch of 16 kernels (~1 MiB of CPU code)
+    res = run_curator("generate", "--device", device, "--target-mb", "1.5", "--workers", "1", "--db", str(db))
+    assert res.returncode == 0, res.stderr
+    reached = []  # per device: the index of the batch whose commit reached the target
+    for d in devices:
+        sizes = _batches(db, d)
+        assert sum(sizes) >= target, d
+        reached.append(next(i for i in range(len(sizes)) if sum(sizes[: i + 1]) >= target))
+    # It stops submitting once every device reached the target; at most 3 batches (3 per
+    # worker) are in flight then, so at most 2 more commit after the one that reached it.
+    assert len(_batches(db, devices[0])) <= max(reached) + 3, (reached, _batches(db, devices[0]))
+    with Store.open(db, readonly=True) as s:
+        n = s.conn.execute("SELECT COUNT(*) FROM kernels").fetchone()[0]
+        assert s.conn.execute("SELECT COUNT(*) FROM artifacts").fetchone()[0] == n * len(devices)
 
 
 def test_stats_json(small_store):
@@ -142,12 +157,10 @@ def test_verify_sample_compiles_a_share_as_it_goes(tmp_path):
     res = run_curator("generate", "--count", "12", "--seed", "8", "--workers", "2", "--verify-sample", "0.5",
                       "--db", str(db))  # fmt: skip
     assert res.returncode == 0, res.stderr
-    from curator.verify import sample
-
     with Store.open(db, readonly=True) as s:
         ids = [r[0] for r in s.conn.execute("SELECT id FROM kernels")]
         rows = s.conn.execute("SELECT kernel_id, device, ok FROM verifications").fetchall()
-    expected = set(sample(ids, 0.5, 8))
+    expected = {k for k in ids if in_documented_sample(k, 0.5, 8)}
     assert expected and {(k, d) for k, d, _ in rows} == {(k, d) for k in expected for d in ("cpu", "cuda")}
     assert all(ok == 1 for *_, ok in rows)
     report = json.loads(run_curator("stats", "--json", "--db", str(db)).stdout)

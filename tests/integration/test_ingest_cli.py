@@ -86,7 +86,7 @@ def test_provenance_records_file_line_and_factory_or_overload(ingested):
 
 def test_source_is_the_kernel_with_the_helpers_it_uses_and_its_id_is_its_hash(ingested):
     db, _ = ingested
-    from curator.generate import kernel_id
+    from curator.records import kernel_id
 
     kid, source = rows(db, "SELECT id, source FROM kernels WHERE name = 'particle_weight'")[0]
     assert kid == kernel_id(source)

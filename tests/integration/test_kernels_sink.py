@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import random
 
-import pytest
-
-pytest.importorskip("warp")
-
-from curator.codegen import generate
 from curator.kernels.sink import convert
 from curator.kernels.types import ARRAY_DTYPES, TYPES, literal
+from curator.warp.build import generate
 
 
 def _conversion_kernel(seed: int) -> str:

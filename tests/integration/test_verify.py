@@ -8,10 +8,12 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from curator import codegen, dedup, verify
+from curator import neardup, records, verify
 from curator.cli import main
-from curator.generate import kernel_id
+from curator.records import kernel_id
 from curator.store import KernelRecord, Store
+from curator.warp import build, init_warp, launch
+from curator.warp import compile as warp_compile
 
 # Two kernels whose @wp.func are both numbered helper_0 (with different bodies) and which share
 # a struct: concatenated naively into one translation unit they would clash.
@@ -78,8 +80,8 @@ def _source(name: str) -> str:
 @pytest.fixture(scope="module")
 def artifacts():
     """name -> {device: pieces}, from real Warp codegen."""
-    codegen.init_warp()
-    return {n: {d: a.pieces for d, a in codegen.generate(_source(n), n, f"curator_vt_{n}").items()} for n in SOURCES}
+    init_warp()
+    return {n: {d: a.pieces for d, a in build.generate(_source(n), n, f"curator_vt_{n}").items()} for n in SOURCES}
 
 
 def _broken(pieces: dict) -> dict:
@@ -92,13 +94,13 @@ def _broken(pieces: dict) -> dict:
 @pytest.fixture(scope="module")
 def compilers():
     """One compiler per device for the module (the first call builds the precompiled header)."""
-    made = {d: codegen.Compiler(d) for d in codegen.DEVICES}
+    made = {d: warp_compile.Compiler(d) for d in records.DEVICES}
     yield made
     for c in made.values():
         c.close()
 
 
-@pytest.mark.parametrize("device", codegen.DEVICES)
+@pytest.mark.parametrize("device", records.DEVICES)
 def test_batch_compiles_in_one_call_and_bisects_to_the_broken_kernel(device, artifacts, compilers):
     items = [(n, artifacts[n][device]) for n in SOURCES]
     results, calls = verify.compile_batch(compilers[device], items)
@@ -115,8 +117,8 @@ def test_batch_compiles_in_one_call_and_bisects_to_the_broken_kernel(device, art
 
 def test_naive_concatenation_would_clash(artifacts, compilers):
     """Why batches wrap each kernel in a namespace: the same TU without them does not compile."""
-    bodies = "".join("".join(artifacts[n]["cpu"][p] for p in codegen.PIECES) for n in ("k_a", "k_b"))
-    naive = compilers["cpu"].compile("#define WP_NO_BFLOAT16\n" + codegen.module_header("cpu") + bodies)
+    bodies = "".join("".join(artifacts[n]["cpu"][p] for p in records.PIECES) for n in ("k_a", "k_b"))
+    naive = compilers["cpu"].compile("#define WP_NO_BFLOAT16\n" + build.module_header("cpu") + bodies)
     assert not naive.ok and "redefinition" in naive.diagnostics
 
 
@@ -128,11 +130,11 @@ def _make_store(path, artifacts, names=tuple(SOURCES)) -> tuple[Store, dict[str,
         pieces = artifacts[name]
         if name == "k_b":  # a deliberately broken artifact, for both devices
             pieces = {d: _broken(p) for d, p in pieces.items()}
-        tokens = dedup.normalize_tokens(source)
+        tokens = neardup.normalize_tokens(source)
         ids[name] = kernel_id(source)
         records.append(KernelRecord(
             id=ids[name], name=name, category="struct" if name != "k_c" else "quaternion", source=source,
-            skeleton_hash=dedup.skeleton_hash_of_tokens(tokens), minhash=dedup.signature_of_tokens(tokens),
+            skeleton_hash=neardup.skeleton_hash_of_tokens(tokens), minhash=neardup.signature_of_tokens(tokens),
             artifacts={d: {"pieces": p, "codegen_ms": 1.0, "warp_version": "1.19.0"} for d, p in pieces.items()},
             launch_dim=DIMS[name], kernel_args=ARGS[name],
         ))  # fmt: skip
@@ -178,7 +180,7 @@ def test_cli_records_failure_with_diagnostic_and_rerun_skips(tmp_path, artifacts
         assert s.conn.execute("SELECT COUNT(*) FROM verifications WHERE compiler NOT LIKE 'launch%'").fetchone()[0] == 4
         counts = json.loads(s.runs("verify")[-1]["counts"])
         assert all(c["done"] == 0 and c["skipped"] == 2 for c in counts["devices"].values())
-        if not codegen.cuda_available():
+        if not launch.cuda_available():
             assert s.conn.execute("SELECT COUNT(*) FROM verifications WHERE compiler LIKE 'launch%'").fetchone()[0] == 0
 
     res = runner.invoke(main, ["verify", "--db", str(db), "--failures", "--device", "cuda"])
@@ -186,7 +188,9 @@ def test_cli_records_failure_with_diagnostic_and_rerun_skips(tmp_path, artifacts
 
     # the library call `generate --verify-sample` makes: other options are verified anew
     with Store.open(db) as s:
-        report = verify.verify_kernels(s, [ids["k_a"]], ("cuda",), arch=75)
+        with verify.Verifier(s, ("cuda",), arch=75) as v:
+            v.submit([ids["k_a"]])
+        report = v.report
         assert report.devices["cuda"].passed == 1 and report.devices["cuda"].skipped == 0
         options = {r["options"] for r in s.kernel_verifications(ids["k_a"]) if r["device"] == "cuda"}
         assert {o.split()[0] for o in options} == {"sm_75", "sm_86"}
@@ -209,11 +213,11 @@ def test_bad_options_are_usage_errors(tmp_path, artifacts):
 def _launch(store, kid, seed):
     k = store.get_kernel(kid)
     module_name = f"curator_vt_launch_{k['name']}"
-    module, kernel = codegen.load_kernel(k["source"], k["name"], module_name)
+    module, kernel = launch.load_kernel(k["source"], k["name"], module_name)
     try:
-        return codegen.launch_random(kernel, module, json.loads(k["kernel_args"]), k["launch_dim"], "cpu", seed=seed)
+        return launch.launch_random(kernel, module, json.loads(k["kernel_args"]), k["launch_dim"], "cpu", seed=seed)
     finally:
-        codegen.release_module(module_name)
+        build.release_module(module_name)
 
 
 def test_launch_stored_kernels_on_cpu_with_random_inputs(tmp_path, artifacts):
@@ -243,7 +247,7 @@ def test_differential_compares_and_records(tmp_path, artifacts, monkeypatch):
     """The `--run` comparison and its stored row, with the GPU launch stood in for by a CPU one
     (this machine may have no GPU); a perturbed 'GPU' output must be reported as a mismatch."""
     store, ids = _make_store(tmp_path / "v.db", artifacts, names=("k_a",))
-    real = codegen.launch_random
+    real = launch.launch_random
     calls = []
 
     def fake(kernel, module, args, dim, device, seed, size):
@@ -253,7 +257,7 @@ def test_differential_compares_and_records(tmp_path, artifacts, monkeypatch):
             outputs["y"] = outputs["y"] + 1.0
         return inputs, outputs
 
-    monkeypatch.setattr(codegen, "launch_random", fake)
+    monkeypatch.setattr(launch, "launch_random", fake)
     with store:
         # hand-written kernels are stored as synthetic here: running them needs the trust flag
         # that real kernels get, or they are refused (see test_launch_runs_only_generator_source)
@@ -270,11 +274,11 @@ def test_differential_compares_and_records(tmp_path, artifacts, monkeypatch):
 def test_launch_runs_only_generator_source(tmp_path):
     """`verify --run` executes a kernel's Python only if it is the generator's own output for
     its seed (or an ingested kernel with --trust); an edited store is refused, never run."""
-    from curator.generate import make_record
+    from curator.generate import record_for_spec
     from curator.kernels import generate_kernel
 
     spec = generate_kernel(12, "math")
-    rec = make_record(spec, 0, 0, ("cpu",))
+    rec = record_for_spec(spec, 0, 0, ("cpu",))
     store = Store.open(tmp_path / "s.db", create=True)
     with store:
         store.write_batch([rec], [], None)

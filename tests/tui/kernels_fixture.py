@@ -1,5 +1,5 @@
 """A small, fixed store for the TUI tests: hand-written Warp kernels run through
-curator.codegen.generate, so the generated code is real and the same on every run."""
+curator.build.generate, so the generated code is real and the same on every run."""
 
 from __future__ import annotations
 
@@ -92,11 +92,11 @@ class _Spec:
 
 
 def records():
-    from curator.generate import make_record
+    from curator.generate import record_for_spec
 
     out = []
     for index, (category, name, body) in enumerate(KERNELS):
-        record = make_record(_Spec(name, category, HEADER + body), None, index, ("cpu", "cuda"))
+        record = record_for_spec(_Spec(name, category, HEADER + body), None, index, ("cpu", "cuda"))
         assert record is not None and not hasattr(record, "stage"), f"codegen failed for {name}: {record}"
         out.append(record)
     return out

@@ -226,7 +226,7 @@ async def test_stats_and_help_screens(store):
 
 
 async def test_refresh_shows_kernels_written_meanwhile(store_path):
-    from curator.generate import make_record
+    from curator.generate import record_for_spec
 
     with Store.open(store_path) as store:
         app = CuratorApp(store)
@@ -234,7 +234,7 @@ async def test_refresh_shows_kernels_written_meanwhile(store_path):
             await settle(pilot)
             assert len(names(app)) == 7
             body = "@wp.kernel\ndef late_one(x: wp.array(dtype=float)):\n    x[wp.tid()] = 2.0\n"
-            rec = make_record(_Spec("late_one", "arithmetic", HEADER + body), None, 99, ("cpu", "cuda"))
+            rec = record_for_spec(_Spec("late_one", "arithmetic", HEADER + body), None, 99, ("cpu", "cuda"))
             with Store.open(store_path) as writer:  # another process's connection, like `curator generate`
                 writer.write_batch([rec], [], None)
             await pilot.press("r")

@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 from test_dedup import kernel_sources, make_record, rewrite
 
-from curator import dedup
 from curator.cli import main
 from curator.store import Store
 
@@ -21,11 +20,6 @@ def near_clone(source: str, rng: random.Random) -> str:
     body = [i for i, line in enumerate(lines) if line.startswith("    ") and "=" in line]
     i = rng.choice(body)
     return "\n".join([*lines[: i + 1], lines[i], *lines[i + 1 :]]) + "\n"
-
-
-def true_jaccard(a: str, b: str) -> float:
-    sa, sb = (dedup.shingles(dedup.normalize_tokens(x)) for x in (a, b))
-    return len(sa & sb) / len(sa | sb)
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +39,8 @@ def planted(tmp_path_factory):
                 "reconstanted": rewrite(src, rng, names=False, numbers=True),
                 "exact": src.replace("\n", "\n\n", 2) + "# copied\n",
             }
-            near = near_clone(src, rng)
-            if true_jaccard(src, near) >= 0.9:
-                copies["near"] = near
+            if len(src.splitlines()) >= 20:  # one line more in a kernel of 20 lines or more
+                copies["near"] = near_clone(src, rng)
             for kind, text in copies.items():
                 c = make_record(f"{name}_{kind}", "planted", text)
                 assert c.id != rec.id

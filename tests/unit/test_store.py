@@ -154,10 +154,43 @@ def test_v1_store_migrates_to_current_with_backup(tmp_path):
     with Store.open(path, create=True) as s:
         s.write_batch([record("old")], [], None)
         s.conn.execute("DROP TRIGGER kernels_fts_au")
+        s.conn.execute("ALTER TABLE runs DROP COLUMN pid")  # v3 added the runs' pid and host
+        s.conn.execute("ALTER TABLE runs DROP COLUMN host")
         s.conn.execute("PRAGMA user_version = 1")
     with Store.open(path) as s:
         assert s.schema_version() == store_base.SCHEMA_VERSION
         s.conn.execute("UPDATE kernels SET name = 'renamed_kernel' WHERE id = 'old'")
         hits = s.conn.execute("SELECT rowid FROM kernels_fts WHERE kernels_fts MATCH ?", ('"renamed_kernel"',))
         assert len(hits.fetchall()) == 1
+        assert {"pid", "host"} <= {r[1] for r in s.conn.execute("PRAGMA table_info(runs)")}
     assert (tmp_path / "v1.db.bak-v1").exists()
+
+
+def test_a_killed_run_is_marked_killed_by_the_next_run(tmp_path):
+    """A run row whose process died (SIGKILL) stays 'running' until a later run sees its pid gone."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "runs.db"
+    code = (
+        "import os, signal, sys\n"
+        "from curator.store import Store\n"
+        "s = Store.open(sys.argv[1])\n"
+        "s.start_run('generate', {})\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    with Store.open(path, create=True) as s:
+        live = s.start_run("verify", {})  # this process: alive, must stay running
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], timeout=120)
+    assert proc.returncode == -9  # the child really died by SIGKILL, its row left behind
+    with Store.open(path) as s:
+        rows = {r["command"]: r for r in s.runs()}
+        dead_pid = rows["generate"]["pid"]
+        assert rows["generate"]["status"] == "running" and dead_pid not in (None, os.getpid())
+        with s.recorded_run("ingest", {}, dict):
+            pass
+        after = {r["command"]: r for r in s.runs()}
+    assert after["generate"]["status"] == "killed" and after["generate"]["ended_at"]
+    assert after["verify"]["status"] == "running" and after["verify"]["id"] == live
+    assert after["ingest"]["status"] == "done"

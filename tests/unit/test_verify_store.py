@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from curator import codegen, verify
+from curator import records, verify
 from curator.store import KernelRecord, Store
 from curator.store.verify import Verification, verified_condition
+from curator.warp import compile as warp_compile
 
-PIECES = {p: f"// {p}\n" for p in codegen.PIECES}
+PIECES = {p: f"// {p}\n" for p in records.PIECES}
 
 
 def _record(kid: str, category: str, devices=("cpu", "cuda")) -> KernelRecord:
@@ -92,7 +93,7 @@ def test_split_diagnostics_by_line_ranges():
         "kernel.cu(25): warning #177-D: variable declared but never referenced\n"
         "2 warnings generated.\n"
     )
-    first, second, third = codegen.split_diagnostics(diag, [(10, 20), (21, 30), (31, 50)])
+    first, second, third = warp_compile.split_diagnostics(diag, [(10, 20), (21, 30), (31, 50)])
     assert first.startswith("kernel.cpp:12:3") and "int x" in first and "generated" not in first
     assert second.startswith("kernel.cu(25)")
     assert "self-comparison" in third and "a > a" in third and "generated" not in third

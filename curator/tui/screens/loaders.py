@@ -9,6 +9,7 @@ from textual import work
 from textual.style import Style
 from textual.worker import get_current_worker
 
+from curator.records import DEVICES
 from curator.store.review import KernelDetail
 from curator.tui.access import StoreAccess
 from curator.tui.messages import (
@@ -19,7 +20,7 @@ from curator.tui.messages import (
     PageLoaded,
     ReviewsSaved,
 )
-from curator.tui.views import DEVICES, Code, StyleParser, highlighted, render_view
+from curator.tui.views import Code, StyleParser, highlighted, render_view
 
 PAGE_SIZE = 200
 SEARCH_LIMIT = 1000

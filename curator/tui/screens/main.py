@@ -9,11 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, OptionList
 
-from curator.store.review import REVIEW_FILTERS, KernelDetail
+from curator.store.review import KernelDetail
 from curator.tui.access import StoreAccess
 from curator.tui.messages import (
     CategoriesLoaded,
@@ -21,17 +22,11 @@ from curator.tui.messages import (
     DetailPrefetched,
     ListCounted,
     PageLoaded,
-    ReviewsSaved,
 )
-from curator.tui.screens.dups import DupsScreen
+from curator.tui.screens.actions import ActionsMixin
 from curator.tui.screens.loaders import DetailCache, Geometry, LoadersMixin, render_panes
-from curator.tui.screens.note import NoteScreen
-from curator.tui.screens.search import SearchScreen
-from curator.tui.screens.stats import StatsScreen
 from curator.tui.views import (
     DEVICE_LABELS,
-    DEVICES,
-    PIECES,
     STATUS_MARKS,
     Code,
     StyleParser,
@@ -43,13 +38,15 @@ from curator.tui.widgets.code_view import CodeView
 from curator.tui.widgets.kernel_list import KernelList
 from curator.tui.widgets.status_bar import StatusBar
 
-_UNSET = object()
 # Kernels read ahead of the cursor: the next rows (a reviewer moves down), then the previous one.
 PREFETCH_AHEAD, PREFETCH_BEHIND = 3, 1
 PREFETCH_DELAY = 0.04  # s: about two frames at 60 fps
 
 
-class MainScreen(LoadersMixin, Screen):
+class MainScreen(ActionsMixin, LoadersMixin, Screen):
+    """Review state lives in two reactives: ``view`` (device, piece, side by side) redraws the
+    panes when it changes, ``list_key`` (category, review filter, search) reloads the list."""
+
     AUTO_FOCUS = "#kernels"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "label('accepted')", "Accept"),
@@ -71,12 +68,12 @@ class MainScreen(LoadersMixin, Screen):
         Binding("r,f5", "refresh", "Refresh", show=False),
     ]
 
+    view: reactive[tuple[str, str, bool]] = reactive(("cpu", "forward", False), init=False)
+    list_key: reactive[tuple[str | None, str, str | None]] = reactive((None, "all", None), init=False)
+
     def __init__(self, access: StoreAccess) -> None:
         super().__init__()
         self.access = access
-        self.device, self.piece, self.side_by_side, self.filter = "cpu", "forward", False, "all"
-        self.search: str | None = None
-        self.category: object = _UNSET
         self.total: int | None = None
         self.detail: KernelDetail | None = None
         self.wanted_id: str | None = None  # the kernel asked for (shown once loaded)
@@ -101,16 +98,43 @@ class MainScreen(LoadersMixin, Screen):
     def on_mount(self) -> None:
         self.query_one("#categories").border_title = "categories"
         self.watch(self.query_one(KernelList), "highlighted", self.kernel_highlighted, init=False)
-        self.category = None  # all categories, loaded at once rather than after the counts
-        self.reload_list()
+        self.reload_list()  # all categories, loaded at once rather than after the counts
         self.load_categories()
         self.update_status()
 
-    # -- loading ------------------------------------------------------------------------
+    # -- state --------------------------------------------------------------------------
     @property
-    def list_key(self) -> tuple:
-        return (None if self.category is _UNSET else self.category, self.filter, self.search)
+    def device(self) -> str:
+        return self.view[0]
 
+    @property
+    def piece(self) -> str:
+        return self.view[1]
+
+    @property
+    def side_by_side(self) -> bool:
+        return self.view[2]
+
+    @property
+    def category(self) -> str | None:
+        return self.list_key[0]
+
+    @property
+    def filter(self) -> str:
+        return self.list_key[1]
+
+    @property
+    def search(self) -> str | None:
+        return self.list_key[2]
+
+    def watch_view(self) -> None:
+        self.redraw()
+
+    def watch_list_key(self) -> None:
+        self.reload_list()
+        self.update_status()
+
+    # -- loading ------------------------------------------------------------------------
     def reload_list(self) -> None:
         kernels = self.query_one(KernelList)
         kernels.loading = True
@@ -133,8 +157,7 @@ class MainScreen(LoadersMixin, Screen):
     def category_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         category = self.query_one(CategoryList).category
         if category != self.category or self.search is not None:
-            self.category, self.search = category, None
-            self.reload_list()
+            self.list_key = (category, self.filter, None)
 
     def on_page_loaded(self, message: PageLoaded) -> None:
         if message.key != self.list_key:
@@ -208,10 +231,6 @@ class MainScreen(LoadersMixin, Screen):
             self.redraw()
 
     @property
-    def view(self) -> tuple[str, str, bool]:
-        return self.device, self.piece, self.side_by_side
-
-    @property
     def geometry(self) -> Geometry:
         theme = self.app.theme
         if self._parser is None or self._parser[0] != theme:
@@ -281,128 +300,3 @@ class MainScreen(LoadersMixin, Screen):
                 parts.append(f"all {everything.reviewed:,}/{everything.kernels:,}")
         # One line of fixed height: no relayout needed for new text.
         self.query_one(StatusBar).update(Content(" │ ".join(parts)), layout=False)
-
-    # -- review -------------------------------------------------------------------------
-    def _shown(self) -> KernelDetail | None:
-        if self.detail is None or self.detail.id != self.wanted_id:
-            self.app.bell()
-            return None
-        return self.detail
-
-    def action_label(self, status: str | None) -> None:
-        detail = self._shown()
-        if detail is None:
-            return
-        detail.status = status
-        self.access.queue_review(detail.id, status=status)
-        self.flush_reviews()
-        kernels = self.query_one(KernelList)
-        kernels.set_status(detail.id, status)
-        self.redraw()
-        current = kernels.current
-        if status is not None and current is not None and current.id == detail.id:
-            self.action_next_unreviewed()
-
-    def action_clear_label(self) -> None:
-        self.action_label(None)
-
-    def action_note(self) -> None:
-        detail = self._shown()
-        if detail is None:
-            return
-
-        def save(note: str | None) -> None:
-            if note is None:
-                return  # cancelled
-            detail.note = note or None
-            self.access.queue_review(detail.id, note=note)
-            self.flush_reviews()
-            self.redraw()
-
-        self.app.push_screen(NoteScreen(detail.name, detail.note or ""), save)
-
-    def on_reviews_saved(self, message: ReviewsSaved) -> None:
-        if message.error:
-            self.notify(message.error + "; it is kept and retried on the next label", severity="error")
-        if message.kernel_ids:
-            self.load_categories()
-
-    def action_next_unreviewed(self) -> None:
-        kernels = self.query_one(KernelList)
-        index = kernels.next_unreviewed_index()
-        if index is not None:
-            kernels.highlighted = index
-        elif kernels.has_more:
-            self.advance_pending = True
-            if not kernels.loading:
-                kernels.loading = True
-                self.load_page(self.list_key, kernels.last_rowid, False)
-        else:
-            self.notify("No unreviewed kernel after this one in the list.")
-
-    # -- switches -----------------------------------------------------------------------
-    def action_device(self) -> None:
-        self.device = DEVICES[(DEVICES.index(self.device) + 1) % len(DEVICES)]
-        self.side_by_side = False
-        self.redraw()
-
-    def action_piece(self) -> None:
-        self.piece = PIECES[(PIECES.index(self.piece) + 1) % len(PIECES)]
-        self.redraw()
-
-    def action_side_by_side(self) -> None:
-        self.side_by_side = not self.side_by_side
-        self.redraw()
-
-    def action_filter(self) -> None:
-        self.filter = REVIEW_FILTERS[(REVIEW_FILTERS.index(self.filter) + 1) % len(REVIEW_FILTERS)]
-        self.search = None
-        self.reload_list()
-        self.update_status()
-
-    def action_category(self, step: int) -> None:
-        categories = self.query_one(CategoryList)
-        if categories.option_count:
-            categories.highlighted = ((categories.highlighted or 0) + step) % categories.option_count
-
-    # -- search, near-dups, stats, refresh ------------------------------------------------
-    def action_search(self) -> None:
-        def run(text: str | None) -> None:
-            if text is not None and text.strip():
-                self.search = text.strip()
-                self.reload_list()
-                self.query_one(KernelList).focus()
-
-        self.app.push_screen(SearchScreen(self.search or ""), run)
-
-    def action_end_search(self) -> None:
-        if self.search is not None:
-            self.search = None
-            self.reload_list()
-            self.update_status()
-
-    def action_dups(self) -> None:
-        detail = self._shown()
-        if detail is not None:
-            self.app.push_screen(DupsScreen(self.access, detail.id, detail.name), self.open_kernel)
-
-    def open_kernel(self, kernel_id: str | None) -> None:
-        if kernel_id is not None and not self.query_one(KernelList).select_id(kernel_id):
-            self.show_kernel(kernel_id)
-
-    def action_stats(self) -> None:
-        self.app.push_screen(StatsScreen(self.access))
-
-    def action_refresh(self) -> None:
-        """Pick up what `curator generate` wrote since: counts, new kernels, the shown kernel."""
-        self.load_categories()
-        kernels = self.query_one(KernelList)
-        if self.search is not None or not kernels.rows:
-            self.reload_list()
-        else:
-            kernels.loading = True
-            self.load_page(self.list_key, kernels.last_rowid, False)
-        self.details.clear()
-        if self.wanted_id is not None:
-            self.detail = None  # read it again (on_detail_loaded shows the fresh copy)
-            self.load_detail(self.wanted_id, self.view, self.geometry)

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
+from curator.records import MIB
 from curator.tui.access import StoreAccess
 from curator.tui.messages import StatsLoaded
 from curator.tui.views import DEVICE_LABELS
@@ -34,7 +35,7 @@ def collect(store) -> dict:
 
 def device_table(device: str, rows: list[dict], failures: dict, reviews: dict) -> Table:
     kernels, size = sum(r["kernels"] for r in rows), sum(r["bytes"] for r in rows)
-    title = f"{DEVICE_LABELS.get(device, device)}: {kernels:,} kernels, {size / (1 << 20):,.2f} MiB"
+    title = f"{DEVICE_LABELS.get(device, device)}: {kernels:,} kernels, {size / MIB:,.2f} MiB"
     table = Table(title=title, title_justify="left", expand=False, padding=(0, 1))
     for col in ("category", "kernels", "", "MiB", "", "skeletons", "failures", "reviewed", ""):
         table.add_column(col, justify="left" if col in ("category", "") else "right", no_wrap=True)
@@ -47,7 +48,7 @@ def device_table(device: str, rows: list[dict], failures: dict, reviews: dict) -
             r["category"],
             f"{r['kernels']:,}",
             Text(bar(r["kernels"], top_n, BAR), style="cyan"),
-            f"{r['bytes'] / (1 << 20):,.2f}",
+            f"{r['bytes'] / MIB:,.2f}",
             Text(bar(r["bytes"], top_b, BAR), style="magenta"),
             f"{r['skeletons']:,}",
             f"{failures.get(r['category'], 0):,}",

@@ -9,8 +9,10 @@ import keyword
 import tokenize
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where it is used: `curator --help` stays fast
+    import numpy as np
 
 # Names kept verbatim by the normaliser besides keywords and ``wp.<attr>`` chains: Python
 # builtins and the scalar type names kernels use in annotations.
@@ -128,12 +130,6 @@ def signature_of_tokens(tokens: list[str]) -> bytes:
     return bytes(buf)
 
 
-def load_signature(blob: bytes):
-    from datasketch import LeanMinHash
-
-    return LeanMinHash.deserialize(blob)
-
-
 # -- signatures in bulk ------------------------------------------------------------------
 MINHASH_SCHEME = "affine32"  # what MinHash(seed=MINHASH_SEED) makes in datasketch 2.x
 DEFAULT_THRESHOLD = 0.8
@@ -154,6 +150,8 @@ def hashvalues_of_blobs(blobs: Sequence[bytes | None]) -> tuple[np.ndarray, list
     format (other seed, permutation count or scheme); their rows are zero and the caller
     recomputes them from the source.
     """
+    import numpy as np
+
     header, offset = _blob_layout()
     size = offset + 4 * NUM_PERM
     out = np.zeros((len(blobs), NUM_PERM), dtype=np.uint32)
@@ -224,6 +222,7 @@ def near_duplicate_pairs(hashvalues: np.ndarray, threshold: float) -> Iterator[t
     Candidates come from ``MinHashLSH`` (bands tuned for the threshold) and are confirmed by
     the estimated Jaccard; rows must be distinct (collapse exact duplicates first).
     """
+    import numpy as np
     from datasketch import LeanMinHash, MinHashLSH
 
     n = len(hashvalues)
@@ -257,6 +256,8 @@ def cluster(
     representative: the lowest ``priority`` (e.g. 0 accepted, 1 unreviewed, 2 rejected), then
     the smallest id.  Deterministic: the same inputs give the same clusters.
     """
+    import numpy as np
+
     n = len(ids)
     if not (len(hashvalues) == len(skeleton_hashes) == n) or (priority is not None and len(priority) != n):
         raise ValueError("ids, hashvalues, skeleton_hashes and priority must have one entry per kernel")
@@ -313,6 +314,8 @@ class DedupRun:
 
 def compute_clusters(store, threshold: float = DEFAULT_THRESHOLD) -> DedupRun:
     """Cluster every kernel of ``store`` (a curator.store.Store); nothing is written."""
+    import numpy as np
+
     fingerprint = store.dedup_fingerprint()
     rows = store.dedup_inputs()
     ids = [r[0] for r in rows]

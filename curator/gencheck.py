@@ -1,28 +1,23 @@
 """Quality report for the generator: run kernels through Warp codegen and print coverage and shape figures.
 
-python -m curator.kernels.check --count 2000 --seed 1 [--style realistic|stress]
+python -m curator.gencheck --count 2000 --seed 1 [--style realistic|stress]
+
+It lives outside ``curator/kernels`` because it runs Warp; the generator itself never does.
+Kernel i of a check is kernel i of ``curator generate --seed SEED`` (same seeds, categories round-robin).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import io
 import sys
 import time
 from collections import Counter, defaultdict
 
-from . import STYLES, categories_for, generate_kernel
-from .coverage import family_coverage, load_families, referenced_names
-from .quality import KINDS, findings
-from .shape import Profile
-
-
-def kernel_seed(seed: int, index: int) -> int:
-    """The per-kernel seed for kernel ``index`` of a run seeded with ``seed``."""
-    digest = hashlib.sha256(f"check:{seed}:{index}".encode()).digest()
-    return int.from_bytes(digest[:6], "big")
+from curator.kernels import STYLES, categories_for, generate_kernel
+from curator.kernels.quality import KINDS, findings
+from curator.records import kernel_seed
 
 
 class _RecordingLogger:
@@ -44,24 +39,28 @@ class _RecordingLogger:
         self.warnings.append("error: " + str(message))
 
 
-def _codegen(specs, seed: int) -> tuple[list[tuple[str, str]], list[str]]:
-    """(category, message) per codegen failure, and Warp's warnings, over ``specs``."""
-    from curator.codegen import CodegenError, generate, init_warp
+def _codegen(specs, seed: int) -> tuple[list[tuple[str, str]], list[str], dict[int, list[str]]]:
+    """(category, message) per codegen failure, Warp's warnings, and the builtin signatures each
+    built kernel resolved (by index into ``specs``)."""
+    from curator.warp import CodegenError, init_warp
+    from curator.warp.build import generate
+    from curator.warp.calls import recording_builtin_calls, signatures_of_calls
 
     wp = init_warp()
     logger = _RecordingLogger()
     wp.set_logger(logger)
-    failures = []
+    failures, signatures = [], {}
     sink = io.StringIO()
     for n, spec in enumerate(specs):
         try:
-            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), recording_builtin_calls() as calls:
                 generate(spec.source, spec.name, f"cur_check_{seed}_{n}_{spec.category}")
+            signatures[n] = signatures_of_calls(calls, spec.source)
         except CodegenError as exc:
             failures.append((spec.category, f"{spec.name} (seed {spec.seed}): {exc}"))
     if sink.getvalue().strip():
         logger.warnings.append("output: " + sink.getvalue().strip()[:500])
-    return failures, logger.warnings
+    return failures, logger.warnings, signatures
 
 
 def _print_failures(failures, warnings, total: int, show: int) -> None:
@@ -76,7 +75,7 @@ def _print_failures(failures, warnings, total: int, show: int) -> None:
 
 
 def _print_distinct(specs, categories, fail_by_cat: Counter) -> float:
-    from curator.dedup import skeleton
+    from curator.neardup import skeleton
 
     by_cat = defaultdict(list)
     for spec in specs:
@@ -92,31 +91,35 @@ def _print_distinct(specs, categories, fail_by_cat: Counter) -> float:
     return worst
 
 
-def _print_coverage(specs) -> None:
-    used: set[str] = set()
-    for spec in specs:
-        used |= referenced_names(spec.source)
-    print(f"distinct builtin names referenced: {len(used)}")
-    families = load_families()
-    if families is None:
-        print("builtin table not found (curator/kernels/data/warp_builtins.json): no per-family coverage")
-        return
-    all_names = set().union(*families.values())
-    print(f"visible builtin names covered: {len(all_names & used)} / {len(all_names)}"
-          f" ({100.0 * len(all_names & used) / len(all_names):.1f} %)")  # fmt: skip
-    for family, covered, total, missing in family_coverage(families, used):
-        tail = f"  missing: {', '.join(missing)}" if missing else ""
-        print(f"  {family:16s} {covered:3d} / {total:3d} ({100.0 * covered / total:5.1f} %){tail}")
+def _print_coverage(specs, signatures: dict[int, list[str]] | None) -> None:
+    """Names (from the sources) and, after codegen, signatures (resolved by Warp) per family."""
+    from curator.coverage import measure
+    from curator.kernels.surface import load_surface
+
+    kernels = [(s.source, signatures.get(n) if signatures is not None else None) for n, s in enumerate(specs)]
+    report = measure(load_surface(), kernels)
+    r = report
+    line = f"visible builtin names covered: {r['names_covered']} / {r['names']} ({r['names_share']:.1%})"
+    if signatures is not None:
+        line += f"; signatures: {r['signatures_covered']} / {r['signatures']} ({r['signatures_share']:.1%})"
+    print(line)
+    for family, f in r["families"].items():
+        names = f"names {f['names_covered']:3d} / {f['names']:3d} ({f['names_share']:6.1%})"
+        sigs = f"  signatures {f['signatures_covered']:3d} / {f['signatures']:3d}" if signatures is not None else ""
+        missing = f"  missing: {', '.join(f['uncovered_names'])}" if f["uncovered_names"] else ""
+        print(f"  {family:16s} {names}{sigs}{missing}")
 
 
 def _print_shape(specs) -> None:
-    profile = Profile()
-    for spec in specs:
-        profile.add_source(spec.source)
-    f = profile.figures()
-    print(f"shape: mean expression depth {f['mean_expression_depth']:.2f}, numeric literals per statement "
-          f"{f['literals_per_statement']:.2f}, lines over 100 chars {100 * f['long_line_share']:.2f} %, "
-          f"statements per kernel median {f['statements_median']} p90 {f['statements_p90']}")  # fmt: skip
+    from curator.profile import kernel_shape, summarize
+
+    f = summarize(kernel_shape(spec.source, spec.name) for spec in specs)
+    print(
+        f"shape: mean expression depth {f['mean_expression_depth']:.2f}, numeric literals per statement "
+        f"{f['literals_per_statement']:.2f}, lines over 100 chars {f['long_line_share']:.2%}, statements per "
+        f"kernel median {f['statements_median']:g} p90 {f['statements_p90']:g}; wp.static in "
+        f"{f['static_share']:.1%}, tiles in {f['tile_share']:.1%} of kernels"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--style", choices=STYLES, default="realistic")
-    parser.add_argument("--no-codegen", action="store_true", help="only generate (timing, coverage and shape)")
+    parser.add_argument("--no-codegen", action="store_true", help="only generate (timing, names and shape)")
     parser.add_argument("--show-errors", type=int, default=5)
     args = parser.parse_args(argv)
 
@@ -137,11 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     gen_ms = (time.perf_counter() - t0) * 1000 / max(args.count, 1)
     print(f"kernels: {len(specs)}  seed: {args.seed}  style: {args.style}  generator: {gen_ms:.3f} ms/kernel")
     failures: list[tuple[str, str]] = []
+    signatures = None
     if not args.no_codegen:
-        failures, warnings = _codegen(specs, args.seed)
+        failures, warnings, signatures = _codegen(specs, args.seed)
         _print_failures(failures, warnings, len(specs), args.show_errors)
     _print_distinct(specs, categories, Counter(cat for cat, _ in failures))
-    _print_coverage(specs)
+    _print_coverage(specs, signatures)
     _print_shape(specs)
     quality: Counter = Counter()
     flagged: Counter = Counter()

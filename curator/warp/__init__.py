@@ -1,0 +1,65 @@
+"""The only package that touches Warp internals (``warp._src``): building kernels and their
+code (``build``), Warp's bundled compilers (``compile``), running kernels (``launch``) and the
+registries ``curator ingest`` reads (``registry``).
+
+Warp has no public codegen-only API.  We use ``warp._src.context.ModuleBuilder`` (as Warp's
+own tests do) and ``warp._src.codegen``; the pieces are checked against the public
+``wp.compile_aot_module`` output by ``tests/integration/test_codegen_aot.py``.  The Warp
+version is pinned in ``pyproject.toml`` to the series tested here (``SUPPORTED_WARP``).
+Importing this package does not import Warp; ``init_warp()`` does, once per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+SUPPORTED_WARP = "1.19."
+DEFAULT_ARCH = 86  # the CUDA architecture `curator verify` compiles for (sm_86)
+_warp = None
+
+
+class CodegenError(Exception):
+    """Warp could not build or generate code for a kernel."""
+
+    def __init__(self, stage: str, exc: BaseException):
+        super().__init__(f"{stage}: {type(exc).__name__}: {exc}")
+        self.stage = stage
+        self.exc_type = type(exc).__name__
+        self.message = str(exc)
+
+
+def init_warp():
+    """Import and initialise Warp once per process (no GPU or driver needed)."""
+    global _warp
+    if _warp is None:
+        import warp as wp
+
+        if not wp.config.version.startswith(SUPPORTED_WARP):
+            raise RuntimeError(f"curator supports warp-lang {SUPPORTED_WARP}x, found {wp.config.version}")
+        wp.config.quiet = True
+        wp.config.log_level = wp.LOG_WARNING  # no greeting banner from every worker
+        with _native_stderr_silenced():  # "CUDA driver not found" is expected here
+            wp.init()
+        _warp = wp
+    return _warp
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Discard what native code writes to file descriptor 2 (Python's sys.stderr is untouched)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def warp_version() -> str:
+    return init_warp().config.version

@@ -1,0 +1,219 @@
+"""Build a kernel with Warp's ModuleBuilder and cut its generated C++ (CPU) and CUDA code into
+the stored pieces; the translation unit Warp would compile for stored pieces."""
+
+from __future__ import annotations
+
+import linecache
+import re
+import sys
+import time
+import types
+from dataclasses import dataclass, field
+
+from curator.records import DEVICES, PIECES
+from curator.warp import CodegenError, init_warp
+
+_LINE_COMMENT = re.compile(r"[ \t]*<L \d+>[ \t]*$", re.MULTILINE)
+# Warp marks each function with "// <source file>:<line>"; the file is a per-kernel temporary
+# name here, so it is normalised to SOURCE_FILE.
+_FILE_COMMENT = re.compile(r"^// (?:<curator:[^>\n]*>|[^\n]*\.py):(\d+)$", re.MULTILINE)
+SOURCE_FILE = "kernel.py"
+
+
+@dataclass
+class Artifact:
+    """Generated code of one kernel for one device."""
+
+    device: str
+    pieces: dict[str, str]
+    codegen_ms: float
+    warp_version: str = ""
+    header: str = field(default="", repr=False)
+
+    @property
+    def full(self) -> str:
+        return "".join(self.pieces[p] for p in PIECES)
+
+
+def normalize_line_comments(code: str) -> str:
+    """Drop Warp's per-statement ``<L n>`` markers and name the source file ``kernel.py``, so
+    identical kernels give identical code wherever they were built."""
+    return _FILE_COMMENT.sub(rf"// {SOURCE_FILE}:\1", _LINE_COMMENT.sub("", code))
+
+
+def load_module(source: str, module_name: str) -> types.ModuleType:
+    filename = f"<curator:{module_name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    module = types.ModuleType(module_name)
+    module.__file__ = filename
+    sys.modules[module_name] = module
+    exec(compile(source, filename, "exec"), module.__dict__)
+    return module
+
+
+def release_module(module_name: str) -> None:
+    """Forget everything Python and Warp keep for a generated module (memory stays flat)."""
+    from warp._src import context
+
+    module = context.user_modules.pop(module_name, None)
+    if module is not None:
+        # Warp links modules both ways (a kernel using warp.math registers as its dependent);
+        # cut the edges or every generated module stays reachable from warp.math.
+        for ref in tuple(module.references):
+            ref.dependents.discard(module)
+        module.references.clear()
+    sys.modules.pop(module_name, None)
+    linecache.cache.pop(f"<curator:{module_name}>", None)
+
+
+def build_options(module, device: str) -> dict:
+    wp = init_warp()
+    # CPU launches compile with block_dim=1; CUDA launches with the module default (256).
+    block_dim = 1 if device == "cpu" else None
+    return module.resolve_options(wp.config, block_dim=block_dim) | {"output_arch": None}
+
+
+def _split_kernel(kernel, device: str, options: dict) -> tuple[str, str, str]:
+    """Split Warp's kernel code into (args struct, forward, backward)."""
+    from warp._src import codegen
+
+    full = codegen.codegen_kernel(kernel, device=device, options=options)
+    fwd_only = codegen.codegen_kernel(kernel, device=device, options=options | {"enable_backward": False})
+    args = ""
+    if device == "cpu":
+        args = fwd_only[: fwd_only.index("};\n") + 3]
+    forward = fwd_only[len(args) :]
+    if not full.startswith(args + forward):
+        raise RuntimeError("Warp's kernel code no longer splits into args/forward/backward")
+    return args, forward, full[len(args) + len(forward) :]
+
+
+def _pieces(builder, kernel, device: str, options: dict) -> dict[str, str]:
+    from warp._src import codegen
+
+    builder.options = options
+    structs, seen = [], set()
+    for struct in builder.structs:
+        if struct.hash not in seen:
+            structs.append(codegen.codegen_struct(struct))
+            seen.add(struct.hash)
+    funcs = list(builder.functions)
+    functions = builder._codegen_functions(funcs, device, forward_only=True)
+    functions += builder._codegen_functions(funcs, device, reverse_only=True)
+    args, forward, backward = _split_kernel(kernel, device, options)
+    entry = codegen.codegen_module(kernel, device=device, options=options)
+    raw = {
+        "structs": "".join(structs),
+        "functions": functions,
+        "args": args,
+        "forward": forward,
+        "backward": backward,
+        "entry": entry,
+    }
+    return {k: normalize_line_comments(v) for k, v in raw.items()}
+
+
+def module_header(device: str) -> str:
+    """Warp's fixed preamble for a module source (what precedes the pieces)."""
+    from warp._src import codegen
+
+    init_warp()
+    if device == "cpu":
+        header = codegen.cpu_module_header.format(block_dim=1)
+    else:
+        header = codegen.cuda_module_header.format(block_dim=256)
+    return header + codegen.codegen_cast_macros
+
+
+def generate(source: str, kernel_name: str, module_name: str, devices=DEVICES) -> dict[str, Artifact]:
+    """Build ``kernel_name`` from ``source`` once and generate its code for each device.
+
+    Raises CodegenError (stage ``import``, ``build`` or ``codegen``) on failure.  The module is
+    always released afterwards.
+    """
+    init_warp()
+    from warp._src import context
+
+    # Warp numbers @wp.func native names with a process-global counter (helper_0, helper_1,
+    # ...); restoring it afterwards makes a kernel's code independent of what was built before.
+    saved_counts = dict(context.function_key_counts)
+    try:
+        t0 = time.perf_counter()
+        try:
+            module = load_module(source, module_name)
+            kernel = getattr(module, kernel_name)
+        except Exception as exc:
+            raise CodegenError("import", exc) from exc
+        return generate_for_kernel(kernel, devices, started=t0)
+    finally:
+        release_module(module_name)
+        context.function_key_counts.clear()
+        context.function_key_counts.update(saved_counts)
+
+
+def generate_for_kernel(kernel, devices=DEVICES, started: float | None = None) -> dict[str, Artifact]:
+    """Generate code for an existing ``wp.Kernel`` object (e.g. one imported from a real
+    module) for each device.  One build serves both devices unless the kernel's types depend
+    on the launch's ``block_dim`` (tiles): then the CPU code comes from a build with the CPU
+    launch's options (``block_dim=1``), as Warp compiles it at CPU launch.  Raises CodegenError."""
+    wp = init_warp()
+
+    t0 = started if started is not None else time.perf_counter()
+    wmodule = kernel.module
+    try:
+        if getattr(kernel, "is_generic", False):
+            raise TypeError("generic kernel (no concrete overload to generate)")
+        builder = _builder(kernel, "cuda")
+        per_device = "cpu" in devices and _depends_on_block_dim(builder, kernel)
+    except Exception as exc:
+        raise CodegenError("build", exc) from exc
+    build_ms = (time.perf_counter() - t0) * 1000
+    out = {}
+    for device in devices:
+        t1 = time.perf_counter()
+        try:
+            if per_device:  # the kernel's adjoint holds the types of its last build: rebuild
+                builder = _builder(kernel, device)
+        except Exception as exc:
+            raise CodegenError("build", exc) from exc
+        try:
+            pieces = _pieces(builder, kernel, device, build_options(wmodule, device))
+        except Exception as exc:
+            raise CodegenError("codegen", exc) from exc
+        ms = build_ms / len(devices) + (time.perf_counter() - t1) * 1000
+        out[device] = Artifact(device, pieces, ms, wp.config.version)
+    return out
+
+
+def _builder(kernel, device: str):
+    """A ModuleBuilder of this one kernel with ``device``'s launch options (and the kernel hash
+    Warp gives it under them)."""
+    from warp._src import context
+
+    options = build_options(kernel.module, device)
+    return context.ModuleBuilder(kernel.module, options, hasher=single_kernel_hasher(kernel, device))
+
+
+def _depends_on_block_dim(builder, kernel) -> bool:
+    """Whether the build holds tile values, whose types are sized by ``block_dim``."""
+    from warp._src.types import is_tile
+
+    adjoints = [kernel.adj] + [f.adj for f in builder.functions if getattr(f, "adj", None) is not None]
+    return any(is_tile(v.type) for adj in adjoints for v in adj.variables)
+
+
+def single_kernel_hasher(kernel, device: str = "cuda"):
+    """A ModuleHasher over this one kernel, so a module's other kernels are not built too; the
+    options are those of a launch on ``device`` (CPU launches use ``block_dim=1``)."""
+    from warp._src import context
+
+    wp = init_warp()
+    block_dim = 1 if device == "cpu" else None
+    return context.ModuleHasher([kernel], kernel.module.resolve_options(wp.config, block_dim=block_dim))
+
+
+def module_source(device: str, pieces: dict[str, str]) -> str:
+    """The complete translation unit Warp would compile for one kernel's stored pieces."""
+    body = "".join(pieces[p] for p in PIECES)
+    type_defines = "" if "bfloat16" in body else "#define WP_NO_BFLOAT16\n"
+    return type_defines + module_header(device) + body

@@ -1,0 +1,170 @@
+"""Compile stored code with the compilers Warp bundles: its Clang/LLVM for CPU C++ (what
+``warp._src.build.build_cpu`` calls) and NVRTC for CUDA C++ (``build_cuda``), with Warp's
+default release options; many kernels per translation unit, diagnostics split per kernel."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass
+
+from curator.records import DEVICES, PIECES
+from curator.warp import DEFAULT_ARCH, init_warp
+from curator.warp.build import module_header
+
+BATCH_PREFIX = "curator_k"  # namespace of the i-th kernel in a batch translation unit
+_DIAG_LINE = re.compile(r"^kernel\.(?:cpp|cu)(?::|\()(\d+)")
+_PCH_NOTE = re.compile(r'^"kernel\.cu": (?:using|creating) precompiled header file ')
+
+
+@dataclass
+class CompileResult:
+    """One compiler call: did it succeed, what it printed, how long it took."""
+
+    ok: bool
+    diagnostics: str
+    ms: float
+
+
+def compiler_identity(device: str, arch: int = DEFAULT_ARCH) -> tuple[str, str]:
+    """(compiler, options) as recorded with a verification, e.g. ("nvrtc 13.4 (warp 1.19.0)",
+    "sm_86 ptx -O3 ...").  A rerun skips kernels verified under the same pair."""
+    wp = init_warp()
+    from warp._src import context
+
+    rt = context.runtime
+    if device == "cpu":
+        if rt.llvm is None:
+            raise RuntimeError("Warp's CPU compiler (warp-clang) is not available")
+        compiler = f"clang {rt.get_llvm_version()} (warp {wp.config.version})"
+        return compiler, " ".join(("-O2", "block_dim=1", *_cpu_flags()))
+    if arch not in rt.nvrtc_supported_archs:
+        archs = ", ".join(str(a) for a in sorted(rt.nvrtc_supported_archs)) or "none"
+        raise ValueError(f"NVRTC cannot compile for sm_{arch} (supported: {archs})")
+    major, minor = rt.toolkit_version
+    return f"nvrtc {major}.{minor} (warp {wp.config.version})", f"sm_{arch} ptx -O3 block_dim=256"
+
+
+def _cpu_flags() -> list[str]:
+    wp = init_warp()
+    from warp._src import context
+
+    return context._resolve_cpu_compiler_flags(None, wp.config.cpu_compiler_flags).split()
+
+
+def batch_source(device: str, pieces_list: list[dict[str, str]]) -> tuple[str, list[tuple[int, int]]]:
+    """One translation unit for many kernels: Warp's header once, then each kernel's pieces in
+    a namespace of its own, and each kernel's 1-based line range [first, last] in it.
+
+    The namespaces keep apart what would otherwise clash between kernels: @wp.func names are
+    numbered per kernel (two kernels both define ``helper_0``), and structs shared by two
+    kernels would be defined twice.  Calls from Warp's templates into a struct's ``add`` /
+    ``adj_atomic_add`` are found by argument-dependent lookup, as in the global namespace;
+    ``extern "C"`` entry points keep their (hash-suffixed, unique) names.  The stored code is
+    not changed: a kernel that fails in a batch is compiled alone with ``module_source``.
+    """
+    bodies = ["".join(p[k] for k in PIECES) for p in pieces_list]
+    head = ("" if any("bfloat16" in b for b in bodies) else "#define WP_NO_BFLOAT16\n") + module_header(device)
+    parts, ranges = [head], []
+    line = head.count("\n") + 1
+    for i, body in enumerate(bodies):
+        if not body.endswith("\n"):
+            body += "\n"
+        opening, closing = f"namespace {BATCH_PREFIX}{i} {{\n", f"}} // namespace {BATCH_PREFIX}{i}\n"
+        first = line + 1
+        line += 1 + body.count("\n")
+        ranges.append((first, line - 1))
+        line += 1
+        parts += [opening, body, closing]
+    return "".join(parts), ranges
+
+
+def split_diagnostics(diagnostics: str, ranges: list[tuple[int, int]]) -> list[str]:
+    """Attribute a batch's compiler messages to its kernels by the line they point at (a
+    message's continuation lines go with it; messages outside every kernel are dropped)."""
+    out: list[list[str]] = [[] for _ in ranges]
+    owner = None
+    for text in diagnostics.splitlines(keepends=True):
+        m = _DIAG_LINE.match(text)
+        if m:
+            n = int(m.group(1))
+            owner = next((i for i, (a, b) in enumerate(ranges) if a <= n <= b), None)
+        elif not text.startswith((" ", "\t")) and text.strip() and not text.startswith("/"):
+            owner = None  # a summary line such as "2 warnings generated."
+        if owner is not None:
+            out[owner].append(text)
+    return ["".join(lines) for lines in out]
+
+
+class Compiler:
+    """Warp's bundled compiler for one device, reused across calls (the first call in a
+    process builds the precompiled header; later calls reuse it)."""
+
+    def __init__(self, device: str, arch: int = DEFAULT_ARCH, workdir: str | None = None):
+
+        import tempfile
+
+        wp = init_warp()
+        from warp._src import build, context
+
+        if device not in DEVICES:
+            raise ValueError(f"unknown device {device!r}")
+        self.device, self.arch = device, arch
+        self.compiler, self.options = compiler_identity(device, arch)
+        self._tmp = tempfile.TemporaryDirectory(prefix="curator_verify_", dir=workdir)
+        self._rt = context.runtime
+        self._include = os.path.join(build.warp_home, "native").encode()
+        self._pch = os.path.join(self._tmp.name, "pch")
+        os.makedirs(self._pch, exist_ok=True)
+        self._flags = [f.encode() for f in _cpu_flags()] if device == "cpu" else []
+        self._quiet = wp.config.quiet
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+    def compile(self, source: str) -> CompileResult:
+        """Compile one translation unit; never raises for a compile error."""
+        import ctypes
+        import tempfile
+
+        out = os.path.join(self._tmp.name, "out.o" if self.device == "cpu" else "out.ptx")
+        src = source.encode()
+        with tempfile.TemporaryFile(dir=self._tmp.name) as log:
+            sys.stderr.flush()
+            saved = os.dup(2)
+            os.dup2(log.fileno(), 2)
+            t0 = time.perf_counter()
+            try:
+                if self.device == "cpu":
+                    flags = (ctypes.c_char_p * (len(self._flags) + 1))(*self._flags, None)
+                    # (src, file, include, output, debug, verify_fp, fuse_fp, tiles_in_stack,
+                    #  flags, opt, verbose, use_pch, pch_dir, block_dim) as in build.build_cpu
+                    err = self._rt.llvm.wp_compile_cpp(
+                        src, b"kernel.cpp", self._include, out.encode(), False, False, True, True, flags, 2, False,
+                        True, self._pch.encode(), 1,
+                    )  # fmt: skip
+                else:
+                    # as in build.build_cuda: release, -O3, no fast math, fused fp, PTX output;
+                    # NVRTC 13 keeps its precompiled headers itself (pch_dir None).
+                    err = self._rt.core.wp_cuda_compile_program(
+                        src, b"kernel.cu", self.arch, b"", self._include, 0, None, False, 3, False, False, False,
+                        True, False, False, True, out.encode(), None, 0, None, None, None,
+                    )  # fmt: skip
+            finally:
+                ms = (time.perf_counter() - t0) * 1000
+                os.dup2(saved, 2)
+                os.close(saved)
+            log.seek(0)
+            diagnostics = log.read().decode(errors="replace")
+        if os.path.exists(out):
+            os.unlink(out)
+        # NVRTC names the precompiled header it made or used; that says nothing about the kernel.
+        diagnostics = "".join(ln for ln in diagnostics.splitlines(True) if not _PCH_NOTE.match(ln))
+        # A failed CPU compile is retried without the precompiled header; keep that retry's
+        # messages only (the same errors, printed twice otherwise).
+        retry = "retrying without precompiled headers\n"
+        if retry in diagnostics:
+            diagnostics = diagnostics.split(retry, 1)[1]
+        return CompileResult(err == 0, diagnostics, ms)
