@@ -51,7 +51,10 @@ def post_vec(k: Kernel, v: str, dt: str | None = None, budget: int = 2) -> None:
             axis = k.param(("up", "normal", "plane_n", "axis"), "wp.vec3")
             k.emit(f"{v} = {v} - wp.dot({v}, {axis}) * {axis}")
         elif roll == 4:
-            with k.block(f"if not wp.isfinite({v}):"):
+            test = k.pick(
+                (f"not wp.isfinite({v})", f"wp.isnan({v})", f"wp.isinf({v})", f"wp.isnan({v}) or wp.isinf({v})")
+            )
+            with k.block(f"if {test}:"):
                 k.emit(f"{v} = wp.vec3(0.0)")
         else:
             lo = k.param(("bounds_lo", "lower", "box_min"), "wp.vec3")

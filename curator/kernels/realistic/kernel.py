@@ -116,9 +116,9 @@ class Kernel:
             if roll < 0.65:
                 self.guard(self.tid[0], self.scalar(("n", "num", "count", "num_items", "size"), "int"))
             elif roll < 0.8:
-                mask = self.array(("active", "mask", "enabled", "alive"), self.pick(("int", "wp.uint8", "bool")))
-                test = f"not {mask}[{self.tid[0]}]" if "bool" in self.params[-1][1] else f"{mask}[{self.tid[0]}] == 0"
-                self.emit(f"if {test}:")
+                kinds = ("int", "wp.uint8", "bool", "wp.int8", "wp.uint16", "wp.int16", "wp.uint32", "wp.int64")
+                mask = self.array(("active", "mask", "enabled", "alive"), self.pick(kinds))
+                self.emit(f"if not {mask}[{self.tid[0]}]:")
                 self.emit(IND + "return")
             else:
                 # Launched over a subset: the motif works on ``i = indices[tid]``.
@@ -132,7 +132,7 @@ class Kernel:
                 self.tid = [inner]
                 self.tid_outer = outer
             return
-        bounds = [self.scalar((f"n{a}", f"dim_{a}", f"size_{a}"), "int") for a in "xyz"[: len(self.tid)]]
+        bounds = [self.scalar((f"n{a}", f"dim_{a}", f"size_{a}"), "int") for a in "xyzw"[: len(self.tid)]]
         test = " or ".join(f"{t} >= {b}" for t, b in zip(self.tid, bounds, strict=True))
         self.emit(f"if {test}:")
         self.emit(IND + "return")

@@ -74,11 +74,21 @@ def noise_field(k: Kernel) -> None:
         i, j = k.thread(*k.pick((("i", "j"), ("x", "y"))))
         state = k.let(("state", "rng"), f"wp.rand_init({seed})")
         p = k.let(("p", "uv"), f"wp.vec2(float({i}), float({j})) * {freq}")
-        if k.chance(0.5):
+        form = k.rng.randrange(4)
+        if form == 0:
             v = k.let(("v", "n"), f"wp.noise({state}, {p})")
-        else:
+        elif form == 1:
             px, py = k.scalar(("period_x", "px"), "int"), k.scalar(("period_y", "py"), "int")
             v = k.let(("v", "n"), f"wp.pnoise({state}, {p}, {px}, {py})")
+        elif form == 2:
+            c = k.let(("c", "curl"), f"wp.curlnoise({state}, {p}, wp.uint32(3), 2.0, 0.5)")
+            v = k.let(("v", "n"), f"wp.length({c})")
+        else:
+            r = k.let(("r", "radial"), f"wp.length({p})")
+            if k.chance(0.5):
+                v = k.let(("v", "n"), f"wp.noise({state}, {r})")
+            else:
+                v = k.let(("v", "n"), f"wp.pnoise({state}, {r}, {k.scalar(('period', 'px'), 'int')})")
         post_float(k, v, 1)
         k.emit(f"{img}[{i}, {j}] = {v}")
         return
@@ -91,10 +101,26 @@ def noise_field(k: Kernel) -> None:
     if k.chance(0.6):
         c = k.let(("c", "curl"), f"wp.curlnoise({state}, {p}, {octaves}, 2.0, 0.5)")
         k.emit(f"{v}[{i}] = {v}[{i}] + {c} * {k.scalar(('strength', 'amp'))}")
-    else:
+    elif k.chance(0.5):
         t = k.scalar(("time", "t"))
-        n = k.let(("n", "val"), f"wp.noise({state}, wp.vec4({p}[0], {p}[1], {p}[2], {t}))")
+        p4 = k.let(("p4", "xt"), f"wp.vec4({p}[0], {p}[1], {p}[2], {t})")
+        form = k.rng.randrange(3)
+        if form == 0:
+            n = k.let(("n", "val"), f"wp.noise({state}, {p4})")
+        elif form == 1:
+            periods = ", ".join(k.scalar((f"period_{a}", f"p{a}"), "int") for a in "xyzt")
+            n = k.let(("n", "val"), f"wp.pnoise({state}, {p4}, {periods})")
+        else:
+            c = k.let(("c", "curl"), f"wp.curlnoise({state}, {p4}, wp.uint32(2), 2.0, 0.5)")
+            n = k.let(("n", "val"), f"wp.length({c})")
         k.emit(f"{v}[{i}] = {v}[{i}] * (1.0 + {n})")
+    else:
+        if k.chance(0.5):
+            n = k.let(("n", "val"), f"wp.noise({state}, {p})")
+        else:
+            px, py, pz = (k.scalar((f"period_{a}", f"p{a}"), "int") for a in "xyz")
+            n = k.let(("n", "val"), f"wp.pnoise({state}, {p}, {px}, {py}, {pz})")
+        k.emit(f"{v}[{i}] = {v}[{i}] + wp.normalize({p}) * {n}")
 
 
 def hashing(k: Kernel) -> None:
@@ -200,7 +226,13 @@ def bit_packing(k: Kernel) -> None:
         xs = [k.let((f"{a}", f"{a}_bits"), f"int(({w} >> wp.uint32({n * int(bits)})) & wp.uint32({mask}))")
               for n, a in enumerate("xyz")]  # fmt: skip
         post_int(k, xs[k.rng.randrange(3)], 1)
-        k.emit(f"{out}[{i}] = wp.vec3i({xs[0]}, {xs[1]}, {xs[2]})")
+        c = k.let(("c", "cell", "coords"), f"wp.vec3i({xs[0]}, {xs[1]}, {xs[2]})")
+        if k.chance(0.6):
+            op = k.pick(("&", "|", "^", ">>", "<<", "%"))
+            k.emit(f"{c} = {c} {op} {k.param(('mask_v', 'shift_v', 'wrap'), 'wp.vec3i')}")
+        elif k.chance(0.3):
+            k.emit(f"{c} = ~{c}")
+        k.emit(f"{out}[{i}] = {c}")
     else:
         v = k.array(("values", "x", "keys"), "int")
         out = k.array(("gray", "codes", "out"), "int")
@@ -214,6 +246,8 @@ def bit_packing(k: Kernel) -> None:
             with k.block(f"for {b} in range(wp.static({nbits})):"):
                 k.emit(f"{r} = ({r} << 1) | (({g} >> {b}) & 1)")
             k.emit(f"{out}[{i}] = {r}")
+        elif k.chance(0.5):
+            k.emit(f"{out}[{i}] = wp.where({x} & 1, {g}, -{g})")
         else:
             k.emit(f"{out}[{i}] = {g} & ~(1 << ({i} % 16))")
 

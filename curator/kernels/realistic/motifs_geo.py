@@ -179,30 +179,34 @@ def bvh_loop(k: Kernel) -> None:
 def hash_grid_neighbors(k: Kernel) -> None:
     """The particle neighbour loop over a hash grid (DEM/SPH style), with grid-sorted ids."""
     grid = k.param(N.GRID, "wp.uint64")
-    prec = k.pick(("f", "f", "f", "d"))
-    vt, ft = ("wp.vec3", "float") if prec == "f" else ("wp.vec3d", "wp.float64")
+    prec = k.pick(("f", "f", "f", "d", "h"))
+    vt, ft = {"f": ("wp.vec3", "float"), "d": ("wp.vec3d", "wp.float64"), "h": ("wp.vec3h", "wp.float16")}[prec]
     x = k.array(N.POS, vt)
     radius = k.scalar(N.RADIUS, ft)
     f = k.array(N.FORCE, vt)
     (tid,) = k.thread(k.pick(("tid", "t")))
     i = k.let(("i", "p_id"), f"wp.hash_grid_point_id({grid}, {tid})")
     xi = k.let(("xi", "x0"), f"{x}[{i}]")
-    acc = k.let(N.ACC, f"{vt}()" if prec == "d" else "wp.vec3(0.0)")
+    acc = k.let(N.ACC, f"{vt}()" if prec != "f" else "wp.vec3(0.0)")
+    group = ""
+    if k.chance(0.25):
+        groups = k.array(("group", "env_of", "layer"), "int")
+        group = f", {groups}[{i}]"
     if k.chance(0.5):
-        q = k.let(("query", "q"), f"wp.hash_grid_query({grid}, {xi}, {radius})")
+        q = k.let(("query", "q"), f"wp.hash_grid_query({grid}, {xi}, {radius}{group})")
         j = k.let(("index", "j", "nbr"), "int(0)")
         loop = f"while wp.hash_grid_query_next({q}, {j}):"
     else:
         j = k.fresh("index", "j", "nbr")
-        loop = f"for {j} in wp.hash_grid_query({grid}, {xi}, {radius}):"
+        loop = f"for {j} in wp.hash_grid_query({grid}, {xi}, {radius}{group}):"
     with k.block(loop):
         with k.block(f"if {j} == {i}:"):
             k.emit("continue")
         d = k.let(N.DELTA, f"{xi} - {x}[{j}]")
         r = k.let(N.DIST, f"wp.length({d})")
         with k.block(f"if {r} < {radius}:"):
-            if prec == "d":
-                k.emit(f"{acc} += {d} * (({radius} - {r}) / ({r} + wp.float64(1e-9)))")
+            if prec != "f":
+                k.emit(f"{acc} += {d} * (({radius} - {r}) / ({r} + {ft}(1e-3)))")
             else:
                 ks = k.scalar(N.STIFF)
                 k.emit(f"{acc} += {d} / ({r} + {k.eps()}) * {ks} * {slots.falloff(k, r, radius)}")

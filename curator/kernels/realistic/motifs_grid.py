@@ -137,3 +137,58 @@ def grid3d_update(k: Kernel) -> None:
         k.emit(f"{div} += {u}[{i}, {j}, {m} + 1][2] - {u}[{i}, {j}, {m} - 1][2]")
         post_float(k, div, 1)
         k.emit(f"{f}[{i}, {j}, {m}] = 0.5 * {div}")
+
+
+def grid_scatter(k: Kernel) -> None:
+    """Particle-to-grid transfers with multi-index atomics: mass/momentum splats, z-buffers, occupancy bits."""
+    ndim = k.pick((2, 3, 3, 4))
+    x = k.array(N.POS, "wp.vec3")
+    inv_dx = k.scalar(("inv_dx", "inv_cell", "grid_scale"))
+    (p,) = k.thread(k.pick(("p", "tid", "i")))
+    cell = k.let(("cell", "c", "g"), f"{x}[{p}] * {inv_dx}")
+    idx = [k.let((f"i{a}", a, f"c{a}"), f"int(wp.floor({cell}[{n}]))") for n, a in enumerate("xyz"[: min(ndim, 3)])]
+    if ndim == 4:
+        env = k.array(("env_id", "world", "batch_of"), "int")
+        idx = [k.let(("e", "env", "w_id"), f"{env}[{p}]"), *idx]
+    where = ", ".join(idx)
+    ops = k.rng.sample(("add", "add", "sub", "min", "max", "or", "and", "xor", "cas", "exch"), k.rng.randint(1, 3))
+    for op in dict.fromkeys(ops):
+        if op in ("add", "sub"):
+            m = k.array(("grid_m", "mass_grid", "density"), "float", ndim)
+            fr = k.let(("fr", "frac_pos"), f"wp.vec3(wp.frac({cell}[0]), wp.frac({cell}[1]), wp.frac({cell}[2]))")
+            w = k.let(("w", "weight"), f"wp.max(1.0 - wp.length({fr} - wp.vec3(0.5)), 0.0)")
+            k.emit(f"wp.atomic_{op}({m}, {where}, {w})")
+        elif op in ("min", "max"):
+            z = k.array(("depth", "zbuf", "height"), "float", ndim)
+            k.emit(f"wp.atomic_{op}({z}, {where}, {x}[{p}][2])")
+        elif op in ("or", "and", "xor"):
+            bits = k.array(("occupancy", "cell_flags", "parity"), "int", ndim)
+            bit = f"1 << ({p} % 16)" if op != "and" else f"~(1 << ({p} % 16))"
+            k.emit(f"wp.atomic_{op}({bits}, {where}, {bit})")
+        elif op == "cas":
+            lock = k.array(("lock", "claimed", "taken"), "int", ndim)
+            prev = k.let(("prev", "old"), f"wp.atomic_cas({lock}, {where}, 0, 1)")
+            with k.block(f"if {prev} == 0:"):
+                first = k.array(("first", "owner_p", "rep"), "int")
+                k.emit(f"{first}[{p}] = 1")
+        else:
+            owner = k.array(("owner", "last_p", "winner"), "int", ndim)
+            k.emit(f"wp.atomic_exch({owner}, {where}, {p})")
+
+
+def batched_images(k: Kernel) -> None:
+    """A 4-d launch over (batch, channel, row, column): normalisation or a per-channel affine map."""
+    img = k.array(("images", "x", "batch"), "float", 4)
+    out = k.array(("out", "y", "normalized"), "float", 4)
+    b, c, i, j = k.thread("b", "c", "i", "j")
+    v = k.let(("v", "px"), f"{img}[{b}, {c}, {i}, {j}]")
+    if k.chance(0.5):
+        mean = k.array(("mean", "mu"), "float")
+        std = k.array(("std", "sigma"), "float")
+        k.emit(f"{v} = ({v} - {mean}[{c}]) / ({std}[{c}] + {k.eps()})")
+    else:
+        scale = k.array(("gamma", "scale"), "float")
+        shift = k.array(("beta", "shift"), "float")
+        k.emit(f"{v} = {v} * {scale}[{c}] + {shift}[{c}]")
+    post_float(k, v)
+    k.emit(f"{out}[{b}, {c}, {i}, {j}] = {v}")

@@ -120,6 +120,10 @@ def covariance(k: Kernel) -> None:
         k.emit(f"{C} += wp.outer({wd}, {d})")
     reg = k.scalar(("reg", "eps", "damping"))
     k.emit(f"{C} += wp.identity(n=3, dtype=float) * {reg}")
+    if k.chance(0.3):
+        prev = k.array(("C_prev", "cov_old", "history"), "wp.mat33")
+        k.emit(f"{C} = wp.lerp({prev}[{i}], {C}, {k.scalar(('blend', 'alpha', 'momentum'))})")
+        k.emit(f"{prev}[{i}] = {C}")
     form = k.rng.randrange(3)
     out = k.array(("C_inv", "precision", "metric"), "wp.mat33")
     if form == 0:
@@ -144,7 +148,12 @@ def mat_transform(k: Kernel) -> None:
     if form == 0:
         M = k.array(("M", "world", "model"), "wp.mat44")
         fn = k.pick(("transform_point", "transform_vector"))
-        q = k.let(("q", "x_new"), f"wp.{fn}({M}[{i} % {M}.shape[0]], {p})")
+        m = f"{M}[{i} % {M}.shape[0]]"
+        if k.chance(0.4):
+            m = k.let(("M_inv", "inv_model"), f"wp.{k.pick(('inverse', 'inverse_approx'))}({m})")
+            with k.block(f"if wp.determinant({m}) == 0.0:"):
+                k.emit("return")
+        q = k.let(("q", "x_new"), f"wp.{fn}({m}, {p})")
         post_vec(k, q)
         k.emit(f"{out}[{i}] = {q}")
     elif form == 1:
@@ -154,11 +163,11 @@ def mat_transform(k: Kernel) -> None:
         n = k.let(("n", "nrm"), f"wp.normalize(wp.cross({t}, {b}[{i}]))")
         fn = k.pick(("matrix_from_cols", "matrix_from_rows"))
         R = k.let(("R", "frame", "tbn"), f"wp.{fn}({t}, wp.cross({n}, {t}), {n})")
-        k.emit(f"{out}[{i}] = {R} * {p}" if fn == "matrix_from_cols" else f"{out}[{i}] = wp.transpose({R}) * {p}")
+        k.emit(f"{out}[{i}] = {R} * {p}" if fn == "matrix_from_cols" else f"{out}[{i}] = {p} * {R}")
     elif form == 2:
         w = k.array(("omega", "w", "ang"), "wp.vec3")
         dt = k.dt()
-        R = k.let(("R", "rot"), f"wp.identity(n=3, dtype=float) + wp.skew({w}[{i}]) * {dt}")
+        R = k.let(("R", "rot"), f"wp.identity(n=3, dtype=float) + {dt} * wp.skew({w}[{i}])")
         q = k.let(("q", "x_new"), f"{R} * {p}")
         post_vec(k, q)
         k.emit(f"{out}[{i}] = {q}")

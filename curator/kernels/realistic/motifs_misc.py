@@ -94,6 +94,10 @@ def pack_features(k: Kernel) -> None:
     else:
         m = k.let(("M", "S"), f"wp.matrix({u}, {r}, -{r}, {w}, shape=(2, 2), dtype=float)")
         out = k.array(("mats", "tensors"), "wp.mat22")
+        if k.chance(0.5):
+            inv = k.pick(("inverse", "inverse_approx"))
+            with k.block(f"if wp.abs(wp.determinant({m})) > {k.eps()}:"):
+                k.emit(f"{m} = wp.{inv}({m})")
         k.emit(f"{out}[{i}] = {m}")
     if k.chance(0.5):
         bits = k.array(("bins", "codes"), "int")
@@ -107,8 +111,14 @@ def check_values(k: Kernel) -> None:
     (i,) = k.thread(k.pick(("i", "tid")))
     v = k.let(("v", "got"), f"{slots.any_unary(k, f'{x}[{i}]')}")
     tol = k.scalar(N.EPS)
-    form = k.rng.randrange(3)
-    if form == 0:
+    form = k.rng.randrange(4)
+    if form == 3:
+        dtype = k.pick(("wp.vec3", "wp.quat", "wp.mat33"))
+        got = k.array(("got_v", "actual", "result"), dtype)
+        want = k.array(("want_v", "expected_v", "gold_v"), dtype)
+        k.emit(f"wp.expect_near({got}[{i}], {want}[{i}], {tol})")
+        k.emit(f"wp.expect_near({v}, {ref}[{i}], {tol})")
+    elif form == 0:
         k.emit(f"wp.expect_near({v}, {ref}[{i}], {tol})")
     elif form == 1:
         with k.block(f"if wp.abs({v} - {ref}[{i}]) > {tol}:"):

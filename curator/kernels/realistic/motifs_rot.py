@@ -76,6 +76,16 @@ def quat_ops(k: Kernel) -> None:
             world = k.array(("world_pts", "r_world", "rotated"), "wp.vec3")
             fn = k.pick(("quat_rotate", "quat_rotate_inv"))
             k.emit(f"{world}[{i}] = wp.{fn}({q}, {pts}[{i}])")
+        elif o == 7 and k.chance(0.5):
+            target = k.array(("q_prev", "last_rot", "q_old"), "wp.quat")
+            qt = k.let(("qt", "q_t"), f"{target}[{i}]")
+            with k.block(f"if wp.dot({q}, {qt}) < 0.0:"):
+                k.emit(f"{qt} = -{qt}")
+            t = k.scalar(("t", "blend", "alpha"))
+            out = k.array(("q_blend", "nlerp_out", "q_mid"), "wp.quat")
+            k.emit(f"{out}[{i}] = wp.normalize(wp.lerp({qt}, {q}, {t}))")
+            diff = k.array(("q_change", "dq_norm", "change"), "float")
+            k.emit(f"{diff}[{i}] = wp.length({q} - {qt}) + wp.length_sq({q} + {qt})")
         else:
             sim = k.array(("similarity", "align", "cos_half"), "float")
             ident = k.let(("q0", "q_id", "identity"), "wp.quat_identity(dtype=float)")
@@ -99,7 +109,7 @@ def transform_points(k: Kernel) -> None:
         tf = k.let(("X_wb", "tf", "X"), f"{body_q}[{i}]")
     if k.chance(0.4):
         local = k.param(("X_local", "shape_tf", "offset_tf"), "wp.transform")
-        k.emit(f"{tf} = wp.transform_multiply({tf}, {local})")
+        k.emit(f"{tf} = wp.transform_multiply({tf}, {local})" if k.chance(0.6) else f"{tf} = {tf} * {local}")
     p = k.let(("p", "x_local", "pt"), f"{pts}[{i}]")
     form = k.rng.randrange(4)
     out = k.array(("out", "world", "x_world"), "wp.vec3")

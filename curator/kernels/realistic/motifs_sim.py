@@ -92,7 +92,7 @@ def reduce_atomic(k: Kernel) -> None:
     k.rng.shuffle(kinds)
     for kind in kinds:
         if kind in ("sum", "min", "max"):
-            out = k.array(N.ENERGY if kind == "sum" else ("extrema", "bounds", "out_" + kind), dtype)
+            out = k.array(N.ENERGY if kind == "sum" else ("extrema", "bounds", "out_" + kind), dtype, kinds=True)
             op = {"sum": k.pick(("atomic_add", "atomic_sub")), "min": "atomic_min", "max": "atomic_max"}[kind]
             k.emit(f"wp.{op}({out}, 0, {val})")
         elif kind == "count":
@@ -104,15 +104,15 @@ def reduce_atomic(k: Kernel) -> None:
                 k.emit(f"{compact}[{slot}] = {tid}")
         elif kind == "flag":
             unsigned = k.chance(0.5)
-            flags = k.array(("flags", "mask", "bits"), "wp.uint32" if unsigned else "int")
+            flags = k.array(("flags", "mask", "bits"), "wp.uint32" if unsigned else "int", kinds=True)
             op = k.pick(("atomic_or", "atomic_and", "atomic_xor"))
             bit = f"wp.uint32(1) << wp.uint32({tid} % 32)" if unsigned else f"1 << ({tid} % 31)"
             k.emit(f"wp.{op}({flags}, {tid} // 32, {bit})")
         elif kind == "exch":
-            last = k.array(("last_writer", "owner", "winner"), "int")
+            last = k.array(("last_writer", "owner", "winner"), "int", kinds=True)
             k.emit(f"wp.atomic_exch({last}, 0, {tid})")
         else:
-            lock = k.array(("lock", "mutex", "claimed"), "int")
+            lock = k.array(("lock", "mutex", "claimed"), "int", kinds=True)
             prev = k.let(("prev", "old", "was"), f"wp.atomic_cas({lock}, {tid} % 16, 0, 1)")
             with k.block(f"if {prev} == 0:"):
                 first = k.array(("first", "leader", "first_hit"), "int")
@@ -164,7 +164,10 @@ def rigid_body_update(k: Kernel) -> None:
     w = k.let(N.OMEGA[:3], f"{w_arr}[{tid}]")
     form = k.rng.randrange(3)
     if form == 0:
-        k.emit(f"{r} = {r} + wp.quat({w}, 0.0) * {r} * 0.5 * {dt}")
+        if k.chance(0.5):
+            k.emit(f"{r} = {r} + (0.5 * {dt}) * (wp.quat({w}, 0.0) * {r})")
+        else:
+            k.emit(f"{r} = {r} + wp.quat({w}, 0.0) * {r} * 0.5 * {dt}")
     elif form == 1:
         angle = k.let(("angle", "theta", "wlen"), f"wp.length({w}) * {dt}")
         with k.block(f"if {angle} > {k.eps()}:"):
@@ -172,7 +175,14 @@ def rigid_body_update(k: Kernel) -> None:
     else:
         wl = k.let(("w_local", "omega_b", "wb"), f"wp.quat_rotate_inv({r}, {w})")
         k.emit(f"{r} = {r} * wp.quat({wl} * (0.5 * {dt}), 1.0)")
-    k.emit(f"{r} = wp.normalize({r})")
+    if k.chance(0.3):
+        k.emit(f"{r} = {r} / wp.length({r})")
+    else:
+        k.emit(f"{r} = wp.normalize({r})")
+    if k.chance(0.3):
+        test = k.pick((f"not wp.isfinite({r})", f"wp.isnan({r})", f"wp.isinf({r})"))
+        with k.block(f"if {test}:"):
+            k.emit(f"{r} = wp.quat_identity(dtype=float)")
     if use_tf:
         v_arr = k.array(N.VEL, "wp.vec3")
         k.emit(f"{p} = {p} + {v_arr}[{tid}] * {dt}")

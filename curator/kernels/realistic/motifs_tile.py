@@ -42,8 +42,21 @@ def _activation(k: Kernel) -> str:
 
 def epilogue(k: Kernel, t: str) -> None:
     """Optional element-wise work on a float tile before it is stored."""
-    roll = k.rng.randrange(6)
-    if roll == 1:
+    roll = k.rng.randrange(9)
+    if roll == 5:
+        lo, hi = k.scalar(("lo", "clip_lo")), k.scalar(("hi", "clip_hi"))
+        lo_t = f"wp.tile_full(shape={t}.shape, value={lo}, dtype=float)"
+        hi_t = f"wp.tile_full(shape={t}.shape, value={hi}, dtype=float)"
+        k.emit(f"{t} = wp.tile_map(wp.clamp, {t}, {lo_t}, {hi_t})")
+    elif roll == 6:
+        k.emit(f"{t} = -{t}")
+    elif roll == 7:
+        s = k.scalar(("denom", "norm", "scale"))
+        k.emit(f"{t} = {t} / wp.tile_full(shape={t}.shape, value={s}, dtype=float)")
+    elif roll == 8:
+        s = k.scalar(("gain", "weight"))
+        k.emit(f"{t} = {t} * wp.tile_full(shape={t}.shape, value={s}, dtype=float)")
+    elif roll == 1:
         k.emit(f"{t} = wp.tile_map({_activation(k)}, {t})")
     elif roll == 2:
         k.emit(f"{t} = {t} * {k.scalar(('scale', 'alpha', 'gain'))}")
@@ -183,8 +196,12 @@ def tile_scan_sort(k: Kernel) -> None:
         t = k.let(("t", "vals"), f"wp.tile_load({x}, shape={t_n}, offset={i} * {t_n}{storage(k)})")
         if dtype == "float":
             epilogue(k, t)
-        elif k.chance(0.4):
+        elif k.chance(0.5):
             k.emit(f"{t} = wp.tile_map(wp.min, {t}, wp.tile_full(shape={t}.shape, value=1, dtype=int))")
+        else:
+            op = k.pick(("&", "|", "^"))
+            mask = k.scalar(("mask", "bits", "keep"), "int")
+            k.emit(f"{t} = {t} {op} wp.tile_full(shape={t}.shape, value={mask}, dtype=int)")
         fn = k.pick(("scan_inclusive", "scan_exclusive", "scan_max_inclusive", "scan_min_inclusive"))
         s = k.let(("s", "scan"), f"wp.tile_{fn}({t})")
         k.emit(f"wp.tile_store({out}, {s}, offset={i} * {t_n})")
@@ -229,7 +246,8 @@ def tile_thread_values(k: Kernel) -> None:
         with k.block(f"if {idx} < {out}.shape[0]:"):
             k.emit(f"{out}[{idx}] = {v} - {mean}")
     else:
-        ft = k.let(("ft", "leader"), f"wp.tile_from_thread(shape=1, value={v}, thread_idx=0)")
+        shape = k.pick(("1", "(1,)"))
+        ft = k.let(("ft", "leader"), f"wp.tile_from_thread(shape={shape}, value={v}, thread_idx=0)")
         c = k.let(("c", "shifted"), f"wp.untile({t}) - wp.tile_extract({ft}, 0)")
         with k.block(f"if {idx} < {out}.shape[0]:"):
             k.emit(f"{out}[{idx}] = {c}")

@@ -21,7 +21,8 @@ def tile_linear_solve(k: Kernel) -> None:
     if k.chance(0.5):
         k.emit(f"wp.tile_diag_add({a}, wp.tile_full({n}, {reg}, dtype=float))")
     else:
-        k.emit(f"wp.tile_diag_add({a}, wp.tile_ones(shape={n}, dtype=float) * {reg})")
+        shape = k.pick((n, f"({n},)"))
+        k.emit(f"wp.tile_diag_add({a}, wp.tile_ones(shape={shape}, dtype=float) * {reg})")
     y = k.let(("y", "r", "rhs_t"), f"wp.tile_load({b}[{i}], shape={n})")
     form = k.rng.randrange(3)
     if form == 0:
@@ -117,6 +118,9 @@ def tile_shapes(k: Kernel) -> None:
         k.emit(f"wp.tile_assign({e}, {t} - wp.tile_broadcast({col}, shape=({m}, {n})), offset=(0, 0))")
         res = e
     epilogue(k, res)
+    if k.chance(0.3):
+        corner = k.array(("corner", "first", "probe"), "float", 2)
+        k.emit(f"{corner}[{i}, {j}] = wp.tile_extract({res}, {m} - 1, 0)")
     k.emit(f"wp.tile_store({out}, {res}, offset=({i} * {m}, {j} * {n}))")
 
 
@@ -130,12 +134,14 @@ def tile_random(k: Kernel) -> None:
     rng = k.let(("rng", "state"), f"wp.rand_init({seed}, {i})")
     if k.chance(0.5):
         lo = k.num(0.01, 0.5)
-        t = k.let(("t", "r"), f"wp.tile_randf({n}, {rng}, -{lo}, {lo})")
+        t = k.let(("t", "r"), f"wp.tile_randf({k.pick((n, f'({n},)'))}, {rng}, -{lo}, {lo})")
     else:
-        t = k.let(("t", "r"), f"wp.tile_randf({n}, {rng})")
+        t = k.let(("t", "r"), f"wp.tile_randf({k.pick((n, f'({n},)'))}, {rng})")
     if k.chance(0.5):
+        shape = k.pick((n, f"({n},)"))
         mask = k.let(
-            ("mask", "keep"), f"wp.tile_randi({n}, {rng}, 0, 2)" if k.chance(0.5) else f"wp.tile_randi({n}, {rng})"
+            ("mask", "keep"),
+            f"wp.tile_randi({shape}, {rng}, 0, 2)" if k.chance(0.5) else f"wp.tile_randi({shape}, {rng})",
         )
         k.emit(f"{t} = wp.tile_map(wp.mul, {t}, wp.tile_astype({mask}, dtype=float))")
     epilogue(k, t)
