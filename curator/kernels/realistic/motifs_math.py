@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import names as N
 from . import slots
-from .extras import post_float
+from .extras import post_float, post_vec
 from .kernel import Kernel
 
 _ACTIVATIONS = (
@@ -232,4 +232,9 @@ def stencil_2d(k: Kernel) -> None:
     with k.block(f"for {var} in range(wp.static(2 * {radius} + 1)):"):
         off = k.let(("off", "d", "sh"), f"{var} - {radius}")
         k.emit(f"{lap} += {src}[{i} + {off}, {j}] + {src}[{i}, {j} + {off}]")
-    k.emit(f"{dst}[{i}, {j}] = {c} + {coef} * ({lap} - wp.static(4.0 * {radius} + 2.0) * {c})")
+    res = k.let(("res", "u_new", "next_val"), f"{c} + {coef} * ({lap} - wp.static(4.0 * {radius} + 2.0) * {c})")
+    if dtype == "float":
+        post_float(k, res)
+    else:
+        post_vec(k, res)
+    k.emit(f"{dst}[{i}, {j}] = {res}")

@@ -54,9 +54,15 @@ def tile_fft_filter(k: Kernel) -> None:
     (i,) = k.thread(k.pick(("i", "b")))
     t = k.let(("t", "spec", "f"), f"wp.tile_load({sig}, shape=({rows}, {size}), offset=({i} * {rows}, 0))")
     k.emit(f"wp.tile_fft({t})")
-    if k.chance(0.5):
-        gain = k.scalar(("gain", "scale", "norm"))
-        k.emit(f"{t} = {t} * {gain}")
+    form = k.rng.randrange(4)
+    if form == 1:
+        k.emit(f"{t} = {t} * {k.scalar(('gain', 'scale', 'norm'))}")
+    elif form == 2:
+        filt = k.array(("kernel_hat", "filter", "response"), "wp.vec2", 2)
+        k.emit(f"{t} = wp.tile_map(wp.cw_mul, {t}, wp.tile_load({filt}, shape=({rows}, {size})))")
+    elif form == 3:
+        power = k.array(("power", "spectrum", "psd"), "float", 2)
+        k.emit(f"wp.tile_store({power}, wp.tile_map(wp.length_sq, {t}), offset=({i} * {rows}, 0))")
     k.emit(f"wp.tile_ifft({t})")
     k.emit(f"wp.tile_store({sig}, {t}, offset=({i} * {rows}, 0))")
 
@@ -80,6 +86,7 @@ def tile_gather_scatter(k: Kernel) -> None:
         k.emit(f"wp.tile_store({dst}, {g}, offset=({i} * {n}, 0))")
     elif form == 1:
         t = k.let(("t", "block"), f"wp.tile_load({src}, shape=({n}, {cols}), offset=({i} * {n}, 0))")
+        epilogue(k, t)
         dst = k.array(("accum", "grad", "out"), "float", 2)
         if k.chance(0.5):
             k.emit(f"wp.tile_atomic_add_indexed({dst}, {it}, {t}, offset=(0, 0), axis=0)")
@@ -88,6 +95,7 @@ def tile_gather_scatter(k: Kernel) -> None:
     else:
         t = k.let(("t", "block"), f"wp.tile_load({src}, shape=({n}, {cols}), offset=({i} * {n}, 0))")
         picked = k.let(("picked", "sel"), f"{t}[{it}]")
+        epilogue(k, picked)
         out = k.array(N.OUT_F, "float")
         k.emit(f"wp.tile_store({out}, wp.tile_sum({picked}, axis=1), offset={i} * {n})")
 
