@@ -65,8 +65,9 @@ def record_for_spec(spec, run_seed: int | None, index: int | None, devices: tupl
             arts = build.generate(spec.source, spec.name, f"curator_k{kid}", missing)
     except CodegenError as exc:
         return FailureRecord(kid, spec.category, spec.seed, exc.stage, exc.exc_type, exc.message[:4000], spec.source)
+    style = getattr(spec, "style", "realistic")  # specs made elsewhere (test fixtures) may not carry one
     return make_record(kid, spec.name, spec.category, spec.source, arts, sign=sign, seed=spec.seed,
-                       run_seed=run_seed, run_index=index, generator_version=version_label(spec.style),
+                       run_seed=run_seed, run_index=index, generator_version=version_label(style),
                        launch_dim=spec.launch_dim, kernel_args=[list(a) for a in spec.args],
                        builtin_signatures=signatures_of_calls(calls, spec.source))  # fmt: skip
 
