@@ -37,20 +37,22 @@ _have: dict[str, frozenset[str]] = {}
 _skip: frozenset[str] = frozenset()
 _devices: tuple[str, ...] = ()
 _sign = True  # compute skeleton hash and MinHash here (else the main process does)
+_style = "realistic"  # generator style (curator.kernels.STYLES)
 
 
-def _init_worker(have: dict, failed: frozenset, devices: tuple[str, ...], sign: bool = True) -> None:
-    global _have, _skip, _devices, _sign
+def _init_worker(have: dict, failed: frozenset, devices: tuple[str, ...], sign: bool = True,
+                 style: str = "realistic") -> None:  # fmt: skip
+    global _have, _skip, _devices, _sign, _style
     from curator.warp import init_warp
 
-    _have, _skip, _devices, _sign = have, failed, devices, sign
+    _have, _skip, _devices, _sign, _style = have, failed, devices, sign, style
     init_warp()
 
 
 def record_for_spec(spec, run_seed: int | None, index: int | None, devices: tuple[str, ...],
                     have: frozenset[str] = frozenset(), sign: bool = True):  # fmt: skip
     """Codegen one generated kernel: a KernelRecord, a FailureRecord, or None if already stored."""
-    from curator.kernels import GENERATOR_VERSION
+    from curator.kernels import version_label
     from curator.warp import CodegenError, build
     from curator.warp.calls import recording_builtin_calls, signatures_of_calls
 
@@ -63,8 +65,9 @@ def record_for_spec(spec, run_seed: int | None, index: int | None, devices: tupl
             arts = build.generate(spec.source, spec.name, f"curator_k{kid}", missing)
     except CodegenError as exc:
         return FailureRecord(kid, spec.category, spec.seed, exc.stage, exc.exc_type, exc.message[:4000], spec.source)
+    style = getattr(spec, "style", "realistic")  # specs made elsewhere (test fixtures) may not carry one
     return make_record(kid, spec.name, spec.category, spec.source, arts, sign=sign, seed=spec.seed,
-                       run_seed=run_seed, run_index=index, generator_version=GENERATOR_VERSION,
+                       run_seed=run_seed, run_index=index, generator_version=version_label(style),
                        launch_dim=spec.launch_dim, kernel_args=[list(a) for a in spec.args],
                        builtin_signatures=signatures_of_calls(calls, spec.source))  # fmt: skip
 
@@ -75,7 +78,7 @@ def _run_batch(run_seed: int, items: list[tuple[int, str, int]]) -> list:
     out = []
     for index, category, kseed in items:
         try:
-            spec = generate_kernel(kseed, category)
+            spec = generate_kernel(kseed, category, _style)
         except Exception as exc:  # a generator bug: record it, never lose the run
             out.append(FailureRecord(f"gen:{run_seed}:{index}", category, kseed, "generate", type(exc).__name__,
                                      str(exc)[:4000], None))  # fmt: skip
@@ -131,6 +134,7 @@ class Settings:
     batch_size: int = BATCH_SIZE
     shard: tuple[int, int] | None = None  # (I, N): plan indices with index % N == I
     pool_factory: PoolFactory = local_pool  # where batches run (curator.scale)
+    style: str = "realistic"  # generator style (curator.kernels.STYLES)
 
 
 def run(
@@ -148,6 +152,7 @@ def run(
     batch_size: int = BATCH_SIZE,
     shard: tuple[int, int] | None = None,
     pool_factory: PoolFactory | None = None,
+    style: str = "realistic",
 ) -> Progress:
     """Generate until ``count`` kernels of the seed's sequence are stored, or until the stored
     code of every device in ``devices`` reaches ``target_mb`` MiB.  ``on_batch`` gets the ids
@@ -160,7 +165,7 @@ def run(
         raise ValueError("give exactly one of count and target_mb")
     target_bytes = int(target_mb * MIB) if target_mb is not None else None
     settings = Settings(devices, seed, categories, workers, count, target_bytes, batch_size, shard,
-                        pool_factory or local_pool)  # fmt: skip
+                        pool_factory or local_pool, style)  # fmt: skip
     job = GenerateRun(store, settings, on_progress, on_batch)
     with store.recorded_run("generate", arguments or {}, job.progress.as_dict) as run_id:
         job.drive(run_id)
@@ -191,7 +196,7 @@ class GenerateRun:
         """The executor that runs ``_run_batch``: workers that keep Warp warm, local processes or
         Ray actors (``Settings.pool_factory``)."""
         s = self.settings
-        initargs = (self.have, self.failed | frozenset(self.complete), s.devices, not self.sign_here)
+        initargs = (self.have, self.failed | frozenset(self.complete), s.devices, not self.sign_here, s.style)
         return s.pool_factory(s.workers, _init_worker, initargs)
 
     def drive(self, run_id: int) -> None:

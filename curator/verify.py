@@ -287,12 +287,13 @@ def executable_source(kernel: dict, trust_real: bool = False) -> str | None:
     only with ``trust_real`` (`curator verify --run --trust`)."""
     if kernel["origin"] == "real":
         return None if trust_real else "not executed: real (ingested) kernel; pass --trust to run it"
-    from curator.kernels import GENERATOR_VERSION, generate_kernel
+    from curator.kernels import GENERATOR_VERSION, generate_kernel, parse_version_label
 
-    if kernel["generator_version"] != GENERATOR_VERSION or kernel["seed"] is None:
+    version, style = parse_version_label(kernel["generator_version"] or "")
+    if version != GENERATOR_VERSION or kernel["seed"] is None:
         return f"not executed: made by generator {kernel['generator_version']}, this is {GENERATOR_VERSION}"
     try:
-        regenerated = generate_kernel(kernel["seed"], kernel["category"]).source
+        regenerated = generate_kernel(kernel["seed"], kernel["category"], style).source
     except ValueError:
         regenerated = None
     if regenerated != kernel["source"]:

@@ -50,6 +50,14 @@ class CategoryType(click.ParamType):
 @workers_option("Worker processes running Warp codegen.")
 @category_option("Only this category (repeatable).  [default: all]", CategoryType())
 @click.option(
+    "--style",
+    type=click.Choice(["realistic", "stress"]),
+    default="realistic",
+    show_default=True,
+    help="realistic: kernels shaped like real Warp code (generator 2); stress: generator 1's dense fuzzer "
+    "output (its 20 categories), for robustness data.",
+)
+@click.option(
     "--verify-sample",
     type=click.FloatRange(min=0, max=1, min_open=True),
     default=None,
@@ -64,7 +72,7 @@ class CategoryType(click.ParamType):
     "`curator merge` combines the N stores into the unsharded run's store.",
 )
 @db_option
-def command(device, count, target_mb, seed, workers, categories, verify_sample, ray, shard, db):
+def command(device, count, target_mb, seed, workers, categories, style, verify_sample, ray, shard, db):
     """Generate random, type-correct Warp kernels and store their CPU and/or CUDA code.
 
     Exactly one of --count and --target-mb.  Batches are committed as they finish, so Ctrl-C
@@ -74,14 +82,18 @@ def command(device, count, target_mb, seed, workers, categories, verify_sample, 
         raise click.UsageError("give exactly one of --count N or --target-mb M")
     shard_of = _shard(shard, target_mb)
     from curator import generate
-    from curator.kernels import CATEGORIES
+    from curator.kernels import categories_for
 
     devices = devices_of(device)
-    cats = tuple(c for c in CATEGORIES if c in categories) if categories else CATEGORIES
+    allowed = categories_for(style)
+    if any(c not in allowed for c in categories):
+        bad = next(c for c in categories if c not in allowed)
+        raise click.UsageError(f"category {bad!r} has no {style} style; choose from: {', '.join(allowed)}")
+    cats = tuple(c for c in allowed if c in categories) if categories else allowed
     pool_factory, cluster_cpus = pool_factory_of(ray)
     workers = workers or cluster_cpus or os.cpu_count() or 1
     arguments = {"device": device, "count": count, "target_mb": target_mb, "seed": seed,
-                 "workers": workers, "categories": list(cats)}  # fmt: skip
+                 "workers": workers, "categories": list(cats), "style": style}  # fmt: skip
     arguments["verify_sample"] = verify_sample
     arguments |= {"ray": ray} if ray else {}
     arguments |= {"shard": shard} if shard else {}
@@ -100,7 +112,7 @@ def command(device, count, target_mb, seed, workers, categories, verify_sample, 
         try:
             p = generate.run(store, devices=devices, seed=seed, categories=cats, workers=workers, count=count,
                              target_mb=target_mb, arguments=arguments, on_progress=on_progress,
-                             on_batch=on_batch, shard=shard_of, pool_factory=pool_factory)  # fmt: skip
+                             on_batch=on_batch, shard=shard_of, pool_factory=pool_factory, style=style)  # fmt: skip
         except (generate.GenerateError, ClusterError) as exc:
             if verifier:
                 verifier.shutdown(wait_for_workers=False)

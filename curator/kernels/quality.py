@@ -19,7 +19,7 @@ KINDS = (
     "constant_operations",
     "redundant_nesting",  # wp.abs(wp.abs(x)), -(-x), not not x, wp.float64(wp.float64(x))
     "self_assignments",  # x = x, x[0] = x[0], wp.atomic_min(a, i, a[i])
-    "uncalled_helpers",  # @wp.func never called from the kernel or another helper
+    "uncalled_helpers",  # @wp.func never called (or passed, as to wp.tile_map) from the kernel or another helper
 )
 # f(f(x)) == f(x) or x for these: nesting them is always redundant.
 _IDEMPOTENT = {
@@ -68,7 +68,16 @@ def _is_constant(node: ast.AST) -> bool:
     return not _reads_variable(node)
 
 
+# Calls that advance an RNG state: two equal-looking calls give different values.
+_STATEFUL = ("rand", "sample_", "poisson")
+
+
+def _stateful(node: ast.AST) -> bool:
+    return any((name := _wp_name(sub)) is not None and name.startswith(_STATEFUL) for sub in ast.walk(node))
+
+
 def _identical(nodes: list[ast.AST]) -> bool:
+    nodes = [n for n in nodes if not _stateful(n)]
     dumps = [ast.dump(n) for n in nodes]
     return len(set(dumps)) < len(dumps)
 
@@ -186,8 +195,10 @@ def findings(source: str) -> Counter:
             _operation_findings(node, found)
             _local_findings(node, found)
             _overwrite_findings(node, found)
-            called.update(
-                sub.func.id for sub in ast.walk(node) if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name)
-            )
+            # A helper counts as used where it is called or passed on (wp.tile_map(relu, t)).
+            loads = (sub for sub in ast.walk(node) if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load))
+            called.update(sub.id for sub in loads)
+        elif isinstance(node, ast.Assign):  # module level: kernel = make_kernel(helper)
+            called.update(sub.id for sub in ast.walk(node.value) if isinstance(sub, ast.Name))
     found["uncalled_helpers"] += len(helpers - called)
     return found

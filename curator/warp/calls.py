@@ -87,6 +87,16 @@ def visible_signature(func: Any, resolved: Any, arg_types: list, kwarg_types: di
     key = id(resolved)
     if key in _BY_RESOLVED:
         return _BY_RESOLVED[key]
+    if not func.is_builtin():
+        # A builtin Warp writes in Python (transform_compose...) learns its return type only when a
+        # kernel using it is built, so its text then differs from the table's (written before any
+        # build): the table's text is the signature.
+        from curator.kernels.surface import load_surface
+
+        builtin = load_surface().names().get(func.key)
+        if builtin is not None and len(builtin.signatures) == 1:
+            text = _BY_RESOLVED[key] = builtin.signatures[0].text
+            return text
     if is_visible(resolved):
         text = _BY_RESOLVED[key] = signature_text(func.key, resolved)
         return text

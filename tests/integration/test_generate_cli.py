@@ -26,6 +26,8 @@ def db_snapshot(path):
         ([], 2, "exactly one"),
         (["--count", "3", "--workers", "0"], 2, "--workers"),
         (["--count", "3", "--seed", "-4"], 2, "--seed"),
+        (["--count", "3", "--style", "dense"], 2, "--style"),
+        (["--count", "3", "--style", "stress", "--category", "tile"], 2, "has no stress style"),
     ],
 )
 def test_bad_options_one_line_usage_error(tmp_path, args, code, needle):
@@ -165,3 +167,23 @@ def test_verify_sample_compiles_a_share_as_it_goes(tmp_path):
     for device in ("cpu", "cuda"):
         v = report["verification"][device]
         assert (v["verified"], v["passed"], v["pass_rate"]) == (len(expected), len(expected), 1.0)
+
+
+def test_style_stress_stores_generator_1_kernels(tmp_path):
+    from curator.kernels import categories_for, generate_kernel, version_label
+
+    def rows(sql):
+        with sqlite3.connect(db) as conn:
+            return conn.execute(sql).fetchall()
+
+    db = tmp_path / "s.db"
+    res = run_curator("generate", "--count", "6", "--style", "stress", "--device", "cpu", "--workers", "1",
+                      "--db", str(db))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    stored = rows("SELECT seed, category, source, generator_version FROM kernels")
+    assert len(stored) == 6
+    for seed, category, source, version in stored:
+        assert category in categories_for("stress") and version == version_label("stress")
+        assert source == generate_kernel(seed, category, "stress").source
+    runs = rows("SELECT arguments FROM runs")
+    assert json.loads(runs[0][0])["style"] == "stress"

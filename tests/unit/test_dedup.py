@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from curator import neardup
 from curator.cli import main
-from curator.kernels import CATEGORIES, generate_kernel
+from curator.kernels import categories_for, generate_kernel
 from curator.store import KernelRecord, Store
 
 # -- helpers ------------------------------------------------------------------------------
@@ -75,10 +75,11 @@ def rewrite(source: str, rng: random.Random, names: bool = True, numbers: bool =
 
 
 def kernel_sources(n: int, seed: int = 0) -> list[tuple[str, str, str]]:
-    """(name, category, source) of ``n`` distinct generated kernels."""
+    """(name, category, source) of ``n`` distinct generated kernels (stress style: dense, mutually far apart)."""
     out = []
+    categories = categories_for("stress")
     for i in range(n):
-        spec = generate_kernel(seed * 100_000 + i, CATEGORIES[i % len(CATEGORIES)])
+        spec = generate_kernel(seed * 100_000 + i, categories[i % len(categories)], "stress")
         out.append((spec.name, spec.category, spec.source))
     return out
 

@@ -26,7 +26,9 @@ MIB = 1 << 20
 
 def build(db, per_cat=PER_CAT, cats=CATS, extra=()):
     """A store of generated sources with small fake code pieces (lines of ~1.5-4 KB)."""
-    recs = [make_record(s.name, c, s.source) for c in cats for s in (generate_kernel(i, c) for i in range(per_cat))]
+    # Stress-style kernels: dense and mutually far apart, so no two of them are near-duplicates.
+    specs = [(c, generate_kernel(i, c, "stress")) for c in cats for i in range(per_cat)]
+    recs = [make_record(s.name, c, s.source) for c, s in specs]
     with Store.open(db, create=True) as s:
         s.write_batch([*recs, *extra], [], None)
     return db
@@ -199,7 +201,7 @@ def test_dedup_recomputes_when_the_store_changes(db, tmp_path):
     with Store.open(db) as s:
         state = s.dedup_state()
         assert state["kernels"] == state["clusters"] == len(CATS) * PER_CAT
-        spec = generate_kernel(0, "vector")
+        spec = generate_kernel(0, "vector", "stress")
         clone = make_record("clone", "vector", rewrite(spec.source, random.Random(2)))
         s.write_batch([clone], [], None)
     res = invoke("--db", db, "--out", tmp_path / "b", "--target-mb", mb, "--dedup")
@@ -341,7 +343,7 @@ def test_source_filter_separates_real_and_synthetic(db, tmp_path):
     """--source picks kernels by origin; the manifest counts each origin."""
     real = []
     for i in range(150):
-        spec = generate_kernel(10_000 + i, "vector")
+        spec = generate_kernel(10_000 + i, "vector", "stress")
         rec = make_record(
             f"real_{i}", "geometry", spec.source.replace("import warp as wp", "import warp as wp  # real")
         )
