@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from curator.warp import init_warp
 from curator.warp.build import load_module, module_source, normalize_line_comments, release_module
-from curator.warp.launch import _ANNOTATION, _random_value, _resolve_type
+from curator.warp.launch import _random_value
 
 SIZE = 8  # elements per array dimension and threads per launch dimension
 _HASH_SUFFIX = re.compile(r"_[0-9a-f]{7,}(?=_(?:cpu|cuda)_)")
@@ -43,23 +43,27 @@ class Execution:
 class Inputs:
     """The launch arguments of one kernel for one seed (arrays fresh on every ``values()``)."""
 
-    def __init__(self, kernel_args: list, module, source: str, seed: int, size: int = SIZE):
+    def __init__(self, kernel, source: str, seed: int, size: int = SIZE):
+        """Values for ``kernel``'s parameters, from the types Warp resolved for them (whatever
+        annotation style the source uses: ``wp.array(dtype=...)``, ``wp.array[...]``, aliases)."""
         import numpy as np
 
+        wp = init_warp()
         self.rng = np.random.default_rng(seed)
         self.names, self._values, self.arrays = [], [], {}
-        for name, annotation in kernel_args:
+        for arg in kernel.adj.args:
+            name, t = arg.label, arg.type
             self.names.append(name)
-            m = _ANNOTATION.match(annotation.replace(" ", ""))
-            if m:
-                inner = dict(kv.split("=", 1) for kv in m.group("inner").split(","))
-                ndim = int(m.group("nd")[0]) if m.group("nd") else int(inner.get("ndim", 1))
-                value = _random_value(_resolve_type(inner["dtype"], module), (size,) * ndim, self.rng, "cpu")
+            kind = type(t).__name__
+            if hasattr(t, "dtype") and hasattr(t, "ndim") and ("indexed" in kind or "fabric" in kind):
+                raise NotRunnable(f"parameter {name} is a {kind}: no such array is built for CPU runs")
+            if hasattr(t, "dtype") and hasattr(t, "ndim"):  # wp.array(dtype=...), wp.array[...], array2d...
+                value = _random_value(t.dtype, (size,) * t.ndim, self.rng, "cpu")
                 self.arrays[name] = value
-            elif annotation.replace(" ", "") in ("wp.uint64", "uint64") and _geometry_kind(name, source):
+            elif t is wp.uint64 and _geometry_kind(name, source):
                 value = _geometry(_geometry_kind(name, source), self.rng)
             else:
-                value = _random_value(_resolve_type(annotation, module), None, self.rng, "cpu")
+                value = _random_value(t, None, self.rng, "cpu")
             self._values.append(value)
 
     def values(self, shift: dict | None = None, requires_grad: frozenset = frozenset()) -> list:
@@ -164,7 +168,6 @@ def execute(kernel_row: dict, stored_cpu: dict[str, str], seed: int, grad: bool 
     """Launch a stored kernel on the CPU (see the module docstring).  Raises NotRunnable; any
     other exception is the kernel's failure, reported by the caller.  Warp's kernel cache
     (``wp.config.kernel_cache_dir``) must be this worker's own: it is emptied first."""
-    import json
 
     from warp._src import context
 
@@ -178,14 +181,13 @@ def execute(kernel_row: dict, stored_cpu: dict[str, str], seed: int, grad: bool 
     try:
         module = load_module(kernel_row["source"], module_name)
         kernel = getattr(module, kernel_row["name"])
-        args = json.loads(kernel_row["kernel_args"] or "[]")
         dim = kernel_row["launch_dim"]
-        inputs = Inputs(args, module, kernel_row["source"], seed)
+        inputs = Inputs(kernel, kernel_row["source"], seed)
         values = inputs.values()
         launch(kernel, values, dim)
         arrays = [v for n, v in zip(inputs.names, values, strict=True) if n in inputs.arrays]
         digest, nonfinite = checksum(arrays)
-        again = Inputs(args, module, kernel_row["source"], seed).values()
+        again = Inputs(kernel, kernel_row["source"], seed).values()
         launch(kernel, again, dim)
         repeat, _ = checksum([v for n, v in zip(inputs.names, again, strict=True) if n in inputs.arrays])
         pair = pair_check(cache_dir, stored_cpu)

@@ -92,7 +92,10 @@ def reduce_atomic(k: Kernel) -> None:
     k.rng.shuffle(kinds)
     for kind in kinds:
         if kind in ("sum", "min", "max"):
-            out = k.array(N.ENERGY if kind == "sum" else ("extrema", "bounds", "out_" + kind), dtype, kinds=True)
+            # Warp 1.19's adjoint of atomic_min/max does not compile for indexed/fabric arrays
+            # (adj_atomic_minmax reads adj_buf.data): those targets are plain arrays
+            out = k.array(N.ENERGY if kind == "sum" else ("extrema", "bounds", "out_" + kind), dtype,
+                          kinds=kind == "sum")  # fmt: skip
             op = {"sum": k.pick(("atomic_add", "atomic_sub")), "min": "atomic_min", "max": "atomic_max"}[kind]
             k.emit(f"wp.{op}({out}, 0, {val})")
         elif kind == "count":
