@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -44,6 +45,7 @@ def _init_worker(have: dict, failed: frozenset, devices: tuple[str, ...], sign: 
     from curator.warp import init_warp
 
     _have, _skip, _devices, _sign = have, failed, devices, sign
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the command's to report, in one line
     init_warp()
 
 
