@@ -4,6 +4,7 @@ processes, and store each batch atomically.  Reruns skip what is stored (content
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -46,6 +47,7 @@ def _init_worker(have: dict, failed: frozenset, devices: tuple[str, ...], sign: 
     from curator.warp import init_warp
 
     _have, _skip, _devices, _sign, _style = have, failed, devices, sign, style
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the command's to report, in one line
     init_warp()
 
 

@@ -5,6 +5,7 @@ to the kernel that broke it.  Results go to the store, so a rerun skips what is 
 from __future__ import annotations
 
 import hashlib
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -82,6 +83,9 @@ def _init_worker(devices: tuple[str, ...], arch: int, mode: str = DEFAULT_MODE) 
     from curator.warp import compile as warp_compile
     from curator.warp import init_warp
 
+    # Ctrl-C reaches the whole process group: the command stops the pool and says so in one
+    # line; a worker dying of it would print its own traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     init_warp()
     for device in devices:
         _compilers[device] = warp_compile.Compiler(device, arch, mode=mode)
