@@ -47,7 +47,9 @@ def epilogue(k: Kernel, t: str) -> None:
         lo, hi = k.scalar(("lo", "clip_lo")), k.scalar(("hi", "clip_hi"))
         lo_t = f"wp.tile_full(shape={t}.shape, value={lo}, dtype=float)"
         hi_t = f"wp.tile_full(shape={t}.shape, value={hi}, dtype=float)"
-        k.emit(f"{t} = wp.tile_map(wp.clamp, {t}, {lo_t}, {hi_t})")
+        # not tile_map(wp.clamp, t, lo, hi): Warp 1.19's C++ cannot deduce a 3-operand tile_map
+        # over an overloaded builtin (found by curator verify); min(max(...)) is the same clip
+        k.emit(f"{t} = wp.tile_map(wp.min, wp.tile_map(wp.max, {t}, {lo_t}), {hi_t})")
     elif roll == 6:
         k.emit(f"{t} = -{t}")
     elif roll == 7:
