@@ -82,14 +82,9 @@ def command(device, count, target_mb, seed, workers, categories, style, verify_s
         raise click.UsageError("give exactly one of --count N or --target-mb M")
     shard_of = _shard(shard, target_mb)
     from curator import generate
-    from curator.kernels import categories_for
 
     devices = devices_of(device)
-    allowed = categories_for(style)
-    if any(c not in allowed for c in categories):
-        bad = next(c for c in categories if c not in allowed)
-        raise click.UsageError(f"category {bad!r} has no {style} style; choose from: {', '.join(allowed)}")
-    cats = tuple(c for c in allowed if c in categories) if categories else allowed
+    cats = _chosen_categories(categories, style)
     pool_factory, cluster_cpus = pool_factory_of(ray)
     workers = workers or cluster_cpus or os.cpu_count() or 1
     arguments = {"device": device, "count": count, "target_mb": target_mb, "seed": seed,
@@ -122,6 +117,21 @@ def command(device, count, target_mb, seed, workers, categories, style, verify_s
                 verifier.shutdown(wait_for_workers=False)
             raise
         report = verifier.close() if verifier else None
+    _summary(p, devices, report)
+
+
+def _chosen_categories(categories: tuple[str, ...], style: str) -> tuple[str, ...]:
+    """The run's categories, in the generator's order; a usage error for one the style lacks."""
+    from curator.kernels import categories_for
+
+    allowed = categories_for(style)
+    if any(c not in allowed for c in categories):
+        bad = next(c for c in categories if c not in allowed)
+        raise click.UsageError(f"category {bad!r} has no {style} style; choose from: {', '.join(allowed)}")
+    return tuple(c for c in allowed if c in categories) if categories else allowed
+
+
+def _summary(p, devices: tuple[str, ...], report) -> None:
     secs = p.as_dict()["seconds"]
     made = p.attempted - p.skipped
     click.echo(
