@@ -7,7 +7,7 @@ OUT    ?= exports
 PARQUET_OUT ?= $(OUT)-parquet
 REPORT ?= REPORT.md
 TARGET_MB ?= 200
-GEN_MB    ?= 340
+GEN_MB    ?= 425
 SEED      ?= 1
 # Share of the kernels `make dataset` verifies (compile both devices + launch on the CPU, with the
 # pair and adjoint checks); 1 verifies all (about 1.3 CPU-seconds per kernel: ~45 min for a 200 MiB

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
 import time
 from collections.abc import Callable, Iterable
@@ -28,6 +29,11 @@ def _worker(conn, opt: int) -> None:
 
     from curator.warp import init_warp
     from curator.warp.execute import NotRunnable, execute
+
+    if not os.environ.get("CURATOR_EXEC_VERBOSE"):  # kernels print, Clang warns: keep the command's output clean
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
 
     with tempfile.TemporaryDirectory(prefix="curator_exec_") as cache:
         wp.config.kernel_cache_dir = cache
