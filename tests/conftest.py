@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# A suite started in the background without job control (`make test &`, a CI runner) inherits
+# SIGINT ignored, and so would every `curator` it starts: the Ctrl-C tests would then interrupt
+# nothing.  A handler here (not an ignore) makes the children start with SIGINT at its default.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def run_curator(*args: str, cwd: Path | None = None, timeout: float = 600, **kw) -> subprocess.CompletedProcess:
