@@ -21,37 +21,59 @@ STARTUP_TIMEOUT = 120.0  # seconds a worker may take to start (import and initia
 RUN_OPT = 0  # Warp's optimisation level for the CPU module of a run (see docs/verification.md)
 
 
+BATCH_SIZE = 16  # kernels a worker compiles into one object before running them one by one
+BATCH_COMPILE_TIMEOUT = 120.0  # seconds a worker may take to compile a batch (on top of --timeout)
+
+
 def _worker(conn, opt: int) -> None:
-    """A worker: own kernel cache, Warp initialised once, then one kernel per message."""
+    """A worker: own kernel cache, Warp initialised once, then one batch of kernels per message,
+    compiled together (``curator.warp.jitbatch``) and run one by one, a result sent for each."""
     import tempfile
 
     import warp as wp
 
     from curator.warp import init_warp
-    from curator.warp.execute import NotRunnable, execute
+    from curator.warp.compile import Compiler
 
     if not os.environ.get("CURATOR_EXEC_VERBOSE"):  # kernels print, Clang warns: keep the command's output clean
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
 
-    with tempfile.TemporaryDirectory(prefix="curator_exec_") as cache:
+    with tempfile.TemporaryDirectory(prefix="curator_exec_") as work:
+        cache = os.path.join(work, "cache")
+        os.makedirs(cache)
         wp.config.kernel_cache_dir = cache
         wp.config.optimization_level = opt
         init_warp()
+        compiler = Compiler("cpu", mode="fast", workdir=work)  # -O0: the run's level (RUN_OPT)
         conn.send(("ready", None))
         while True:
             job = conn.recv()
             if job is None:
                 return
-            row, pieces, seed, grad = job
+            _run_batch(conn, compiler, work, *job)
+
+
+def _run_batch(conn, compiler, work: str, items: list[tuple[dict, dict]], seed: int, grad: bool) -> None:
+    from curator.warp.execute import NotRunnable, execute
+    from curator.warp.jitbatch import BatchObject
+
+    batch = BatchObject(compiler, [p for _, p in items], work) if len(items) > 1 else None
+    try:
+        for row, pieces in items:
+            served = batch.served if batch else 0
             try:
-                result = vars(execute(row, pieces, seed, grad=grad))
+                with batch.serving(pieces) if batch else contextlib.nullcontext():
+                    result = vars(execute(row, pieces, seed, grad=grad))
             except NotRunnable as exc:
                 result = {"status": "not-runnable", "message": str(exc)}
             except Exception as exc:  # the kernel's failure, recorded with its message
                 result = {"status": "failed", "message": f"{type(exc).__name__}: {exc}"[:2000]}
-            conn.send(("done", result))
+            conn.send(("done", (result, bool(batch) and batch.served > served)))
+    finally:
+        if batch:
+            batch.close()
 
 
 def warp_tag(opt: int = RUN_OPT) -> str:
@@ -66,6 +88,7 @@ class _Slot:
     pipe: object
     ready: bool = False
     job: tuple | None = None  # (kernel id, category) in flight
+    batch: list = field(default_factory=list)  # (kernel id, category) sent, job first, not yet reported
     deadline: float = 0.0
 
 
@@ -93,10 +116,12 @@ def _signal_name(exitcode: int | None) -> str:
     return f"exit code {exitcode}"
 
 
-def _compile_result(row: ExecutionRow):
-    """The CPU compile a run proves: Warp's JIT compiled the module at RUN_OPT and the .cpp it
-    compiled is the stored code (pair check), so the stored CPU code compiles (mode "run").  A
-    build error is a failed compile; other outcomes say nothing about compiling."""
+def _compile_result(row: ExecutionRow, batched: bool = False):
+    """The CPU compile a run proves: Warp's JIT generated the module's C++, the .cpp it compiled
+    is the stored code (pair check), and the object it loaded came from Warp's Clang at RUN_OPT
+    (its own compile, or the worker's batch compile of the stored code: ``batched``), so the
+    stored CPU code compiles (mode "run").  A build error is a failed compile; other outcomes say
+    nothing about compiling."""
     from curator.store.verify import Verification
     from curator.warp import compile as warp_compile
     from curator.warp.modes import RUN_MODE
@@ -106,7 +131,7 @@ def _compile_result(row: ExecutionRow):
     if not (built or broken):
         return None
     compiler, options = warp_compile.compiler_identity("cpu", mode="fast")
-    options = options.replace("-O0", f"-O{RUN_OPT}", 1) + " warp-jit"
+    options = options.replace("-O0", f"-O{RUN_OPT}", 1) + (" warp-jit batch" if batched else " warp-jit")
     return Verification(row.kernel_id, "cpu", compiler, options, bool(built), row.message, row.ms, RUN_MODE)
 
 
@@ -117,6 +142,8 @@ class Executor:
                  grad: bool = True, trust_real: bool = False, on_progress: Callable | None = None):  # fmt: skip
         self.store, self.seed, self.timeout, self.grad, self.trust = store, seed, timeout, grad, trust_real
         self.workers, self.on_progress = max(1, workers), on_progress
+        self.batch_size = BATCH_SIZE
+        self._queue: list[str] = []
         self.report = ExecutionReport()
         self.tag = warp_tag()
         self._ctx = multiprocessing.get_context("spawn")
@@ -144,26 +171,40 @@ class Executor:
                 refused.append(ExecutionRow(kid, "cpu", self.seed, self.tag, "refused", why))
                 queue.remove(kid)
         self._write(refused)
+        self._queue = queue
         self._slots = [self._spawn() for _ in range(min(self.workers, len(queue)))]
         try:
-            while queue or any(s.job for s in self._slots):
-                self._dispatch(queue)
+            while self._queue or any(s.job for s in self._slots):
+                self._dispatch()
                 self._collect()
         finally:
             self.close()
         return self.report
 
-    def _dispatch(self, queue: list[str]) -> None:
+    def _batch_size(self) -> int:
+        # Small remainders are spread over the workers rather than left to one.
+        share = -(-len(self._queue) // max(1, len(self._slots)))
+        return max(1, min(self.batch_size, share))
+
+    def _dispatch(self) -> None:
         for slot in self._slots:
-            if slot.ready and slot.job is None and queue:
-                kid = queue.pop(0)
-                row = self.store.get_kernel(kid)
-                pieces = self.store.artifact_pieces([kid], "cpu").get(kid)
-                if pieces is None:
+            if not (slot.ready and slot.job is None and self._queue):
+                continue
+            ids = [self._queue.pop(0) for _ in range(min(self._batch_size(), len(self._queue)))]
+            pieces = self.store.artifact_pieces(ids, "cpu")
+            items, batch = [], []
+            for kid in ids:
+                if kid not in pieces:
                     self._write([ExecutionRow(kid, "cpu", self.seed, self.tag, "not-runnable", "no CPU code stored")])
                     continue
-                slot.pipe.send((row, pieces, self.seed, self.grad))
-                slot.job, slot.deadline = (kid, row["category"]), time.monotonic() + self.timeout
+                row = self.store.get_kernel(kid)
+                items.append((row, pieces[kid]))
+                batch.append((kid, row["category"]))
+            if not items:
+                continue
+            slot.pipe.send((items, self.seed, self.grad))
+            slot.batch, slot.job = batch, batch[0]
+            slot.deadline = time.monotonic() + self.timeout + (BATCH_COMPILE_TIMEOUT if len(items) > 1 else 0)
 
     def _collect(self) -> None:
         busy = {s.pipe: s for s in self._slots if s.job or not s.ready}
@@ -181,27 +222,31 @@ class Executor:
             if kind == "ready":
                 slot.ready = True
             else:
-                self._finish(slot, result)
+                self._finish(slot, *result)
         now = time.monotonic()
         for slot in list(self._slots):
             if now > slot.deadline and (slot.job or not slot.ready):
                 self._replace(slot, "timeout", f"no result within {self.timeout:g} s (a hang or an endless loop)")
 
-    def _finish(self, slot: _Slot, result: dict) -> None:
-        kid, _ = slot.job
-        slot.job = None
+    def _finish(self, slot: _Slot, result: dict, batched: bool) -> None:
+        kid, _ = slot.batch.pop(0)
+        slot.job = slot.batch[0] if slot.batch else None
+        slot.deadline = time.monotonic() + self.timeout
         row = ExecutionRow(kid, "cpu", self.seed, self.tag, **result)
         self._write([row])
-        compiled = _compile_result(row)
+        compiled = _compile_result(row, batched)
         if compiled is not None:
             self.store.record_verifications([compiled])
 
     def _replace(self, slot: _Slot, status: str, message: str) -> None:
+        """A worker died or hung: the kernel it was on gets ``status``; the rest of its batch goes
+        back to the front of the queue, for a fresh worker."""
         slot.process.kill()
         slot.process.join(5)
         slot.pipe.close()
         if slot.job:
             self._write([ExecutionRow(slot.job[0], "cpu", self.seed, self.tag, status, message)])
+            self._queue[:0] = [kid for kid, _ in slot.batch[1:]]
         elif not slot.ready:
             raise RuntimeError(f"a CPU run worker could not start: {message}")
         self._slots[self._slots.index(slot)] = self._spawn()

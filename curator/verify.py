@@ -159,6 +159,7 @@ class Verifier:
 
         self.store, self.devices, self.batch_size = store, devices, max(1, batch_size)
         self.on_progress = on_progress
+        self.skip: dict[str, set[str]] = {}  # device -> kernels to count as verified already
         self.report = Report()
         try:
             identities = {d: warp_compile.compiler_identity(d, arch, mode) for d in devices}
@@ -172,10 +173,11 @@ class Verifier:
         self._pool = (pool_factory or local_pool)(workers, _init_worker, (devices, arch, mode))
 
     def pending(self, device: str, ids: Iterable[str]) -> list[str]:
-        """Those of ``ids`` with code for ``device`` not yet verified under this compiler."""
+        """Those of ``ids`` with code for ``device`` not yet verified under this compiler (nor
+        in ``self.skip[device]``)."""
         c = self.report.devices[device]
         ids = list(ids)
-        done = self.store.verified_keys(device, c.compiler, c.options, ids)
+        done = self.store.verified_keys(device, c.compiler, c.options, ids) | self.skip.get(device, set())
         have = self.store.artifact_ids(device, ids)
         todo = [k for k in ids if k in have]
         c.selected += len(todo)
@@ -262,13 +264,15 @@ def run(store: Store, devices: tuple[str, ...], *, fraction: float | None = None
         arch: int = DEFAULT_ARCH, workers: int = 1, batch_size: int = BATCH_SIZE,
         arguments: dict | None = None, on_progress: Callable[[Report], None] | None = None,
         pool_factory: PoolFactory | None = None, mode: str = DEFAULT_MODE,
-        ids: list[str] | None = None) -> Report:  # fmt: skip
+        ids: list[str] | None = None, skip: dict[str, set[str]] | None = None) -> Report:  # fmt: skip
     """`curator verify`: the deterministic ``fraction`` sample (all kernels if None, or of
     ``ids``) of the store, for each device, recorded as a run (batches run where
-    ``pool_factory`` puts them)."""
+    ``pool_factory`` puts them).  ``skip``: device -> kernels proven otherwise (a CPU run's
+    compile), counted as verified before."""
     ids = sample(store.kernel_ids() if ids is None else ids, fraction, seed)
     verifier = Verifier(store, devices, arch=arch, workers=workers, batch_size=batch_size, on_progress=on_progress,
                         pool_factory=pool_factory, mode=mode)  # fmt: skip
+    verifier.skip = skip or {}
     with store.recorded_run("verify", arguments or {}, verifier.report.as_dict), verifier:
         verifier.submit(ids)
     return verifier.report

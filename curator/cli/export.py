@@ -66,8 +66,15 @@ from curator.store.exports import EXPORT_STATUSES
 @click.option(
     "--verified-only",
     is_flag=True,
-    help="Only kernels whose code compiled for that device (see `curator verify`).",
+    help="Only kernels whose code compiled for that device and that ran on the CPU (or are not runnable there, "
+    "with a reason); see `curator verify --execute`.",
 )
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write nothing but this file: the ids of the kernels this export would select (as if "
+              "without --verified-only), plus --plan-margin, for `curator verify --ids-from FILE`.")  # fmt: skip
+@click.option("--plan-margin", type=click.FloatRange(min=0, max=1), default=0.05, show_default=True,
+              help="With --plan: plan this share more bytes per split, and 2 more kernels per category and "
+              "split (spares for kernels that fail verification).")  # fmt: skip
 @click.option(
     "--format",
     "fmt",
@@ -97,7 +104,8 @@ from curator.store.exports import EXPORT_STATUSES
               "nothing is written.")  # fmt: skip
 @db_option
 def command(device, target_mb, out, seed, dedup, threshold, status, categories, allow_short, source, verified_only,
-            fmt, splits_text, holdout, paired, decontaminate, reference, force, check_dir, db):  # fmt: skip
+            plan_file, plan_margin, fmt, splits_text, holdout, paired, decontaminate, reference, force, check_dir,
+            db):  # fmt: skip
     """Write balanced data (equal kernels per category) of the stored kernels, per config and split.
 
     Rejected kernels are never exported.  Files are written under temporary names and moved
@@ -125,6 +133,9 @@ def command(device, target_mb, out, seed, dedup, threshold, status, categories, 
     )  # fmt: skip
     if opts.target_bytes <= 0:
         raise click.UsageError("--target-mb is below one byte")
+    if plan_file is not None:
+        _plan(db, opts, plan_file, plan_margin)
+        return
     with open_store(db) as store, interruptible("export"):
         try:
             result = exp.export(store, opts)
@@ -151,6 +162,25 @@ def command(device, target_mb, out, seed, dedup, threshold, status, categories, 
         click.echo(f"warning: short of the target, written as is (--allow-short): "
                    f"{exp.shortfall_summary(result.shortfalls)}", err=True)  # fmt: skip
     click.echo(f"manifest: {out / exp.MANIFEST}, card: {out / exp.CARD}")
+
+
+def _plan(db, opts, path: Path, margin: float) -> None:
+    """`--plan FILE`: the ids to verify before a --verified-only export, one line of figures."""
+    from curator import export as exp
+    from curator.export import plan
+
+    with open_store(db) as store, interruptible("export --plan"):
+        try:
+            p = plan.plan(store, opts, margin)
+        except exp.ExportError as exc:
+            raise click.ClickException(str(exc)) from None
+    try:
+        plan.write_plan(path, p)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+    per = ", ".join(f"{c} {n:,}" for c, n in p.per_config.items())
+    short = f"; short even unverified: {', '.join(p.short)}" if p.short else ""
+    click.echo(f"plan: {len(p.ids):,} kernels ({per} records, {margin:.0%} margin) in {path}{short}")
 
 
 def _check(folder: Path) -> None:

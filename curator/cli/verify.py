@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 
@@ -34,6 +35,9 @@ DIAGNOSTIC_LINES = 8
     help="Verify this share of the kernels, chosen by a hash of --seed and the kernel id.",
 )
 @click.option("--all", "all_kernels", is_flag=True, help="Verify every kernel (the default).")
+@click.option("--ids-from", "ids_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Verify only the kernels listed in this file, one id per line (`curator export --plan FILE` "
+              "writes one).")  # fmt: skip
 @seed_option("Seed of the --sample choice.")
 @click.option(
     "--arch",
@@ -55,7 +59,8 @@ DIAGNOSTIC_LINES = 8
     type=click.Choice(sorted(MODES)),
     default=DEFAULT_MODE,
     show_default=True,
-    help="full: Warp's own options (-O2 CPU, -O3 CUDA); fast: -O0 CPU, CUDA as full (docs/verification.md).",
+    help="full: Warp's own options (-O2 CPU, -O3 CUDA); fast: -O0 CPU, NVRTC's front end alone for CUDA "
+    "(docs/verification.md).",
 )
 @click.option(
     "--execute",
@@ -93,8 +98,8 @@ DIAGNOSTIC_LINES = 8
 )
 @ray_option
 @db_option
-def command(device, fraction, all_kernels, seed, arch, workers, batch_size, mode, execute, timeout, no_compile, launch,
-            trust, show_failures, ray, db):  # fmt: skip
+def command(device, fraction, all_kernels, ids_file, seed, arch, workers, batch_size, mode, execute, timeout,
+            no_compile, launch, trust, show_failures, ray, db):  # fmt: skip
     """Compile the stored code of kernels and record, per kernel and device, whether it compiled,
     the compiler's messages, the compiler with its version and options, and the time.
 
@@ -116,27 +121,48 @@ def command(device, fraction, all_kernels, seed, arch, workers, batch_size, mode
     arguments = {"device": device, "sample": fraction, "seed": seed, "arch": arch, "workers": workers,
                  "batch_size": batch_size, "run": launch, "mode": mode, "execute": execute}  # fmt: skip
     arguments |= {"ray": ray} if ray else {}
+    arguments |= {"ids_from": str(ids_file)} if ids_file else {}
     store = open_store(db)
     failed = 0
     with store, interruptible("verify"):
+        ids = _listed_ids(store, ids_file) if ids_file else None
+        skip = {}
+        if execute:
+            # Runs first: a run compiles the CPU code through Warp's own JIT and checks it is the
+            # stored code, so the separate CPU compile is left for the kernels no run compiled.
+            failed += _execute(store, verify, fraction, seed, workers, timeout, trust, arguments, ids)
+            skip["cpu"] = store.run_compiled_keys(ids)
         if not no_compile:
             failed += _compile(store, verify, devices, fraction, seed, arch, workers, batch_size, mode, arguments,
-                               pool_factory)  # fmt: skip
-        if execute:
-            failed += _execute(store, verify, fraction, seed, workers, timeout, trust, arguments)
+                               pool_factory, ids, skip)  # fmt: skip
         if launch:
             _differential(store, verify, fraction, seed, trust)
     if failed:
         raise click.ClickException(f"{failed} kernel(s) failed verification; see `curator verify --failures`")
 
 
+def _listed_ids(store, path: Path) -> list[str]:
+    """The ids of an --ids-from file; every one must be a stored kernel."""
+    from curator.export.plan import read_ids
+
+    try:
+        ids = read_ids(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read --ids-from {path}: {exc}") from None
+    missing = set(ids) - store.artifact_ids("cpu", ids) - store.artifact_ids("cuda", ids)
+    if missing:
+        raise click.ClickException(f"--ids-from {path}: {len(missing):,} id(s) not in the store, such as "
+                                   f"{sorted(missing)[0]!r}")  # fmt: skip
+    return ids
+
+
 def _compile(store, verify, devices, fraction, seed, arch, workers, batch_size, mode, arguments,
-             pool_factory=None) -> int:  # fmt: skip
+             pool_factory=None, ids=None, skip=None) -> int:  # fmt: skip
     with _progress() as on_progress:
         try:
             report = verify.run(store, devices, fraction=fraction, seed=seed, arch=arch, workers=workers,
                                 batch_size=batch_size, arguments=arguments, on_progress=on_progress,
-                                mode=mode, pool_factory=pool_factory)  # fmt: skip
+                                mode=mode, pool_factory=pool_factory, ids=ids, skip=skip)  # fmt: skip
         except (verify.VerifyError, ClusterError) as exc:
             raise click.ClickException(str(exc)) from None
     _summary(report)
@@ -145,12 +171,12 @@ def _compile(store, verify, devices, fraction, seed, arch, workers, batch_size, 
     return sum(c.failed for c in report.devices.values())
 
 
-def _execute(store, verify, fraction, seed, workers, timeout, trust, arguments) -> int:
+def _execute(store, verify, fraction, seed, workers, timeout, trust, arguments, ids=None) -> int:
     """CPU runs of the sample; the number of kernels whose run failed.  A failed adjoint check is
     listed (a finding about the generator or Warp's adjoint) but does not fail the command."""
     from curator import execution
 
-    ids = verify.sample(store.kernel_ids(), fraction, seed)
+    ids = verify.sample(store.kernel_ids() if ids is None else ids, fraction, seed)
     try:
         report = execution.run(store, ids, workers=workers, seed=seed, timeout=timeout, trust_real=trust,
                                arguments=arguments | {"command": "execute"})  # fmt: skip

@@ -41,19 +41,23 @@ TYPES = {"launch_dim": "int64", "kernel_args": "string_list_list", "seed": "int6
 
 # The code pieces of one device (the order of curator.records.PIECES).
 _PIECE_KEYS = ("structs", "functions", "args", "forward", "backward", "entry")
-# The `paired` config: one record per kernel with the Python and every CPU and CUDA piece.
+_CHECK_KEYS = ("compiled", "ran", "grad_check")
+# The `paired` config: one record per kernel with the Python, every CPU and CUDA piece and each
+# device's verification fields.
 _SHARED = ("id", "name", "category", "source", "launch_dim", "kernel_args", "skeleton_hash", "origin", "provenance",
            "seed", "run_seed", "generator_version", "warp_version")  # fmt: skip
 PAIRED_FIELDS = tuple(
     [(k, doc) for k, doc in FIELDS if k in _SHARED]
     + [(f"{d}_{p}", f"{doc} ({d.upper()})") for d in ("cpu", "cuda") for p, doc in FIELDS if p in _PIECE_KEYS]
+    + [(f"{d}_{p}", f"{doc} ({d.upper()})") for d in ("cpu", "cuda") for p, doc in FIELDS if p in _CHECK_KEYS]
 )
 PAIRED_KEYS = tuple(k for k, _ in PAIRED_FIELDS)
 
 
 def type_of(key: str) -> str:
-    """``string``, ``int64`` or ``string_list_list`` (paired keys share their base key's type)."""
-    return TYPES.get(key, "string")
+    """``string``, ``int64``, ``bool`` or ``string_list_list`` (paired keys share their base key's type)."""
+    base = key.split("_", 1)[1] if key.startswith(("cpu_", "cuda_")) else key
+    return TYPES.get(base, "string")
 
 
 def record(row: tuple) -> dict:
@@ -73,7 +77,7 @@ def paired_record(cpu: dict, cuda: dict) -> dict:
     if cpu["warp_version"] != cuda["warp_version"]:
         rec["warp_version"] = f"{cpu['warp_version']} (cpu), {cuda['warp_version']} (cuda)"
     for d, r in (("cpu", cpu), ("cuda", cuda)):
-        rec.update({f"{d}_{p}": r[p] for p in _PIECE_KEYS})
+        rec.update({f"{d}_{p}": r[p] for p in (*_PIECE_KEYS, *_CHECK_KEYS)})
     return {k: rec[k] for k in PAIRED_KEYS}
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from curator import __version__, neardup
@@ -87,12 +87,9 @@ class ExportResult:
 
 def export(store, opts: ExportOptions, on_progress: Callable[[str, int, int], None] | None = None) -> ExportResult:
     """Write the export under ``opts.out``; raise ExportError (nothing written) if it cannot."""
-    _check(store, opts)
-    clusters, dedup_info, dedup_run = _clusters(store, opts)
-    reps = {r for r in clusters.values()} if opts.dedup else None
-    dropped, decon = _decontaminate(store, opts)
-    eligible = {c: _eligible(store, opts, c, reps, dropped) for c in opts.configs}
-    assignment = _assign(store, opts, eligible, clusters)
+    prep = prepare(store, opts)
+    dedup_info, dedup_run, decon = prep.dedup_info, prep.dedup_run, prep.decon
+    eligible, assignment = prep.eligible, prep.assignment
     fmt = formats.get(opts.format)
     configs: dict[str, dict] = {}
     shortfalls: list[DeviceShortfall] = []
@@ -119,6 +116,37 @@ def export(store, opts: ExportOptions, on_progress: Callable[[str, int, int], No
     removed = release.remove_stale(opts.out, old, manifest)
     saved = neardup.save_clusters(store, dedup_run) if dedup_run is not None else None
     return ExportResult(manifest, Path(opts.out), shortfalls, saved, removed)
+
+
+@dataclass
+class Prepared:
+    """What every config's selection starts from: near-duplicate clusters, decontamination, the
+    eligible kernels per config and their split assignment."""
+
+    clusters: dict[str, str]
+    dedup_info: dict | None
+    dedup_run: object
+    decon: dict | None
+    eligible: dict[str, Eligible]
+    assignment: dict[str, str]
+
+
+def prepare(store, opts: ExportOptions) -> Prepared:
+    """Check ``opts`` and compute what the selection needs.  Splits are assigned over the kernels
+    eligible without ``verified_only``, so a kernel's split does not depend on which other kernels
+    were verified: a `--verified-only` export draws, per split, from the same kernels as the
+    export planned for verification (``curator.export.plan``)."""
+    _check(store, opts)
+    clusters, dedup_info, dedup_run = _clusters(store, opts)
+    reps = {r for r in clusters.values()} if opts.dedup else None
+    dropped, decon = _decontaminate(store, opts)
+    eligible = {c: _eligible(store, opts, c, reps, dropped) for c in opts.configs}
+    unfiltered = eligible
+    if opts.verified_only:
+        everything = replace(opts, verified_only=False)
+        unfiltered = {c: _eligible(store, everything, c, reps, dropped) for c in opts.configs}
+    assignment = _assign(store, opts, unfiltered, clusters)
+    return Prepared(clusters, dedup_info, dedup_run, decon, eligible, assignment)
 
 
 def _check(store, opts: ExportOptions) -> None:

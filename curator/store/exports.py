@@ -14,7 +14,8 @@ class ExportFilter:
     """Which kernels of one device an export may pick.  Rejected kernels never qualify.
 
     ``verified_only`` is the hook for `curator export --verified-only`: a kernel qualifies
-    when it has at least one passing verification for the device and no failing one.
+    when it has at least one passing verification for the device and no failing one, and a CPU
+    run that ran (or found it not runnable) and none that failed.
     """
 
     device: str
@@ -43,7 +44,10 @@ class ExportFilter:
                 "EXISTS (SELECT 1 FROM verifications v WHERE v.kernel_id = k.id AND v.device = a.device"
                 " AND v.ok = 1) AND NOT EXISTS (SELECT 1 FROM verifications v WHERE v.kernel_id = k.id"
                 " AND v.device = a.device AND v.ok = 0)"
-                # and it did not fail when launched on the CPU (curator verify --execute)
+                # and it ran on the CPU (or cannot be run there, with a reason), and never failed there
+                # (curator verify --execute)
+                " AND EXISTS (SELECT 1 FROM executions e WHERE e.kernel_id = k.id"
+                " AND e.status IN ('ran', 'not-runnable'))"
                 " AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.kernel_id = k.id"
                 " AND e.status NOT IN ('ran', 'not-runnable'))"
             )

@@ -74,6 +74,11 @@ class VerifyStoreMixin:
         sql = "SELECT kernel_id FROM verifications WHERE device = ? AND compiler = ? AND options = ?"
         return self._ids_where(sql, (device, compiler, options), ids)
 
+    def run_compiled_keys(self, ids: list[str] | None = None) -> set[str]:
+        """Kernels (of ``ids``, or all) whose CPU code Warp's own JIT compiled in a CPU run
+        (a verification of mode "run", passed or failed: `verify --execute`)."""
+        return self._ids_where("SELECT kernel_id FROM verifications WHERE device = 'cpu' AND mode = 'run'", (), ids)
+
     def artifact_ids(self, device: str, ids: list[str] | None = None) -> set[str]:
         """Ids of the kernels (of ``ids``, or all) with code for ``device``."""
         return self._ids_where("SELECT kernel_id FROM artifacts WHERE device = ?", (device,), ids)

@@ -9,6 +9,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass
+from importlib import metadata
 
 from curator.records import DEVICES, PIECES
 from curator.warp import DEFAULT_ARCH, init_warp
@@ -46,6 +47,12 @@ def compiler_identity(device: str, arch: int = DEFAULT_ARCH, mode: str = "full")
         archs = ", ".join(str(a) for a in sorted(rt.nvrtc_supported_archs)) or "none"
         raise ValueError(f"NVRTC cannot compile for sm_{arch} (supported: {archs})")
     major, minor = rt.toolkit_version
+    if opts.cuda_syntax_only:
+        from curator.warp import nvrtc
+
+        package = metadata.version("nvidia-cuda-nvrtc")
+        return (f"nvrtc {nvrtc.version()} (nvidia-cuda-nvrtc {package}, as warp {wp.config.version})",
+                f"sm_{arch} {nvrtc.SYNTAX_ONLY} block_dim=256")  # fmt: skip
     return f"nvrtc {major}.{minor} (warp {wp.config.version})", f"sm_{arch} ptx -O{opts.cuda_opt} block_dim=256"
 
 
@@ -122,16 +129,32 @@ class Compiler:
         os.makedirs(self._pch, exist_ok=True)
         self._flags = [f.encode() for f in _cpu_flags()] if device == "cpu" else []
         self._quiet = wp.config.quiet
+        self._nvrtc_options: list[str] | None = None
 
     def close(self) -> None:
         self._tmp.cleanup()
 
-    def compile(self, source: str) -> CompileResult:
-        """Compile one translation unit; never raises for a compile error."""
+    def compile(self, source: str, output: str | None = None) -> CompileResult:
+        """Compile one translation unit; never raises for a compile error.  ``output``: where to
+        keep the object file / PTX (by default it is discarded; the front-end-only mode has none)."""
+        if self.device == "cuda" and self.mode.cuda_syntax_only:
+            return self._front_end(source)
+        return self._compile(source, output)
+
+    def _front_end(self, source: str) -> CompileResult:
+        from curator.warp import nvrtc
+
+        if self._nvrtc_options is None:
+            self._nvrtc_options = [*nvrtc.warp_options(self.arch, self.mode.cuda_opt), nvrtc.SYNTAX_ONLY]
+        t0 = time.perf_counter()
+        r = nvrtc.compile_program(source, self._nvrtc_options)
+        return CompileResult(r.ok, r.log, (time.perf_counter() - t0) * 1000)
+
+    def _compile(self, source: str, output: str | None) -> CompileResult:
         import ctypes
         import tempfile
 
-        out = os.path.join(self._tmp.name, "out.o" if self.device == "cpu" else "out.ptx")
+        out = output or os.path.join(self._tmp.name, "out.o" if self.device == "cpu" else "out.ptx")
         src = source.encode()
         with tempfile.TemporaryFile(dir=self._tmp.name) as log:
             sys.stderr.flush()
@@ -161,7 +184,7 @@ class Compiler:
                 os.close(saved)
             log.seek(0)
             diagnostics = log.read().decode(errors="replace")
-        if os.path.exists(out):
+        if output is None and os.path.exists(out):
             os.unlink(out)
         # NVRTC names the precompiled header it made or used; that says nothing about the kernel.
         diagnostics = "".join(ln for ln in diagnostics.splitlines(True) if not _PCH_NOTE.match(ln))

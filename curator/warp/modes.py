@@ -7,29 +7,32 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CompileMode:
-    """How hard a verification compiles: the optimisation levels given to Warp's Clang (CPU)
-    and NVRTC (CUDA), and what a pass proves (docs/verification.md)."""
+    """How hard a verification compiles: the optimisation level given to Warp's Clang (CPU), how
+    NVRTC runs (CUDA: the whole compile to PTX at ``cuda_opt``, or its front end alone), and what
+    a pass proves (docs/verification.md)."""
 
     name: str
     cpu_opt: int
     cuda_opt: int
+    cuda_syntax_only: bool
     proves: str
 
 
-# "full" is Warp's own release options.  "fast" compiles the CPU code at -O0 (3x less CPU time
-# than -O2) and the CUDA code with Warp's own -O3: NVRTC at -O1 was measured slower than at -O3
-# (1.04 against 1.53 kernels per CPU-second, bench/bench_verify.py), and -O0 is unsafe on
-# NVRTC 13.1+ (Warp itself raises it to 1).  A fast CUDA pass is therefore a full one.
+# "full" is Warp's own release options.  "fast" compiles the CPU code at -O0 (a third of the CPU
+# time of -O2) and runs NVRTC's front end alone on the CUDA code (-fdevice-syntax-only: the
+# NVVM optimiser, 80 % of a whole compile, is left out; curator/warp/nvrtc.py).
 MODES = {
-    "full": CompileMode("full", 2, 3, "compiles to an object file (CPU) / PTX (CUDA) with Warp's own release options"),
-    "fast": CompileMode(
-        "fast",
-        0,
-        1,
-        "type-checks, instantiates every template and emits an object file / PTX, "
-        "unoptimised; optimiser bugs at -O2/-O3 are not covered",
+    "full": CompileMode(
+        "full", 2, 3, False,
+        "compiles to an object file (CPU) / PTX (CUDA) with Warp's own release options",
     ),
-}
+    "fast": CompileMode(
+        "fast", 0, 3, True,
+        "CPU: type-checks, instantiates every template and emits an object file, unoptimised; CUDA: "
+        "NVRTC's front end with Warp's options (parse, type-check, every template instantiated), no "
+        "NVVM; optimiser and code-generator bugs are not covered",
+    ),
+}  # fmt: skip
 DEFAULT_MODE = "fast"
 # A CPU run (`verify --execute`) also records a CPU compile under mode "run": Warp's own JIT
 # compiled the module at -O0 and the .cpp it compiled is the stored code (the pair check).

@@ -56,8 +56,8 @@ def test_loads_with_datasets(exported):
 
 
 def test_verified_only_exports_only_compiled_kernels(small_store, tmp_path):
-    """`--verified-only`: a kernel qualifies for a device when it compiled there (and never
-    failed); the manifest counts the verified records."""
+    """`--verified-only`: a kernel qualifies for a device when it compiled there and ran on the
+    CPU (and never failed either); the manifest counts the verified records."""
     import json
     import shutil
 
@@ -65,6 +65,7 @@ def test_verified_only_exports_only_compiled_kernels(small_store, tmp_path):
 
     from curator.cli import main
     from curator.store import Store
+    from curator.store.executions import ExecutionRow
     from curator.store.verify import Verification
 
     db = tmp_path / "v.db"
@@ -77,11 +78,13 @@ def test_verified_only_exports_only_compiled_kernels(small_store, tmp_path):
             [Verification(k, "cpu", "clang test", "-O2", True, None, 1.0) for k in passed]
             + [Verification(k, "cpu", "clang test", "-O3", False, "error: boom", 1.0) for k in failed]
         )
+        ran = {kid for i, (kid, _) in enumerate(rows) if i % 3 != 2}  # a third never launched
+        s.record_executions([ExecutionRow(k, "cpu", 0, "warp test", "ran") for k in ran])
     out = tmp_path / "out"
     res = CliRunner().invoke(main, ["export", "--db", str(db), "--out", str(out), "--device", "cpu",
                                     "--target-mb", "0.2", "--verified-only", "--allow-short"])  # fmt: skip
     assert res.exit_code == 0, res.output
     lines = [json.loads(x) for x in (out / "cpu" / "warp_kernels_cpu.jsonl").read_text().splitlines()]
-    assert lines and {r["id"] for r in lines} <= passed - failed
+    assert lines and {r["id"] for r in lines} <= (passed & ran) - failed
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["devices"]["cpu"]["verified"]["records"] == len(lines)

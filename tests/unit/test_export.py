@@ -16,6 +16,7 @@ from curator.cli import main
 from curator.export import formats, records
 from curator.kernels import generate_kernel
 from curator.store import Store
+from curator.store.executions import ExecutionRow
 from curator.store.exports import ExportFilter
 from tests.conftest import assert_export_schema
 
@@ -323,8 +324,20 @@ def test_verified_only_hook(db):
             " VALUES (?, 'cpu', 'gcc', '', 0, 'now')",
             (ids[2],),
         )
+        # compiled, but never launched on the CPU: not verified
+        assert s.export_candidates(ExportFilter("cpu", verified_only=True)) == []
+        more = [k for k, _ in s.export_candidates(ExportFilter("cpu"))][3:5]
+        for kid in more:  # compiled, then the run failed: never verified
+            s.conn.execute(
+                "INSERT INTO verifications (kernel_id, device, compiler, options, ok, verified_at)"
+                " VALUES (?, 'cpu', 'clang', '', 1, 'now')",
+                (kid,),
+            )
+        s.record_executions([ExecutionRow(k, "cpu", 0, "warp", "ran") for k in ids]
+                            + [ExecutionRow(more[0], "cpu", 0, "warp", "crashed", "SIGSEGV"),
+                               ExecutionRow(more[1], "cpu", 0, "warp", "not-runnable", "volume handle")])  # fmt: skip
         got = [k for k, _ in s.export_candidates(ExportFilter("cpu", verified_only=True))]
-        assert got == [ids[0]]
+        assert got == sorted([ids[0], more[1]])
         assert s.export_candidates(ExportFilter("cuda", verified_only=True)) == []
 
 
