@@ -7,6 +7,7 @@ import os
 import click
 
 from curator.cli.common import (
+    category_option,
     db_option,
     device_option,
     devices_of,
@@ -35,6 +36,12 @@ DIAGNOSTIC_LINES = 8
 )
 @click.option("--all", "all_kernels", is_flag=True, help="Verify every kernel (the default).")
 @seed_option("Seed of the --sample choice.")
+@click.option(
+    "--origin",
+    type=click.Choice(("synthetic", "real")),
+    help="Only kernels of this origin: made by the generator, or real (`curator ingest`).",
+)
+@category_option("Only kernels of this category (repeatable).")
 @click.option(
     "--arch",
     type=click.IntRange(min=1),
@@ -93,8 +100,8 @@ DIAGNOSTIC_LINES = 8
 )
 @ray_option
 @db_option
-def command(device, fraction, all_kernels, seed, arch, workers, batch_size, mode, execute, timeout, no_compile, launch,
-            trust, show_failures, ray, db):  # fmt: skip
+def command(device, fraction, all_kernels, seed, origin, categories, arch, workers, batch_size, mode, execute, timeout,
+            no_compile, launch, trust, show_failures, ray, db):  # fmt: skip
     """Compile the stored code of kernels and record, per kernel and device, whether it compiled,
     the compiler's messages, the compiler with its version and options, and the time.
 
@@ -113,17 +120,19 @@ def command(device, fraction, all_kernels, seed, arch, workers, batch_size, mode
 
     pool_factory, cluster_cpus = pool_factory_of(ray)
     workers = workers or cluster_cpus or os.cpu_count() or 1
-    arguments = {"device": device, "sample": fraction, "seed": seed, "arch": arch, "workers": workers,
+    arguments = {"device": device, "sample": fraction, "seed": seed, "origin": origin, "categories": list(categories),
+                 "arch": arch, "workers": workers,
                  "batch_size": batch_size, "run": launch, "mode": mode, "execute": execute}  # fmt: skip
     arguments |= {"ray": ray} if ray else {}
     store = open_store(db)
     failed = 0
     with store, interruptible("verify"):
+        ids = store.kernel_ids(origin=origin, categories=categories)
         if not no_compile:
             failed += _compile(store, verify, devices, fraction, seed, arch, workers, batch_size, mode, arguments,
-                               pool_factory)  # fmt: skip
+                               pool_factory, ids)  # fmt: skip
         if execute:
-            failed += _execute(store, verify, fraction, seed, workers, timeout, trust, arguments)
+            failed += _execute(store, verify, ids, fraction, seed, workers, timeout, trust, arguments)
         if launch:
             _differential(store, verify, fraction, seed, trust)
     if failed:
@@ -131,12 +140,12 @@ def command(device, fraction, all_kernels, seed, arch, workers, batch_size, mode
 
 
 def _compile(store, verify, devices, fraction, seed, arch, workers, batch_size, mode, arguments,
-             pool_factory=None) -> int:  # fmt: skip
+             pool_factory=None, ids=None) -> int:  # fmt: skip
     with _progress() as on_progress:
         try:
             report = verify.run(store, devices, fraction=fraction, seed=seed, arch=arch, workers=workers,
                                 batch_size=batch_size, arguments=arguments, on_progress=on_progress,
-                                mode=mode, pool_factory=pool_factory)  # fmt: skip
+                                mode=mode, pool_factory=pool_factory, ids=ids)  # fmt: skip
         except (verify.VerifyError, ClusterError) as exc:
             raise click.ClickException(str(exc)) from None
     _summary(report)
@@ -145,12 +154,12 @@ def _compile(store, verify, devices, fraction, seed, arch, workers, batch_size, 
     return sum(c.failed for c in report.devices.values())
 
 
-def _execute(store, verify, fraction, seed, workers, timeout, trust, arguments) -> int:
+def _execute(store, verify, ids, fraction, seed, workers, timeout, trust, arguments) -> int:
     """CPU runs of the sample; the number of kernels whose run failed.  A failed adjoint check is
     listed (a finding about the generator or Warp's adjoint) but does not fail the command."""
     from curator import execution
 
-    ids = verify.sample(store.kernel_ids(), fraction, seed)
+    ids = verify.sample(ids, fraction, seed)
     try:
         report = execution.run(store, ids, workers=workers, seed=seed, timeout=timeout, trust_real=trust,
                                arguments=arguments | {"command": "execute"})  # fmt: skip
