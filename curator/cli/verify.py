@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from curator.cli.common import (
+    category_option,
     db_option,
     device_option,
     devices_of,
@@ -39,6 +40,12 @@ DIAGNOSTIC_LINES = 8
               help="Verify only the kernels listed in this file, one id per line (`curator export --plan FILE` "
               "writes one).")  # fmt: skip
 @seed_option("Seed of the --sample choice.")
+@click.option(
+    "--origin",
+    type=click.Choice(("synthetic", "real")),
+    help="Only kernels of this origin: made by the generator, or real (`curator ingest`).",
+)
+@category_option("Only kernels of this category (repeatable).")
 @click.option(
     "--arch",
     type=click.IntRange(min=1),
@@ -98,8 +105,8 @@ DIAGNOSTIC_LINES = 8
 )
 @ray_option
 @db_option
-def command(device, fraction, all_kernels, ids_file, seed, arch, workers, batch_size, mode, execute, timeout,
-            no_compile, launch, trust, show_failures, ray, db):  # fmt: skip
+def command(device, fraction, all_kernels, ids_file, seed, origin, categories, arch, workers, batch_size, mode,
+            execute, timeout, no_compile, launch, trust, show_failures, ray, db):  # fmt: skip
     """Compile the stored code of kernels and record, per kernel and device, whether it compiled,
     the compiler's messages, the compiler with its version and options, and the time.
 
@@ -118,19 +125,23 @@ def command(device, fraction, all_kernels, ids_file, seed, arch, workers, batch_
 
     pool_factory, cluster_cpus = pool_factory_of(ray)
     workers = workers or cluster_cpus or os.cpu_count() or 1
-    arguments = {"device": device, "sample": fraction, "seed": seed, "arch": arch, "workers": workers,
+    arguments = {"device": device, "sample": fraction, "seed": seed, "origin": origin, "categories": list(categories),
+                 "arch": arch, "workers": workers,
                  "batch_size": batch_size, "run": launch, "mode": mode, "execute": execute}  # fmt: skip
     arguments |= {"ray": ray} if ray else {}
     arguments |= {"ids_from": str(ids_file)} if ids_file else {}
     store = open_store(db)
     failed = 0
     with store, interruptible("verify"):
-        ids = _listed_ids(store, ids_file) if ids_file else None
+        ids = store.kernel_ids(origin=origin, categories=categories)
+        if ids_file:
+            wanted = set(ids)
+            ids = [k for k in _listed_ids(store, ids_file) if k in wanted]
         skip = {}
         if execute:
             # Runs first: a run compiles the CPU code through Warp's own JIT and checks it is the
             # stored code, so the separate CPU compile is left for the kernels no run compiled.
-            failed += _execute(store, verify, fraction, seed, workers, timeout, trust, arguments, ids)
+            failed += _execute(store, verify, ids, fraction, seed, workers, timeout, trust, arguments)
             skip["cpu"] = store.run_compiled_keys(ids)
         if not no_compile:
             failed += _compile(store, verify, devices, fraction, seed, arch, workers, batch_size, mode, arguments,
@@ -171,12 +182,12 @@ def _compile(store, verify, devices, fraction, seed, arch, workers, batch_size, 
     return sum(c.failed for c in report.devices.values())
 
 
-def _execute(store, verify, fraction, seed, workers, timeout, trust, arguments, ids=None) -> int:
+def _execute(store, verify, ids, fraction, seed, workers, timeout, trust, arguments) -> int:
     """CPU runs of the sample; the number of kernels whose run failed.  A failed adjoint check is
     listed (a finding about the generator or Warp's adjoint) but does not fail the command."""
     from curator import execution
 
-    ids = verify.sample(store.kernel_ids() if ids is None else ids, fraction, seed)
+    ids = verify.sample(ids, fraction, seed)
     try:
         report = execution.run(store, ids, workers=workers, seed=seed, timeout=timeout, trust_real=trust,
                                arguments=arguments | {"command": "execute"})  # fmt: skip

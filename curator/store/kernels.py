@@ -50,9 +50,18 @@ class KernelStoreMixin:
             out.setdefault(kid, set())
         return out
 
-    def kernel_ids(self) -> list[str]:
-        """Every kernel id, in id order."""
-        return [r[0] for r in self.conn.execute("SELECT id FROM kernels ORDER BY id")]
+    def kernel_ids(self, *, origin: str | None = None, categories: tuple[str, ...] = ()) -> list[str]:
+        """Every kernel id, in id order; only those of ``origin`` ('synthetic' or 'real') and of
+        one of ``categories`` when given."""
+        where, values = [], []
+        if origin is not None:
+            where.append("origin = ?")
+            values.append(origin)
+        if categories:
+            where.append(f"category IN ({', '.join('?' * len(categories))})")
+            values.extend(categories)
+        sql = "SELECT id FROM kernels" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        return [r[0] for r in self.conn.execute(sql, values)]
 
     def shortest_paired_kernel(self) -> str | None:
         """The kernel with code for both devices whose source + CPU forward is shortest."""

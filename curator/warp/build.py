@@ -66,48 +66,56 @@ def release_module(module_name: str) -> None:
     linecache.cache.pop(f"<curator:{module_name}>", None)
 
 
+# The block_dim of the stored code (and of the header module_source puts before it): CPU launches
+# compile with 1; CUDA code is what Warp compiles for a GPU launch with Warp's default, 256, also
+# for a real kernel whose module sets another default (its header would otherwise not match it).
+BLOCK_DIM = {"cpu": 1, "cuda": 256}
+
+
 def build_options(module, device: str) -> dict:
     wp = init_warp()
-    # CPU launches compile with block_dim=1; CUDA launches with the module default (256).
-    block_dim = 1 if device == "cpu" else None
-    return module.resolve_options(wp.config, block_dim=block_dim) | {"output_arch": None}
+    return module.resolve_options(wp.config, block_dim=BLOCK_DIM[device]) | {"output_arch": None}
 
 
-def _split_kernel(kernel, device: str, options: dict) -> tuple[str, str, str]:
-    """Split Warp's kernel code into (args struct, forward, backward)."""
-    from warp._src import codegen
+def _warp_module_code(builder, device: str) -> tuple[str, str]:
+    """(the module source Warp writes to its kernel cache for this builder, the part of it that
+    is the @wp.func code): Warp's own ``ModuleBuilder.codegen``, so the order of functions (custom
+    adjoints before the adjoints calling them), tile helpers of structs and the like are Warp's."""
+    parts: list[str] = []
+    codegen_functions = builder._codegen_functions
 
-    full = codegen.codegen_kernel(kernel, device=device, options=options)
-    fwd_only = codegen.codegen_kernel(kernel, device=device, options=options | {"enable_backward": False})
-    args = ""
-    if device == "cpu":
-        args = fwd_only[: fwd_only.index("};\n") + 3]
-    forward = fwd_only[len(args) :]
-    if not full.startswith(args + forward):
-        raise RuntimeError("Warp's kernel code no longer splits into args/forward/backward")
-    return args, forward, full[len(args) + len(forward) :]
+    def recording(*args, **kwargs) -> str:
+        parts.append(codegen_functions(*args, **kwargs))
+        return parts[-1]
+
+    builder._codegen_functions = recording  # this builder only: Warp's method is left alone
+    try:
+        return builder.codegen(device), "".join(parts)
+    finally:
+        del builder._codegen_functions
 
 
 def _pieces(builder, kernel, device: str, options: dict) -> dict[str, str]:
+    """The stored pieces, cut from the module source Warp itself generates for this one kernel."""
     from warp._src import codegen
 
     builder.options = options
-    structs, seen = [], set()
-    for struct in builder.structs:
-        if struct.hash not in seen:
-            structs.append(codegen.codegen_struct(struct))
-            seen.add(struct.hash)
-    funcs = list(builder.functions)
-    functions = builder._codegen_functions(funcs, device, forward_only=True)
-    functions += builder._codegen_functions(funcs, device, reverse_only=True)
-    args, forward, backward = _split_kernel(kernel, device, options)
+    text, functions = _warp_module_code(builder, device)
+    body = text[text.index(codegen.codegen_cast_macros) + len(codegen.codegen_cast_macros) :]
+    fwd_only = codegen.codegen_kernel(kernel, device=device, options=options | {"enable_backward": False})
+    args = fwd_only[: fwd_only.index("};\n") + 3] if device == "cpu" else ""
+    forward = fwd_only[len(args) :]
     entry = codegen.codegen_module(kernel, device=device, options=options)
+    start = body.rfind(args + forward)
+    before = body[:start]
+    if start < 0 or not body.endswith(entry) or not before.endswith(functions):
+        raise RuntimeError("Warp's module source no longer splits into the stored pieces")
     raw = {
-        "structs": "".join(structs),
+        "structs": before[: len(before) - len(functions)],
         "functions": functions,
         "args": args,
         "forward": forward,
-        "backward": backward,
+        "backward": body[start + len(args) + len(forward) : len(body) - len(entry)],
         "entry": entry,
     }
     return {k: normalize_line_comments(v) for k, v in raw.items()}
@@ -118,10 +126,8 @@ def module_header(device: str) -> str:
     from warp._src import codegen
 
     init_warp()
-    if device == "cpu":
-        header = codegen.cpu_module_header.format(block_dim=1)
-    else:
-        header = codegen.cuda_module_header.format(block_dim=256)
+    module_header = codegen.cpu_module_header if device == "cpu" else codegen.cuda_module_header
+    header = module_header.format(block_dim=BLOCK_DIM[device])
     return header + codegen.codegen_cast_macros
 
 
@@ -208,8 +214,7 @@ def single_kernel_hasher(kernel, device: str = "cuda"):
     from warp._src import context
 
     wp = init_warp()
-    block_dim = 1 if device == "cpu" else None
-    return context.ModuleHasher([kernel], kernel.module.resolve_options(wp.config, block_dim=block_dim))
+    return context.ModuleHasher([kernel], kernel.module.resolve_options(wp.config, block_dim=BLOCK_DIM[device]))
 
 
 def module_source(device: str, pieces: dict[str, str]) -> str:

@@ -88,6 +88,29 @@ def block_scale(x: wp.array(dtype=float), y: wp.array(dtype=float)):
     total = wp.tile_sum(t)
     y[i] = wp.untile(t) * total[0]
 ''', True),
+    # Warp's test_nested_custom_grad_kernel (warp/tests/test_grad_customs.py): Warp emits custom
+    # adjoints (@wp.func_grad) before the adjoints that call them; stored in builder order instead,
+    # adj_nested_norm called adj_custom_norm before its definition and the CPU code did not compile
+    "nested_custom_grad": ('''
+import warp as wp
+
+@wp.func
+def custom_norm(v: wp.vec3):
+    return wp.length(v)
+
+@wp.func_grad(custom_norm)
+def adj_custom_norm(v: wp.vec3, adj_ret: float):
+    wp.adjoint[v] += wp.normalize(v) * adj_ret
+
+@wp.func
+def nested_norm(v: wp.vec3):
+    return custom_norm(v)
+
+@wp.kernel
+def nested_custom_grad(vectors: wp.array(dtype=wp.vec3), norms: wp.array(dtype=float)):
+    i = wp.tid()
+    norms[i] = nested_norm(vectors[i])
+''', False),
 }  # fmt: skip
 # launch dims (tiles: grid of blocks) and array shapes of each fixture's arguments
 FIXTURE_LAUNCH = {
@@ -96,6 +119,7 @@ FIXTURE_LAUNCH = {
     "tile_gemm": ((2, 2), [(8, 8), (8, 8), (8, 8)]),
     "tile_map_reduce": (2, [(16,), (1,)]),
     "block_scale": (4, [(16,), (16,)]),
+    "nested_custom_grad": (3, [(3,), (3,)]),
 }
 _LINE_MARK = re.compile(r"[ \t]*<L \d+>")
 _FILE_COMMENT = re.compile(r"(?m)^([ \t]*)// \S.*:(\d+)$")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import textwrap
 
@@ -120,6 +122,29 @@ def test_naive_concatenation_would_clash(artifacts, compilers):
     bodies = "".join("".join(artifacts[n]["cpu"][p] for p in records.PIECES) for n in ("k_a", "k_b"))
     naive = compilers["cpu"].compile("#define WP_NO_BFLOAT16\n" + build.module_header("cpu") + bodies)
     assert not naive.ok and "redefinition" in naive.diagnostics
+
+
+# Real kernels of Warp's own package, generated as `curator ingest --package warp` does: a tile kernel
+# whose tiles hold a struct (Warp emits the struct with its tile helpers, without them tile.h finds no
+# `sub`) and Warp's nested custom adjoint test (custom adjoints come before the adjoints calling them).
+WARP_KERNELS = {
+    "tile_struct_value_ops_kernel": "warp.tests.tile.test_tile_struct",
+    "test_nested_custom_grad_kernel": "warp.tests.test_grad_customs",
+}
+
+
+@functools.cache
+def _warp_kernel_pieces(name: str) -> dict[str, dict]:
+    kernel = getattr(importlib.import_module(WARP_KERNELS[name]), name)
+    return {d: a.pieces for d, a in build.generate_for_kernel(kernel).items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("device", records.DEVICES)
+@pytest.mark.parametrize("name", sorted(WARP_KERNELS))
+def test_warp_package_kernels_compile_for_each_device(name, device, compilers):
+    result = compilers[device].compile(build.module_source(device, _warp_kernel_pieces(name)[device]))
+    assert result.ok, result.diagnostics[-3000:]
 
 
 def _make_store(path, artifacts, names=tuple(SOURCES)) -> tuple[Store, dict[str, str]]:

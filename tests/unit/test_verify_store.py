@@ -43,6 +43,17 @@ def test_sample_is_deterministic_and_about_the_fraction():
     assert verify.sample(ids, 1.0) == ids
 
 
+def test_kernel_ids_by_origin_and_category(store):
+    """What `verify --origin/--category` selects."""
+    real = _record("r1", "tile")
+    real.origin = "real"
+    store.write_batch([real], [], None)
+    assert store.kernel_ids() == ["a1", "a2", "b1", "c1", "r1"]
+    assert store.kernel_ids(origin="real") == ["r1"]
+    assert store.kernel_ids(origin="synthetic", categories=("math", "vector")) == ["a1", "a2", "c1"]
+    assert store.kernel_ids(origin="real", categories=("math",)) == []
+
+
 def test_record_and_skip_keys(store):
     store.record_verifications([_v("a1", "cpu", True), _v("a2", "cpu", False, diag="kernel.cpp:3:1: error: x")])
     assert store.verified_keys("cpu", "clang 1", "-O2") == {"a1", "a2"}
