@@ -189,8 +189,9 @@ def _execute(store, verify, ids, fraction, seed, workers, timeout, trust, argume
 
     ids = verify.sample(ids, fraction, seed)
     try:
-        report = execution.run(store, ids, workers=workers, seed=seed, timeout=timeout, trust_real=trust,
-                               arguments=arguments | {"command": "execute"})  # fmt: skip
+        with _run_progress(len(ids)) as on_progress:
+            report = execution.run(store, ids, workers=workers, seed=seed, timeout=timeout, trust_real=trust,
+                                   arguments=arguments | {"command": "execute"}, on_progress=on_progress)  # fmt: skip
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
     counts = ", ".join(f"{n} {s}" for s, n in sorted(report.counts.items())) or "nothing new"
@@ -273,6 +274,31 @@ def _progress():
                     f"{d} {c.passed} ok {c.failed} failed" for d, c in report.devices.items()
                 )
                 bar.update(task, total=report.todo, completed=report.done, info=info)
+
+            yield update
+
+    return cm()
+
+
+def _run_progress(total: int):
+    """A rich progress bar over the CPU runs (what ran, failed and crashed so far)."""
+    import contextlib
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    @contextlib.contextmanager
+    def cm():
+        cols = [TextColumn("[bold]cpu runs"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn()]
+        with Progress(*cols, transient=False) as bar:
+            task = bar.add_task("runs", total=total, info="")
+            started = time.perf_counter()
+
+            def update(report):
+                done = sum(report.counts.values())
+                rate = done / max(time.perf_counter() - started, 1e-9)
+                counts = "  ".join(f"{n} {s}" for s, n in sorted(report.counts.items()))
+                bar.update(task, completed=done + report.skipped, info=f"{rate:6.1f} kernels/s  {counts}")
 
             yield update
 
