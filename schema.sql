@@ -2,7 +2,7 @@
 -- package as curator/schema.sql).  PRAGMA user_version is the schema version; application_id
 -- marks the file as a curator store (0x43555241 = "CURA").
 PRAGMA application_id = 1129665089;
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;
 
 -- One row per distinct Python kernel source (id = content hash of the source).
 CREATE TABLE IF NOT EXISTS kernels (
@@ -125,6 +125,19 @@ CREATE TABLE IF NOT EXISTS kernel_builtins (
     signatures   TEXT NOT NULL,                  -- JSON list, sorted
     PRIMARY KEY (kernel_id, warp_version)
 );
+
+-- What curator.measures reads from each kernel's source (builtin names, shape figures), kept so
+-- `curator report`, `export` and `stats --coverage/--profile` parse a kernel once, not every run.
+-- Filled lazily by those commands; a row of another MEASURES_VERSION counts as missing.
+CREATE TABLE IF NOT EXISTS kernel_measures (
+    kernel_id TEXT PRIMARY KEY REFERENCES kernels (id) ON DELETE CASCADE,
+    version   INTEGER NOT NULL,                  -- curator.measures.MEASURES_VERSION that computed the row
+    names     TEXT NOT NULL,                     -- JSON list, sorted: curator.coverage.names_in_source
+    figures   TEXT                               -- JSON object: curator.profile.KernelFigures; NULL: no kernel
+);
+CREATE TRIGGER IF NOT EXISTS kernel_measures_au AFTER UPDATE OF name, source ON kernels BEGIN
+    DELETE FROM kernel_measures WHERE kernel_id = old.id;
+END;
 
 -- Kernels launched on the CPU (curator verify --execute): outputs, pair and adjoint checks.
 CREATE TABLE IF NOT EXISTS executions (

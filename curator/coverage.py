@@ -31,8 +31,14 @@ def names_in_source(source: str) -> set[str]:
         tree = ast.parse(source)
     except SyntaxError:
         return set()
+    return names_in_tree(tree)
+
+
+def names_in_tree(tree: ast.AST, nodes: list[ast.AST] | None = None) -> set[str]:
+    """names_in_source of an already parsed source; ``nodes``: ``list(ast.walk(tree))`` where the caller has it
+    (curator.measures walks each kernel once for both measures)."""
     names: set[str] = set()
-    for node in _walk_outside_annotations(tree):
+    for node in _outside_annotations(list(ast.walk(tree)) if nodes is None else nodes):
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
@@ -57,15 +63,12 @@ def _folded_or_inplace(node: ast.AST) -> bool:
     return isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Subscript)
 
 
-def _walk_outside_annotations(tree: ast.AST):
-    annotations = {
-        id(n.annotation) for n in ast.walk(tree) if isinstance(n, (ast.arg, ast.AnnAssign)) and n.annotation is not None
-    } | {id(n.returns) for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.returns is not None}
-    todo = [tree]
-    while todo:
-        node = todo.pop()
-        yield node
-        todo.extend(child for child in ast.iter_child_nodes(node) if id(child) not in annotations)
+def _outside_annotations(nodes: list[ast.AST]) -> list[ast.AST]:
+    """The nodes of a tree (all of them, as ast.walk gives them) that are not inside a type annotation."""
+    annotations = [n.annotation for n in nodes if isinstance(n, (ast.arg, ast.AnnAssign)) and n.annotation is not None]
+    annotations += [n.returns for n in nodes if isinstance(n, ast.FunctionDef) and n.returns is not None]
+    inside = {id(n) for a in annotations for n in ast.walk(a)}
+    return [n for n in nodes if id(n) not in inside] if inside else nodes
 
 
 def measure(surface: BuiltinSurface, kernels: Iterable[tuple[str, list[str] | None]]) -> dict:
@@ -73,14 +76,19 @@ def measure(surface: BuiltinSurface, kernels: Iterable[tuple[str, list[str] | No
 
     A name is covered when a source references it (names_in_source) or a recorded signature is
     one of its overloads; a signature is covered when the codegen of some kernel resolved it."""
+    return measure_names(surface, ((names_in_source(source), recorded) for source, recorded in kernels))
+
+
+def measure_names(surface: BuiltinSurface, kernels: Iterable[tuple[Iterable[str], list[str] | None]]) -> dict:
+    """measure, from each kernel's names_in_source already computed: (names, recorded signatures or None)."""
     visible = surface.names()
     visible_sigs = {s.text for s in surface.signatures()}
     names: set[str] = set()
     signatures: set[str] = set()
     kernels_total = kernels_recorded = 0
-    for source, recorded in kernels:
+    for referenced, recorded in kernels:
         kernels_total += 1
-        names |= names_in_source(source) & visible.keys()
+        names |= visible.keys() & referenced
         if recorded is not None:
             kernels_recorded += 1
             signatures |= set(recorded) & visible_sigs

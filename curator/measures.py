@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import asdict
+
 ORIGINS = {"synthetic": "synthetic", "real": "real", "all": None}
 _LABEL = {"synthetic": "synthetic", "real": "real (ingested)", "all": "synthetic and real"}
+# What a kernel's row in kernel_measures holds was computed by this version of the measure code:
+# bump it when coverage.names_in_tree or profile.kernel_figures (or what they call) change, and
+# rows of the older version are recomputed.  tests/unit/test_measures_cache.py pins the code.
+MEASURES_VERSION = 1
+FILL_BATCH = 500  # kernels measured per committed transaction
 
 
 def coverage_of(store, source: str = "synthetic") -> dict:
@@ -12,8 +20,8 @@ def coverage_of(store, source: str = "synthetic") -> dict:
     from curator.kernels.surface import load_surface
 
     surface = load_surface()
-    rows = store.kernels_with_builtin_signatures(ORIGINS[source], surface.warp_version)
-    return coverage.measure(surface, ((src, sigs) for _kid, src, sigs in rows)) | {"source": source}
+    rows = measured_kernels(store, ORIGINS[source], surface.warp_version)
+    return coverage.measure_names(surface, ((names, sigs) for names, _figs, sigs in rows)) | {"source": source}
 
 
 def profiles_of(store) -> dict[str, dict]:
@@ -25,10 +33,60 @@ def profiles_of(store) -> dict[str, dict]:
     geometry = frozenset(b.name for f in ("geometry", "volume", "texture") for b in surface.family(f))
     return {
         origin: profile.summarize(
-            profile.kernel_shape(src, name, geometry) for name, src in store.kernel_names_and_sources(origin)
+            None if figs is None else profile.shape_of(figs, geometry)
+            for _names, figs, _sigs in measured_kernels(store, origin, None)
         )
         for origin in ("synthetic", "real")
     }
+
+
+def kernel_measures(source: str, name: str):
+    """What the measures read from one kernel's source, parsed and walked once: (coverage.names_in_source,
+    profile.kernel_figures or None when the source does not parse or holds no kernel ``name``)."""
+    import ast
+
+    from curator import coverage, profile
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set(), None
+    nodes = list(ast.walk(tree))
+    return coverage.names_in_tree(tree, nodes), profile.kernel_figures(tree, source, name, nodes)
+
+
+def measured_kernels(store, origin: str | None, warp_version: str | None) -> Iterator[tuple]:
+    """(names, figures or None, signatures or None) of every kernel of ``origin`` (None: all), by id: kept
+    measures where the store has them (fill keeps the missing ones first, unless the store is read-only),
+    else measured here."""
+    from curator.profile import KernelFigures
+
+    if not store.readonly:
+        fill(store, origin)
+    for _kid, name, source, names, figs, sigs in store.kernel_measures(origin, MEASURES_VERSION, warp_version):
+        if names is None:  # not kept: a read-only store, or a kernel stored since the fill
+            names, figures = kernel_measures(source, name)
+        else:
+            figures = None if figs is None else KernelFigures(**figs | {"called": frozenset(figs["called"])})
+        yield names, figures, sigs
+
+
+def fill(store, origin: str | None = None) -> int:
+    """Measure the kernels of ``origin`` (None: all) that have no kept measures of MEASURES_VERSION and keep
+    them, FILL_BATCH kernels per transaction (an interrupted fill keeps its committed batches); how many."""
+    done, after = 0, ""
+    while batch := store.kernels_without_measures(MEASURES_VERSION, origin, after, FILL_BATCH):
+        rows = []
+        for kid, name, source in batch:
+            names, figures = kernel_measures(source, name)
+            rows.append((kid, sorted(names), None if figures is None else _as_json(figures)))
+        store.write_kernel_measures(MEASURES_VERSION, rows)
+        done, after = done + len(batch), batch[-1][0]
+    return done
+
+
+def _as_json(figures) -> dict:
+    return asdict(figures) | {"called": sorted(figures.called)}
 
 
 def coverage_markdown(report: dict) -> list[str]:

@@ -89,20 +89,20 @@ def _decorator_name(dec: ast.expr) -> str:
     return target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
 
 
-def _called_wp_names(tree: ast.AST) -> set[str]:
+def _called_wp_names(nodes: list[ast.AST]) -> set[str]:
     return {
         n.func.attr
-        for n in ast.walk(tree)
+        for n in nodes
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
         and n.func.value.id in ("wp", "warp")
     }  # fmt: skip
 
 
-def _find_kernel(tree: ast.Module, name: str) -> ast.FunctionDef | None:
+def _find_kernel(nodes: list[ast.AST], name: str) -> ast.FunctionDef | None:
     """The ``@wp.kernel`` function ``name``; else a function of that name (ingested factory kernels are
-    stored without their decorator); else the first ``@wp.kernel`` function."""
+    stored without their decorator); else the first ``@wp.kernel`` function (in ``ast.walk`` order)."""
     decorated, named = [], []
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.FunctionDef):
             is_kernel = any(_decorator_name(d) == "kernel" for d in node.decorator_list)
             if is_kernel and node.name == name:
@@ -112,6 +112,21 @@ def _find_kernel(tree: ast.Module, name: str) -> ast.FunctionDef | None:
     return named[-1] if named else (decorated[0] if decorated else None)
 
 
+@dataclass(frozen=True)
+class KernelFigures:
+    """What kernel_shape reads from one source, before the builtin surface is consulted: the counts,
+    and every ``wp.<name>(...)`` the source calls (the uses_* flags come from these)."""
+
+    statements: int
+    depth_sum: int
+    depth_statements: int
+    literals: int
+    lines: int
+    long_lines: int
+    helpers: int
+    called: frozenset[str]
+
+
 def kernel_shape(source: str, name: str, geometry_names: frozenset[str] = frozenset()) -> KernelShape | None:
     """Figures of kernel ``name`` in ``source`` (the first ``@wp.kernel`` if none has that name); None
     when the source does not parse or holds no kernel."""
@@ -119,7 +134,34 @@ def kernel_shape(source: str, name: str, geometry_names: frozenset[str] = frozen
         tree = ast.parse(source)
     except SyntaxError:
         return None
-    kernel = _find_kernel(tree, name)
+    figures = kernel_figures(tree, source, name)
+    return None if figures is None else shape_of(figures, geometry_names)
+
+
+def shape_of(figures: KernelFigures, geometry_names: frozenset[str] = frozenset()) -> KernelShape:
+    """The KernelShape of a kernel's figures, ``geometry_names`` being the geometry/volume/texture builtins."""
+    called = figures.called
+    return KernelShape(
+        statements=figures.statements,
+        depth_sum=figures.depth_sum,
+        depth_statements=figures.depth_statements,
+        literals=figures.literals,
+        lines=figures.lines,
+        long_lines=figures.long_lines,
+        helpers=figures.helpers,
+        uses_static="static" in called,
+        uses_tiles=any(n.startswith("tile") or n == "untile" for n in called),
+        uses_geometry=bool(called & geometry_names),
+    )
+
+
+def kernel_figures(
+    tree: ast.Module, source: str, name: str, nodes: list[ast.AST] | None = None
+) -> KernelFigures | None:
+    """The KernelFigures of kernel ``name`` in the parsed ``source``; None when it holds no kernel.  ``nodes``:
+    ``list(ast.walk(tree))`` where the caller has it."""
+    nodes = list(ast.walk(tree)) if nodes is None else nodes
+    kernel = _find_kernel(nodes, name)
     if kernel is None:
         return None
     body = kernel.body
@@ -135,13 +177,12 @@ def kernel_shape(source: str, name: str, geometry_names: frozenset[str] = frozen
     )
     first = min([kernel.lineno, *(d.lineno for d in kernel.decorator_list)])
     lines = [ln for ln in source.splitlines()[first - 1 : kernel.end_lineno] if ln.strip()]
-    called = _called_wp_names(tree)
     helpers = sum(
         1
-        for n in ast.walk(tree)
+        for n in nodes
         if isinstance(n, ast.FunctionDef) and any(_decorator_name(d) in _HELPER_DECORATORS for d in n.decorator_list)
     )
-    return KernelShape(
+    return KernelFigures(
         statements=len(stmts),
         depth_sum=sum(depths),
         depth_statements=len(depths),
@@ -149,9 +190,7 @@ def kernel_shape(source: str, name: str, geometry_names: frozenset[str] = frozen
         lines=len(lines),
         long_lines=sum(len(ln) > LONG_LINE for ln in lines),
         helpers=helpers,
-        uses_static="static" in called,
-        uses_tiles=any(n.startswith("tile") or n == "untile" for n in called),
-        uses_geometry=bool(called & geometry_names),
+        called=frozenset(_called_wp_names(nodes)),
     )
 
 

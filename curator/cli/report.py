@@ -25,7 +25,10 @@ def command(db, exports, out):
 
     if not out.parent.exists() and str(out.parent):
         raise click.ClickException(f"cannot write {out}: folder {out.parent} does not exist")
-    with open_store(db, readonly=True) as store:  # a bad store is named first
+    from curator.store import can_write
+
+    # a bad store is named first; writable where it can be, so the kernels' measures are kept (curator.measures)
+    with open_store(db, readonly=not can_write(db)) as store:
         if exports is None:
             exports = DEFAULT_EXPORTS
         else:

@@ -42,8 +42,10 @@ def command(db, as_json, show_failures, coverage, source, profile):
 
 def _coverage(db, as_json: bool, source: str) -> None:
     from curator import coverage, measures
+    from curator.store import can_write
 
-    with open_store(db, readonly=True) as store:
+    # writable where it can be: the per-kernel measures it computes are kept for the next run
+    with open_store(db, readonly=not can_write(db)) as store:
         report = measures.coverage_of(store, source)
     if as_json:
         click.echo(json.dumps(report, indent=2))
@@ -54,8 +56,9 @@ def _coverage(db, as_json: bool, source: str) -> None:
 def _profile(db, as_json: bool) -> None:
     from curator import measures
     from curator import profile as profile_mod
+    from curator.store import can_write
 
-    with open_store(db, readonly=True) as store:
+    with open_store(db, readonly=not can_write(db)) as store:
         report = measures.profiles_of(store)
     if as_json:
         click.echo(json.dumps(report, indent=2))

@@ -1,7 +1,7 @@
 """The curator store: the only package that talks SQL.  One SQLite file, WAL mode."""
 
 from curator.records import FailureRecord, KernelRecord
-from curator.store.base import APPLICATION_ID, SCHEMA_VERSION, BaseStore, StoreError, now
+from curator.store.base import APPLICATION_ID, SCHEMA_VERSION, BaseStore, StoreError, can_write, now
 from curator.store.executions import ExecutionStoreMixin
 from curator.store.exports import ExportStoreMixin
 from curator.store.kernels import KernelStoreMixin, WriteCounts
@@ -19,6 +19,7 @@ __all__ = [
     "Store",
     "StoreError",
     "WriteCounts",
+    "can_write",
     "now",
 ]
 

@@ -8,7 +8,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 APPLICATION_ID = 0x43555241  # "CURA"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
@@ -51,6 +51,16 @@ CREATE TABLE IF NOT EXISTS executions (
     executed_at TEXT NOT NULL,
     PRIMARY KEY (kernel_id, device, seed, warp)
 );""",
+    # v6: what the measures read from each kernel's source, kept (curator.measures)
+    5: """CREATE TABLE IF NOT EXISTS kernel_measures (
+    kernel_id TEXT PRIMARY KEY REFERENCES kernels (id) ON DELETE CASCADE,
+    version   INTEGER NOT NULL,                  -- curator.measures.MEASURES_VERSION that computed the row
+    names     TEXT NOT NULL,                     -- JSON list, sorted: curator.coverage.names_in_source
+    figures   TEXT                               -- JSON object: curator.profile.KernelFigures; NULL: no kernel
+);
+CREATE TRIGGER IF NOT EXISTS kernel_measures_au AFTER UPDATE OF name, source ON kernels BEGIN
+    DELETE FROM kernel_measures WHERE kernel_id = old.id;
+END;""",
 }
 
 
@@ -94,6 +104,13 @@ def _check_file(path: Path) -> None:
     # with a live WAL the header may count pages not yet checkpointed into the file
     if pages and not (wal.exists() and wal.stat().st_size) and path.stat().st_size < page_size * pages:
         raise StoreError(f"{path} is a truncated SQLite file ({path.stat().st_size:,} of {page_size * pages:,} bytes)")
+
+
+def can_write(path: str | os.PathLike) -> bool:
+    """Whether a store at ``path`` (existing or to create) can be opened writable: its folder and the
+    file, where there is one, are writable (not on read-only media, not another user's)."""
+    path = Path(path)
+    return os.access(path.resolve().parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 def _check_target(path: Path, create: bool) -> bool:
@@ -149,9 +166,10 @@ def _identify(conn: sqlite3.Connection, path: Path) -> int:
 class BaseStore:
     """Connection handling shared by the store's parts (see curator.store.Store)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path):
+    def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool = False):
         self.conn = conn
         self.path = path
+        self.readonly = readonly  # opened read-only: what it computes it cannot keep (curator.measures)
         self._db = None
 
     @property
@@ -174,8 +192,7 @@ class BaseStore:
         """
         path = Path(path)
         new = _check_target(path, create)
-        folder = path.resolve().parent
-        writable = os.access(folder, os.W_OK) and (new or os.access(path, os.W_OK))
+        writable = can_write(path)
         if not readonly and not new and not writable:
             raise StoreError(f"{path} is read-only (the file or its folder cannot be written); nothing was changed")
         # A WAL store in a folder nobody can write (read-only media) opens only as immutable.
@@ -211,7 +228,7 @@ class BaseStore:
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{path} is corrupt or not a database ({exc})") from exc
-        return cls(conn, path)
+        return cls(conn, path, readonly)
 
     def close(self) -> None:
         self.conn.close()

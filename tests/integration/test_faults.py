@@ -93,6 +93,9 @@ def test_read_only_store(small_store, tiny_fs):
     res = run_curator("stats", "--json", "--db", str(db))
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["kernels"] == 60
+    res = run_curator("stats", "--coverage", "--json", "--db", str(db))  # measures every kernel, keeps nothing
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["kernels"] == 60
     assert db.read_bytes() == before
 
 

@@ -31,8 +31,10 @@ def test_report_figures_match_store_and_manifest(small_store, tmp_path):
         ).fetchall()
         sources = [r[0] for r in s.conn.execute("SELECT source FROM kernels")]
         first_cpu = s.conn.execute("SELECT COUNT(*) FROM artifacts WHERE device = 'cpu'").fetchone()[0]
+        kept = s.conn.execute("SELECT COUNT(*) FROM kernel_measures").fetchone()[0]  # export and report keep them
     wp_names = {m for src in sources for m in re.findall(r"\bwp\.(\w+)", src)}
     assert kernels == 60 and len(per_cat) == len(CATEGORIES)  # 60 kernels round-robin: every category
+    assert kept == kernels
     assert f"| kernels | {kernels:,} (synthetic {kernels:,}) |" in text
     assert f"| distinct normalised skeletons | {skeletons:,} (" in text
     assert f"| distinct `wp.<name>` builtins and types in the Python | {len(wp_names)} |" in text

@@ -158,6 +158,7 @@ def test_v1_store_migrates_to_current_with_backup(tmp_path):
         s.conn.execute("ALTER TABLE runs DROP COLUMN host")
         s.conn.execute("ALTER TABLE verifications DROP COLUMN mode")  # v4 added mode and executions
         s.conn.execute("DROP TABLE executions")
+        s.conn.execute("DROP TABLE kernel_measures")  # v6 kept the kernels' measures
         s.conn.execute("PRAGMA user_version = 1")
     with Store.open(path) as s:
         assert s.schema_version() == store_base.SCHEMA_VERSION
@@ -167,7 +168,29 @@ def test_v1_store_migrates_to_current_with_backup(tmp_path):
         assert {"pid", "host"} <= {r[1] for r in s.conn.execute("PRAGMA table_info(runs)")}
         assert "mode" in {r[1] for r in s.conn.execute("PRAGMA table_info(verifications)")}
         assert "pair_ok" in {r[1] for r in s.conn.execute("PRAGMA table_info(executions)")}
+        assert {"kernel_id", "version", "names", "figures"} <= {
+            r[1] for r in s.conn.execute("PRAGMA table_info(kernel_measures)")
+        }
     assert (tmp_path / "v1.db.bak-v1").exists()
+
+
+def test_v5_store_gains_kept_measures_dropped_when_a_kernel_is_edited(tmp_path):
+    """v6: the kernel_measures table, and its rows go when the kernel's source or name changes."""
+    path = tmp_path / "v5.db"
+    with Store.open(path, create=True) as s:
+        s.write_batch([record("a"), record("b")], [], None)
+        s.conn.execute("DROP TRIGGER kernel_measures_au")
+        s.conn.execute("DROP TABLE kernel_measures")
+        s.conn.execute("PRAGMA user_version = 5")
+    with Store.open(path) as s:
+        assert s.schema_version() == store_base.SCHEMA_VERSION == 6
+        assert s.write_kernel_measures(1, [("a", ["add"], None), ("b", [], {"statements": 1})]) == 2
+        s.conn.execute("UPDATE kernels SET name = 'k_renamed' WHERE id = 'a'")
+        assert [r[0] for r in s.kernel_measures(None, 1, None)] == ["a", "b"]
+        assert [r[3] for r in s.kernel_measures(None, 1, None)] == [None, []]  # a: to measure again
+        assert [r[0] for r in s.kernels_without_measures(1, None, "", 10)] == ["a"]
+        assert [r[0] for r in s.kernels_without_measures(2, None, "", 10)] == ["a", "b"]
+    assert (tmp_path / "v5.db.bak-v5").exists()
 
 
 def test_a_killed_run_is_marked_killed_by_the_next_run(tmp_path):
