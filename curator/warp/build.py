@@ -13,10 +13,14 @@ from dataclasses import dataclass, field
 from curator.records import DEVICES, PIECES
 from curator.warp import CodegenError, init_warp
 
-_LINE_COMMENT = re.compile(r"[ \t]*<L \d+>[ \t]*$", re.MULTILINE)
+# Warp ends each line of its source comments with a "<L n>" marker after wide padding.  Both
+# patterns start with a literal, which the regex engine finds fast; the padding is cut with
+# rstrip and a file comment must start its line.  (The same rules written "[ \t]*<L \d+>[ \t]*$"
+# and "^// ..." retried at every blank of the padding or at every character: 3 ms a kernel.)
+_LINE_MARK = re.compile(r"<L \d+>[ \t]*$", re.MULTILINE)
 # Warp marks each function with "// <source file>:<line>"; the file is a per-kernel temporary
 # name here, so it is normalised to SOURCE_FILE.
-_FILE_COMMENT = re.compile(r"^// (?:<curator:[^>\n]*>|[^\n]*\.py):(\d+)$", re.MULTILINE)
+_FILE_COMMENT = re.compile(r"// (?:<curator:[^>\n]*>|[^\n]*\.py):(\d+)$", re.MULTILINE)
 SOURCE_FILE = "kernel.py"
 
 
@@ -38,7 +42,19 @@ class Artifact:
 def normalize_line_comments(code: str) -> str:
     """Drop Warp's per-statement ``<L n>`` markers and name the source file ``kernel.py``, so
     identical kernels give identical code wherever they were built."""
-    return _FILE_COMMENT.sub(rf"// {SOURCE_FILE}:\1", _LINE_COMMENT.sub("", code))
+    kept, pos = [], 0
+    for mark in _LINE_MARK.finditer(code):  # the marker and the blanks on either side of it
+        kept.append(code[pos : mark.start()].rstrip(" \t"))
+        pos = mark.end()
+    kept.append(code[pos:])
+    return _FILE_COMMENT.sub(_source_file_comment, "".join(kept))
+
+
+def _source_file_comment(match: re.Match) -> str:
+    at = match.start()
+    if at and match.string[at - 1] != "\n":  # not a comment line of its own: left as it is
+        return match.group(0)
+    return f"// {SOURCE_FILE}:{match.group(1)}"
 
 
 def load_module(source: str, module_name: str) -> types.ModuleType:
@@ -74,18 +90,24 @@ def build_options(module, device: str) -> dict:
 
 
 def _split_kernel(kernel, device: str, options: dict) -> tuple[str, str, str]:
-    """Split Warp's kernel code into (args struct, forward, backward)."""
+    """Split Warp's kernel code into (args struct, forward, backward).
+
+    One ``codegen_kernel`` call, as Warp makes per kernel: Warp formats the backward template
+    after the forward one, and that template starts with a blank line before the backward
+    function's declaration, the only place its name is followed by "(" and a line break."""
     from warp._src import codegen
 
     full = codegen.codegen_kernel(kernel, device=device, options=options)
-    fwd_only = codegen.codegen_kernel(kernel, device=device, options=options | {"enable_backward": False})
-    args = ""
-    if device == "cpu":
-        args = fwd_only[: fwd_only.index("};\n") + 3]
-    forward = fwd_only[len(args) :]
-    if not full.startswith(args + forward):
+    args = full[: full.index("};\n") + 3] if device == "cpu" else ""
+    if not (options | kernel.options)["enable_backward"]:
+        return args, full[len(args) :], ""
+    backward = f"{kernel.get_mangled_name()}_cpu_kernel_backward"
+    declared = (backward if device == "cpu" else codegen.cuda_kernel_backward_name(kernel)) + "(\n"
+    at = full.find(declared)
+    start = full.rfind("\n\n", len(args), at) if at >= 0 else -1
+    if start < 0 or full.count(declared) != 1:
         raise RuntimeError("Warp's kernel code no longer splits into args/forward/backward")
-    return args, forward, full[len(args) + len(forward) :]
+    return args, full[len(args) : start], full[start:]
 
 
 def _pieces(builder, kernel, device: str, options: dict) -> dict[str, str]:
