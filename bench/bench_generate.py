@@ -1,14 +1,14 @@
 """Generate throughput against the raw anchor, worker scaling, and the memory of one
 long-lived worker over many kernels.  Prints figures; asserts nothing.
 
-    python bench/bench_generate.py [--kernels 300] [--memory-kernels 10000] [--seed 101]
+    python bench/bench_generate.py [--kernels 300] [--memory-kernels 10000] [--seed 101] [--rounds 2]
 
 The anchor is Warp's own code generation of the same kernel sources (``bench/raw_codegen.py``:
 ModuleBuilder builds and ``codegen`` for both devices, a second build for tile kernels, in one
 process), against ``curator generate --count N --workers 1`` (generating the kernels too,
 signing and storing them).  Both are whole processes timed from start to exit, so start-up
-(Python, Warp import and init) counts on both sides; each is run twice, interleaved, and the
-best of the two counts.  Goals: curator 1 worker / anchor >= 0.9, 2 workers / 1 worker >= 1.7.
+(Python, Warp import and init) counts on both sides; each is run twice (--rounds), interleaved,
+and the best run counts.  Goals: curator 1 worker / anchor >= 0.9, 2 workers / 1 worker >= 1.7.
 The CPU seconds of each run (the process and its workers) and the machine's load average are
 printed too: on a shared machine they say whether a slow run lacked work or lacked a core.
 """
@@ -89,15 +89,17 @@ def main() -> None:
     ap.add_argument("--kernels", type=int, default=300)
     ap.add_argument("--memory-kernels", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=101)
+    ap.add_argument("--rounds", type=int, default=2, help="interleaved runs of each side (best counts)")
     a = ap.parse_args()
     n = a.kernels
     print(f"load average (1, 5, 15 min) at the start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"machine: {os.cpu_count()} cores; {n} kernels, both devices, seed {a.seed}; whole processes, best of 2")
+    print(f"machine: {os.cpu_count()} cores; {n} kernels, both devices, seed {a.seed}; "
+          f"whole processes, best of {a.rounds}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         sources = sources_file(a.seed, n, folder)
         runs: dict[str, list[tuple[float, float]]] = {"anchor": [], "w1": [], "w2": []}
-        for round_ in range(2):  # interleaved, so a noisy minute hits both sides
+        for round_ in range(a.rounds):  # interleaved, so a noisy minute hits both sides
             runs["anchor"].append(anchor(sources))
             runs["w1"].append(curator(a.seed, n, 1, folder, f"w1_{round_}"))
             runs["w2"].append(curator(a.seed, n, 2, folder, f"w2_{round_}"))
