@@ -1,14 +1,16 @@
 """Generate throughput against the raw anchor, worker scaling, and the memory of one
 long-lived worker over many kernels.  Prints figures; asserts nothing.
 
-    python bench/bench_generate.py [--kernels 300] [--memory-kernels 10000] [--seed 101]
+    python bench/bench_generate.py [--kernels 300] [--memory-kernels 10000] [--seed 101] [--rounds 2]
 
 The anchor is Warp's own code generation of the same kernel sources (``bench/raw_codegen.py``:
 ModuleBuilder builds and ``codegen`` for both devices, a second build for tile kernels, in one
 process), against ``curator generate --count N --workers 1`` (generating the kernels too,
 signing and storing them).  Both are whole processes timed from start to exit, so start-up
-(Python, Warp import and init) counts on both sides; each is run twice, interleaved, and the
-best of the two counts.  Goals: curator 1 worker / anchor >= 0.9, 2 workers / 1 worker >= 1.7.
+(Python, Warp import and init) counts on both sides; each is run twice (--rounds), interleaved,
+and the best run counts.  Goals: curator 1 worker / anchor >= 0.9, 2 workers / 1 worker >= 1.7.
+The CPU seconds of each run (the process and its workers) and the machine's load average are
+printed too: on a shared machine they say whether a slow run lacked work or lacked a core.
 """
 
 from __future__ import annotations
@@ -43,17 +45,23 @@ def sources_file(seed: int, n: int, folder: Path) -> Path:
     return path
 
 
-def timed(cmd: list[str]) -> float:
-    t0 = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process and the workers it waited for)."""
+    c0, t0 = _children_cpu(), time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _children_cpu() - c0
 
 
-def anchor(sources: Path) -> float:
+def anchor(sources: Path) -> tuple[float, float]:
     return timed([sys.executable, str(Path(__file__).with_name("raw_codegen.py")), str(sources)])
 
 
-def curator(seed: int, n: int, workers: int, folder: Path, tag: str) -> float:
+def curator(seed: int, n: int, workers: int, folder: Path, tag: str) -> tuple[float, float]:
     db = folder / f"{tag}.db"
     return timed([sys.executable, "-m", "curator", "generate", "--device", "all", "--count", str(n), "--seed",
                   str(seed), "--workers", str(workers), "--db", str(db)])  # fmt: skip
@@ -81,28 +89,33 @@ def main() -> None:
     ap.add_argument("--kernels", type=int, default=300)
     ap.add_argument("--memory-kernels", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=101)
+    ap.add_argument("--rounds", type=int, default=2, help="interleaved runs of each side (best counts)")
     a = ap.parse_args()
     n = a.kernels
-    print(f"machine: {os.cpu_count()} cores; {n} kernels, both devices, seed {a.seed}; whole processes, best of 2")
+    print(f"load average (1, 5, 15 min) at the start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"machine: {os.cpu_count()} cores; {n} kernels, both devices, seed {a.seed}; "
+          f"whole processes, best of {a.rounds}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         sources = sources_file(a.seed, n, folder)
-        runs: dict[str, list[float]] = {"anchor": [], "w1": [], "w2": []}
-        for round_ in range(2):  # interleaved, so a noisy minute hits both sides
+        runs: dict[str, list[tuple[float, float]]] = {"anchor": [], "w1": [], "w2": []}
+        for round_ in range(a.rounds):  # interleaved, so a noisy minute hits both sides
             runs["anchor"].append(anchor(sources))
             runs["w1"].append(curator(a.seed, n, 1, folder, f"w1_{round_}"))
             runs["w2"].append(curator(a.seed, n, 2, folder, f"w2_{round_}"))
-    best = {k: min(v) for k, v in runs.items()}
+    best = {k: min(v)[0] for k, v in runs.items()}
     labels = {
         "anchor": "raw Warp codegen (anchor)",
         "w1": "curator generate, 1 worker",
         "w2": "curator generate, 2 workers",
     }
     for k, label in labels.items():
-        times = ", ".join(f"{t:.1f}" for t in runs[k])
-        print(f"{label:<28}: {n / best[k]:6.1f} kernels/s  (runs: {times} s)")
+        times = ", ".join(f"{t:.1f}" for t, _ in runs[k])
+        cpu = ", ".join(f"{c:.1f}" for _, c in runs[k])
+        print(f"{label:<28}: {n / best[k]:6.1f} kernels/s  (runs: {times} s; CPU {cpu} s)")
     print(f"ratio 1 worker / anchor     : {best['anchor'] / best['w1']:.2f}   (goal >= 0.90)")
     print(f"ratio 2 workers / 1 worker  : {best['w1'] / best['w2']:.2f}   (goal >= 1.70)")
+    print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if a.memory_kernels:
         samples = worker_memory(a.seed + 1, a.memory_kernels)
         print(f"worker RSS over {a.memory_kernels} kernels (MiB): "

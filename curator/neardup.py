@@ -124,10 +124,10 @@ def signature(source: str) -> bytes:
 
 
 def signature_of_tokens(tokens: list[str]) -> bytes:
-    m = minhash_of_tokens(tokens)
-    buf = bytearray(m.bytesize())
-    m.serialize(buf)
-    return bytes(buf)
+    """The bytes of ``minhash_of_tokens(tokens)`` serialised, made without importing datasketch."""
+    from curator import minhash
+
+    return minhash.serialized(minhash.hashvalues(shingles(tokens), MINHASH_SEED, NUM_PERM), MINHASH_SEED)
 
 
 # -- signatures in bulk ------------------------------------------------------------------

@@ -127,9 +127,8 @@ class KernelStoreMixin:
                 counts.artifacts += new_artifacts
                 if not new_kernel and not new_artifacts:
                     counts.duplicates += 1
-            # sqlite-utils' bulk inserts nest in our transaction as savepoints
-            self.db["kernels"].insert_all(kernel_rows, batch_size=100)
-            self.db["artifacts"].insert_all(artifact_rows, batch_size=100)
+            self._insert_rows("kernels", kernel_rows)
+            self._insert_rows("artifacts", artifact_rows)
             self._insert_builtin_signatures(
                 (k.id, k.artifacts[min(k.artifacts)]["warp_version"], k.builtin_signatures)
                 for k in kernels
@@ -150,8 +149,18 @@ class KernelStoreMixin:
                 rows.append({"kernel_id": f.kernel_id, "category": f.category, "seed": f.seed, "stage": f.stage,
                              "exc_type": f.exc_type, "message": f.message, "source": f.source, "run_id": run_id,
                              "created_at": stamp})  # fmt: skip
-        self.db["failures"].insert_all(rows, batch_size=100)
+        self._insert_rows("failures", rows)
         return len(rows)
+
+    def _insert_rows(self, table: str, rows: list[dict]) -> None:
+        """Insert rows (dicts with the same keys, values SQLite takes as they are) in one
+        ``executemany``: plain sqlite3 rather than sqlite-utils, whose import (it pulls in pandas when
+        installed) cost every generate run about half a second before its first batch was stored."""
+        if not rows:
+            return
+        columns = list(rows[0])
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        self.conn.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
 
     def _rows(self, sql: str, values: list) -> list:
         out = []

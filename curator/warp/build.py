@@ -13,10 +13,14 @@ from dataclasses import dataclass, field
 from curator.records import DEVICES, PIECES
 from curator.warp import CodegenError, init_warp
 
-_LINE_COMMENT = re.compile(r"[ \t]*<L \d+>[ \t]*$", re.MULTILINE)
+# Warp ends each line of its source comments with a "<L n>" marker after wide padding.  Both
+# patterns start with a literal, which the regex engine finds fast; the padding is cut with
+# rstrip and a file comment must start its line.  (The same rules written "[ \t]*<L \d+>[ \t]*$"
+# and "^// ..." retried at every blank of the padding or at every character: 3 ms a kernel.)
+_LINE_MARK = re.compile(r"<L \d+>[ \t]*$", re.MULTILINE)
 # Warp marks each function with "// <source file>:<line>"; the file is a per-kernel temporary
 # name here, so it is normalised to SOURCE_FILE.
-_FILE_COMMENT = re.compile(r"^// (?:<curator:[^>\n]*>|[^\n]*\.py):(\d+)$", re.MULTILINE)
+_FILE_COMMENT = re.compile(r"// (?:<curator:[^>\n]*>|[^\n]*\.py):(\d+)$", re.MULTILINE)
 SOURCE_FILE = "kernel.py"
 
 
@@ -38,7 +42,19 @@ class Artifact:
 def normalize_line_comments(code: str) -> str:
     """Drop Warp's per-statement ``<L n>`` markers and name the source file ``kernel.py``, so
     identical kernels give identical code wherever they were built."""
-    return _FILE_COMMENT.sub(rf"// {SOURCE_FILE}:\1", _LINE_COMMENT.sub("", code))
+    kept, pos = [], 0
+    for mark in _LINE_MARK.finditer(code):  # the marker and the blanks on either side of it
+        kept.append(code[pos : mark.start()].rstrip(" \t"))
+        pos = mark.end()
+    kept.append(code[pos:])
+    return _FILE_COMMENT.sub(_source_file_comment, "".join(kept))
+
+
+def _source_file_comment(match: re.Match) -> str:
+    at = match.start()
+    if at and match.string[at - 1] != "\n":  # not a comment line of its own: left as it is
+        return match.group(0)
+    return f"// {SOURCE_FILE}:{match.group(1)}"
 
 
 def load_module(source: str, module_name: str) -> types.ModuleType:
@@ -77,22 +93,57 @@ def build_options(module, device: str) -> dict:
     return module.resolve_options(wp.config, block_dim=BLOCK_DIM[device]) | {"output_arch": None}
 
 
-def _warp_module_code(builder, device: str) -> tuple[str, str]:
-    """(the module source Warp writes to its kernel cache for this builder, the part of it that
-    is the @wp.func code): Warp's own ``ModuleBuilder.codegen``, so the order of functions (custom
-    adjoints before the adjoints calling them), tile helpers of structs and the like are Warp's."""
-    parts: list[str] = []
+def _warp_module_code(builder, device: str) -> tuple[str, str, str, str]:
+    """(the module source Warp writes to its kernel cache for this builder, its @wp.func code, the
+    kernel's code, the kernel's entry points): Warp's own ``ModuleBuilder.codegen``, so the order of
+    functions (custom adjoints before the adjoints calling them), tile helpers of structs and the
+    like are Warp's.  The parts are recorded as Warp makes them (one pass, nothing generated twice)."""
+    from warp._src import codegen
+
+    parts: dict[str, list[str]] = {"functions": [], "kernel": [], "entry": []}
+    calls = {"kernel": codegen.codegen_kernel, "entry": codegen.codegen_module}
     codegen_functions = builder._codegen_functions
 
-    def recording(*args, **kwargs) -> str:
-        parts.append(codegen_functions(*args, **kwargs))
-        return parts[-1]
+    def recorder(key, fn):
+        def recording(*args, **kwargs) -> str:
+            parts[key].append(fn(*args, **kwargs))
+            return parts[key][-1]
 
-    builder._codegen_functions = recording  # this builder only: Warp's method is left alone
+        return recording
+
+    builder._codegen_functions = recorder("functions", codegen_functions)  # this builder only
+    codegen.codegen_kernel, codegen.codegen_module = (
+        recorder("kernel", calls["kernel"]),
+        recorder("entry", calls["entry"]),
+    )
     try:
-        return builder.codegen(device), "".join(parts)
+        text = builder.codegen(device)
     finally:
         del builder._codegen_functions
+        codegen.codegen_kernel, codegen.codegen_module = calls["kernel"], calls["entry"]
+    if len(parts["kernel"]) != 1 or len(parts["entry"]) != 1:
+        raise RuntimeError("Warp's module source no longer holds one kernel's code")
+    return text, "".join(parts["functions"]), parts["kernel"][0], parts["entry"][0]
+
+
+def _split_kernel(kernel, device: str, options: dict, full: str) -> tuple[str, str, str]:
+    """Split Warp's code of one kernel (``codegen_kernel``) into (args struct, forward, backward).
+
+    Warp formats the backward template after the forward one, and that template starts with a
+    blank line before the backward function's declaration, the only place its name is followed
+    by "(" and a line break."""
+    from warp._src import codegen
+
+    args = full[: full.index("};\n") + 3] if device == "cpu" else ""
+    if not (options | kernel.options)["enable_backward"]:
+        return args, full[len(args) :], ""
+    backward = f"{kernel.get_mangled_name()}_cpu_kernel_backward"
+    declared = (backward if device == "cpu" else codegen.cuda_kernel_backward_name(kernel)) + "(\n"
+    at = full.find(declared)
+    start = full.rfind("\n\n", len(args), at) if at >= 0 else -1
+    if start < 0 or full.count(declared) != 1:
+        raise RuntimeError("Warp's kernel code no longer splits into args/forward/backward")
+    return args, full[len(args) : start], full[start:]
 
 
 def _pieces(builder, kernel, device: str, options: dict) -> dict[str, str]:
@@ -100,22 +151,18 @@ def _pieces(builder, kernel, device: str, options: dict) -> dict[str, str]:
     from warp._src import codegen
 
     builder.options = options
-    text, functions = _warp_module_code(builder, device)
+    text, functions, full, entry = _warp_module_code(builder, device)
     body = text[text.index(codegen.codegen_cast_macros) + len(codegen.codegen_cast_macros) :]
-    fwd_only = codegen.codegen_kernel(kernel, device=device, options=options | {"enable_backward": False})
-    args = fwd_only[: fwd_only.index("};\n") + 3] if device == "cpu" else ""
-    forward = fwd_only[len(args) :]
-    entry = codegen.codegen_module(kernel, device=device, options=options)
-    start = body.rfind(args + forward)
-    before = body[:start]
-    if start < 0 or not body.endswith(entry) or not before.endswith(functions):
+    args, forward, backward = _split_kernel(kernel, device, options, full)
+    before = body[: len(body) - len(full) - len(entry)]
+    if not body.endswith(full + entry) or not before.endswith(functions):
         raise RuntimeError("Warp's module source no longer splits into the stored pieces")
     raw = {
         "structs": before[: len(before) - len(functions)],
         "functions": functions,
         "args": args,
         "forward": forward,
-        "backward": body[start + len(args) + len(forward) : len(body) - len(entry)],
+        "backward": backward,
         "entry": entry,
     }
     return {k: normalize_line_comments(v) for k, v in raw.items()}

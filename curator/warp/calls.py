@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import sys
 from collections.abc import Iterator
@@ -91,9 +92,7 @@ def visible_signature(func: Any, resolved: Any, arg_types: list, kwarg_types: di
         # A builtin Warp writes in Python (transform_compose...) learns its return type only when a
         # kernel using it is built, so its text then differs from the table's (written before any
         # build): the table's text is the signature.
-        from curator.kernels.surface import load_surface
-
-        builtin = load_surface().names().get(func.key)
+        builtin = _surface_names().get(func.key)
         if builtin is not None and len(builtin.signatures) == 1:
             text = _BY_RESOLVED[key] = builtin.signatures[0].text
             return text
@@ -123,12 +122,18 @@ def _match_visible(func: Any, arg_types: list, kwarg_types: dict) -> str | None:
     return None
 
 
-def signatures_of_calls(calls: list[tuple[Any, Any, list, dict]], source: str = "") -> list[str]:
-    """Sorted distinct visible signatures of recorded calls (plus ``static`` when the source calls it)."""
+@functools.cache
+def _surface_names() -> dict[str, Any]:
+    """The committed table's builtins by name (one dict per process, not one per kernel)."""
     from curator.kernels.surface import load_surface
 
+    return load_surface().names()
+
+
+def signatures_of_calls(calls: list[tuple[Any, Any, list, dict]], source: str = "") -> list[str]:
+    """Sorted distinct visible signatures of recorded calls (plus ``static`` when the source calls it)."""
     # struct constructors join Warp's registry as the process defines structs; only the table's names count
-    names = load_surface().names()
+    names = _surface_names()
     found = {visible_signature(*call) for call in calls if call[0].key in names}
     found.discard(None)
     if _STATIC_CALL.search(source):

@@ -105,6 +105,39 @@ def test_pieces_match_public_aot_output(name, wp, tmp_path, monkeypatch):
     assert arts["cpu"].pieces["entry"].strip() and not arts["cuda"].pieces["entry"]
 
 
+NO_BACKWARD = """
+    import warp as wp
+
+    @wp.kernel(enable_backward=False)
+    def k_main(x: wp.array(dtype=float)):
+        i = wp.tid()
+        x[i] = wp.sqrt(x[i]) + 1.0
+"""
+
+
+@pytest.mark.parametrize("name", [*sorted(KERNELS), "no_backward"])
+def test_one_codegen_splits_where_warps_forward_only_code_ends(name, wp):
+    """build cuts forward from backward in one codegen_kernel call; Warp's own forward-only
+    code of the kernel (what a second call gave) ends exactly at that cut."""
+    from warp._src import codegen
+
+    source = textwrap.dedent(KERNELS.get(name, NO_BACKWARD)).lstrip()
+    module_name = f"curator_split_{name}"
+    try:
+        kernel = build.load_module(source, module_name).k_main
+        for device in records.DEVICES:
+            build._builder(kernel, device)
+            options = build.build_options(kernel.module, device)
+            full = codegen.codegen_kernel(kernel, device=device, options=options)
+            args, forward, backward = build._split_kernel(kernel, device, options, full)
+            forward_only = codegen.codegen_kernel(kernel, device=device, options=options | {"enable_backward": False})
+            assert args + forward == forward_only
+            assert args + forward + backward == full
+            assert bool(backward) == (name != "no_backward")
+    finally:
+        build.release_module(module_name)
+
+
 @pytest.mark.parametrize("name", sorted(KERNELS))
 def test_identical_kernels_give_identical_code(name, wp):
     source = textwrap.dedent(KERNELS[name]).lstrip()
