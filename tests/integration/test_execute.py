@@ -62,12 +62,19 @@ SOURCES = {
             i = wp.tid()
             y[i] = wp.log(-1.0 - x[i] * x[i])
     """,
-    # a geometry handle with no geometry built for it: not-runnable, with the reason
+    # a volume handle: a small NanoVDB volume is built for it on the CPU
     "volume": """
         @wp.kernel
         def volume(vol: wp.uint64, y: wp.array(dtype=float)):
             i = wp.tid()
             y[i] = wp.volume_sample_f(vol, wp.vec3(0.0), wp.Volume.LINEAR)
+    """,
+    # a parameter type no input is built for (a fabric array of arrays): not-runnable, with the reason
+    "nested": """
+        @wp.kernel
+        def nested(a: wp.fabricarrayarray(dtype=float), y: wp.array(dtype=float)):
+            i = wp.tid()
+            y[i] = a[i][0]
     """,
 }
 ARGS = {
@@ -77,6 +84,7 @@ ARGS = {
     "wronggrad": [["x", "wp.array(dtype=float)"], ["y", "wp.array(dtype=float)"]],
     "nan": [["x", "wp.array(dtype=float)"], ["y", "wp.array(dtype=float)"]],
     "volume": [["vol", "wp.uint64"], ["y", "wp.array(dtype=float)"]],
+    "nested": [["a", "wp.fabricarrayarray(dtype=float)"], ["y", "wp.array(dtype=float)"]],
 }
 
 
@@ -121,14 +129,15 @@ def _latest(store: Store, kid: str) -> dict:
 
 @pytest.mark.slow
 def test_planted_faults_are_recorded_for_their_kernel_and_the_run_goes_on(tmp_path, artifacts):
-    names = ("divzero", "good", "forever", "wronggrad", "nan", "volume")
+    names = ("divzero", "good", "forever", "wronggrad", "nan", "volume", "nested")
     store, ids = _store(tmp_path / "x.db", artifacts, names)
     with store:
         report = execution.run(store, list(ids.values()), workers=1, seed=3, timeout=20, trust_real=True)
         runs = {n: _latest(store, ids[n]) for n in names}
     assert runs["divzero"]["status"] == "crashed" and "SIGFPE" in runs["divzero"]["message"]
     assert runs["forever"]["status"] == "timeout"
-    assert runs["volume"]["status"] == "not-runnable" and "volume" in runs["volume"]["message"]
+    assert runs["volume"]["status"] == "ran" and runs["volume"]["pair_ok"] == 1
+    assert runs["nested"]["status"] == "not-runnable" and "fabric" in runs["nested"]["message"]
     good = runs["good"]
     assert good["status"] == "ran" and good["pair_ok"] == 1 and good["repeatable"] == 1 and good["nonfinite"] == 0
     assert good["grad"] == "pass" and good["grad_error"] < 2e-2 and len(good["checksum"]) == 32

@@ -131,12 +131,18 @@ def hashing(k: Kernel) -> None:
         keys = k.array(("keys", "ids", "seeds"), "wp.uint32")
         out = k.array(("hashes", "out", "h_out"), "wp.uint32")
         h = k.let(("h", "x", "state"), f"{keys}[{i}]")
-        pcg = f"{h} = {h} * wp.uint32(747796405) + wp.uint32(2891336453)"
+        pcg = f"{h} = {h} * wp.uint32(747796405) + {{inc}}"
         steps = k.rng.sample((
             f"{h} ^= {h} >> wp.uint32(16)", f"{h} *= wp.uint32(0x7FEB352D)", f"{h} ^= {h} >> wp.uint32(15)",
-            f"{h} *= wp.uint32(0x846CA68B)", f"{h} ^= {h} << wp.uint32(13)", pcg,
+            f"{h} *= {{mul}}", f"{h} ^= {h} << wp.uint32(13)", pcg,
         ), k.rng.randint(2, 5))  # fmt: skip
         for s in steps:
+            # Constants past 2**31 as typed module constants: an inline wp.uint32(2891336453) is
+            # emitted by Warp as a wp::int32 literal that does not fit (then converted).
+            if "{inc}" in s:
+                s = s.format(inc=k.mod.const(("PCG_INC", "PCG_INCREMENT"), "wp.uint32(2891336453)"))
+            elif "{mul}" in s:
+                s = s.format(mul=k.mod.const(("HASH_MUL", "MIX_MUL"), "wp.uint32(0x846CA68B)"))
             if " ^= " in s and k.chance(0.4):  # the same step written out, as some code bases do
                 s = s.replace(" ^= ", f" = {h} ^ (", 1) + ")"
             k.emit(s)

@@ -29,10 +29,13 @@ def axpy(k: Kernel) -> None:
     b = k.scalar(("beta", "b"), scal) if k.chance(0.5) else None
     (i,) = k.thread(k.pick(("i", "tid", "idx")))
     src = f"{x}[{i}]"
-    if k.chance(0.3):
+    if k.chance(0.3) and not any(v in dict(k.params)[x] for v in ("indexed", "fabric")):  # a .shape to guard with
         stride = k.scalar(("stride", "step"), "int")
         off = k.scalar(("offset", "start"), "int")
-        src = f"{x}[{off} + {i} * {stride}]"
+        j = k.let(("j", "src_idx", "k"), f"{off} + {i} * {stride}")
+        with k.block(f"if {j} >= {x}.shape[0]:"):  # a strided view past the end of x: nothing to read
+            k.emit("return")
+        src = f"{x}[{j}]"
     if b is None:
         op = k.pick(("+=", "-=", "="))
         k.emit(f"{y}[{i}] {op} {a} * {src}")
@@ -50,6 +53,11 @@ def index_math(k: Kernel) -> None:
     width = k.scalar(("width", "cols", "nx", "stride"), "int")
     height = k.scalar(("height", "rows", "ny"), "int") if k.chance(0.5) else None
     (i,) = k.thread(k.pick(("i", "tid")))
+    if k.chance(0.5):  # the divisor guarded, as kernels taking a width from the caller do
+        with k.block(f"if {width} <= 0:"):
+            k.emit("return")
+    else:
+        width = k.let(("w", "cols_safe", "width_c"), f"wp.max({width}, 1)")
     row = k.let(("row", "y", "r"), f"{i} // {width}")
     col = k.let(("col", "x", "c"), f"{i} % {width}")
     if height is not None:
