@@ -13,6 +13,7 @@ import shutil
 import time
 from dataclasses import dataclass
 
+from curator.records import PIECES
 from curator.warp import init_warp
 from curator.warp.build import load_module, module_source, normalize_line_comments, release_module
 from curator.warp.inputs import SIZE, Inputs, NotRunnable, release_objects
@@ -70,7 +71,7 @@ def pair_check(cache_dir: str, stored_cpu: dict[str, str], module_name: str = ""
     with open(found[0], encoding="utf-8") as fh:
         compiled = _normalise(fh.read())
     stored = _normalise(module_source("cpu", stored_cpu))
-    if compiled == stored or _blocks(compiled) == _blocks(stored):
+    if compiled == stored or _one_of_its_overloads(compiled, stored_cpu):
         return ""
     a, b = compiled.splitlines(), stored.splitlines()
     line = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
@@ -81,11 +82,17 @@ def pair_check(cache_dir: str, stored_cpu: dict[str, str], module_name: str = ""
     )
 
 
-def _blocks(code: str) -> list[str]:
-    """The translation unit's blank-line separated blocks (functions, structs), sorted: the same
-    functions emitted in another order (a generic overload's or a @wp.func_grad's adjoint placed
-    elsewhere by the builder than by Warp's JIT) are the same code."""
-    return sorted(block.strip() for block in code.split("\n\n") if block.strip())
+def _one_of_its_overloads(compiled: str, stored_cpu: dict[str, str]) -> bool:
+    """A generic kernel's module holds every overload registered for it (``wp.overload``), and
+    Warp compiles them all at launch; a stored pair is one overload.  It is right when the module
+    Warp compiled holds more than one kernel and every block of the stored pieces (a struct, a
+    function, the kernel's forward, backward and entry points: blank-line separated) appears in
+    it verbatim."""
+    if compiled.count("_cpu_kernel_forward(\n") < 2:
+        return False
+    code = _normalise("".join(stored_cpu.get(k, "") for k in PIECES))
+    blocks = [b for b in code.split("\n\n") if b.strip()]
+    return bool(blocks) and all(b in compiled for b in blocks)
 
 
 def _normalise(code: str) -> str:

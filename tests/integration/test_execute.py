@@ -212,3 +212,32 @@ def test_fast_mode_records_mode_and_attributes_a_broken_piece(tmp_path, artifact
         assert set(rows) == {(ids["nan"], "cpu"), (ids["wronggrad"], "cuda")}
         assert all("not_cpp_at_all" in r["diagnostics"] and r["mode"] == "fast" for r in rows.values())
         assert s.verified_ids("cpu") == {ids["good"], ids["wronggrad"]}
+
+
+def test_a_generic_kernels_pair_is_one_of_the_overloads_warp_compiles():
+    """Warp compiles every overload of a generic kernel's module at launch; the stored pair (one
+    overload) passes the pair check when each of its blocks is in that module verbatim, and
+    fails when one is not (the stored backward edited)."""
+    from curator.warp.execute import execute
+
+    source = textwrap.dedent("""
+        import warp as wp
+        from typing import Any
+
+        @wp.kernel
+        def scale(x: wp.array(dtype=Any), s: Any):
+            i = wp.tid()
+            x[i] = x[i] * s
+
+        scale_f32 = wp.overload(scale, [wp.array(dtype=wp.float32), wp.float32])
+        scale_f64 = wp.overload(scale, [wp.array(dtype=wp.float64), wp.float64])
+    """).lstrip()
+    init_warp()
+    stored = build.generate(source, "scale_f32", "curator_overload_stored", devices=("cpu",))["cpu"].pieces
+    row = {"id": kernel_id(source), "name": "scale_f32", "source": source, "kernel_args": None, "launch_dim": 1}
+    ran = execute(row, stored, seed=1, grad=False)
+    assert (ran.status, ran.pair_ok) == ("ran", True), ran.message
+    edited = dict(stored, backward=stored["backward"].replace("adj_", "adj_x_", 1))
+    assert edited != stored
+    broken = execute(row, edited, seed=1, grad=False)
+    assert broken.status == "failed" and broken.message.startswith("pair check:")
