@@ -228,13 +228,25 @@ def _reproduce_section(store, manifest: dict | None, db_name: str) -> list[str]:
         a = json.loads(run["arguments"])
         size = f"--count {a['count']}" if a.get("count") else f"--target-mb {a.get('target_mb'):g}"
         out.append(f"curator generate --device {a.get('device', 'all')} {size} --seed {a.get('seed')} --db {db_name}")
+    from curator.export.card import reproduce_command
+
+    for run in store.runs("ingest")[-1:]:
+        a = json.loads(run["arguments"])
+        packages = " ".join(f"--package {p}" for p in a.get("packages") or [])
+        if packages:
+            out.append(f"curator ingest {packages} --db {db_name}")
     for run in store.runs("verify")[-1:]:
         a = json.loads(run["arguments"])
-        share = f"--sample {a['sample']:g}" if a.get("sample") else "--all"
-        out.append(f"curator verify --device {a.get('device', 'all')} {share} --seed {a.get('seed', 0)} --db {db_name}")
+        if a.get("ids_from") and manifest:  # make dataset: the release's plan, proven, then exported
+            plan = dict(args, verified_only=False)
+            out.append(f"{reproduce_command(plan)} --db {db_name} --plan {Path(a['ids_from']).name}")
+        share = f"--ids-from {Path(a['ids_from']).name}" if a.get("ids_from") else (
+            f"--sample {a['sample']:g}" if a.get("sample") else "--all")  # fmt: skip
+        mode = f" --mode {a['mode']}" if a.get("mode") else ""
+        execute = " --execute" if a.get("execute") else ""
+        out.append(f"curator verify --device {a.get('device', 'all')}{mode}{execute} {share} --seed {a.get('seed', 0)}"
+                   f" --db {db_name}")  # fmt: skip
     if manifest:
-        from curator.export.card import reproduce_command
-
         out.append(f"{reproduce_command(args)} --db {db_name}")
     return [*out, "curator report", "```", ""]
 
