@@ -24,9 +24,9 @@ def names_in_source(source: str) -> set[str]:
     """Builtin names a source references: ``wp.name(...)`` calls, bare calls of the Python builtins
     Warp maps (``min(a, b)``), and operators Warp maps to builtins (``a + b`` -> add, ``-x`` -> neg).
     Subscripts and comparisons are not counted (no visible builtin stands for them), nor negated
-    literals (folded) or ``x[i] += v`` (an in-place store on arrays), nor anything in
-    a type annotation (``wp.array(dtype=float)`` there is a type, not a call).  A source that does not
-    parse references nothing."""
+    literals (folded) or ``x[i] += v`` (an in-place store on arrays), nor anything in a type
+    annotation or a ``wp.overload`` type list (``wp.array(dtype=float)`` there is a type, not a
+    call).  A source that does not parse references nothing."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -67,8 +67,16 @@ def _outside_annotations(nodes: list[ast.AST]) -> list[ast.AST]:
     """The nodes of a tree (all of them, as ast.walk gives them) that are not inside a type annotation."""
     annotations = [n.annotation for n in nodes if isinstance(n, (ast.arg, ast.AnnAssign)) and n.annotation is not None]
     annotations += [n.returns for n in nodes if isinstance(n, ast.FunctionDef) and n.returns is not None]
+    # the type lists of ``wp.overload(kernel, [wp.array(dtype=wp.vec2), float])`` are types too
+    annotations += [a for n in nodes if _is_overload(n) for a in n.args[1:]]
     inside = {id(n) for a in annotations for n in ast.walk(a)}
     return [n for n in nodes if id(n) not in inside] if inside else nodes
+
+
+def _is_overload(node: ast.AST) -> bool:
+    f = node.func if isinstance(node, ast.Call) else None
+    return isinstance(f, ast.Attribute) and f.attr == "overload" and isinstance(f.value, ast.Name) and (
+        f.value.id in WARP_MODULE_NAMES)  # fmt: skip
 
 
 def measure(surface: BuiltinSurface, kernels: Iterable[tuple[str, list[str] | None]]) -> dict:

@@ -141,7 +141,7 @@ def test_planted_faults_are_recorded_for_their_kernel_and_the_run_goes_on(tmp_pa
     good = runs["good"]
     assert good["status"] == "ran" and good["pair_ok"] == 1 and good["repeatable"] == 1 and good["nonfinite"] == 0
     assert good["grad"] == "pass" and good["grad_error"] < 2e-2 and len(good["checksum"]) == 32
-    assert runs["wronggrad"]["status"] == "ran" and runs["wronggrad"]["grad"] == "fail"
+    assert runs["wronggrad"]["status"] == "ran" and runs["wronggrad"]["grad"] == "fail", runs["wronggrad"]
     assert runs["wronggrad"]["grad_error"] > 0.1  # 3x against 2x: a third off
     assert runs["nan"]["status"] == "ran" and runs["nan"]["nonfinite"] == 1
     # every kernel has exactly one result, and the report counts what the store holds

@@ -100,18 +100,40 @@ def test_ray_run_equals_local_run_row_by_row(cluster, reference_store, tmp_path)
     assert store_rows(db) == (local_kernels, local_artifacts)
 
 
-def test_actor_sigkilled_mid_run_batch_retried_elsewhere(cluster, reference_store, tmp_path):
-    db = tmp_path / "killed.db"
-    proc = ray_generate(cluster.address, db)
+def _kill_an_actor_mid_run(address: str, db):
+    """Start a run and SIGKILL one of its actors once a first batch committed: (the run, the
+    victim's pid, what was committed at the kill), or None when the run ended before the kill
+    could land (the actors were gone: a short run on a fast machine)."""
+    proc = ray_generate(address, db)
     try:
-        pids = wait_for(lambda: actor_pids(cluster.address) or None, proc, what="the actors to start")
+        pids = wait_for(lambda: actor_pids(address) or None, proc, what="the actors to start")
         wait_for(lambda: committed(db)[0] > 0, proc, what="a first batch to commit")
         victim = pids[0]
-        os.kill(victim, signal.SIGKILL)
-        stored_at_kill, status_at_kill = committed(db)
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            proc.communicate(timeout=300)
+            return None
+        return proc, victim, committed(db)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+
+
+def test_actor_sigkilled_mid_run_batch_retried_elsewhere(cluster, reference_store, tmp_path):
+    for attempt in range(3):
+        db = tmp_path / f"killed{attempt}.db"
+        landed = _kill_an_actor_mid_run(cluster.address, db)
+        if landed is not None:
+            break
+    else:
+        pytest.skip("the run ended before the kill could land, three times: no fault was injected")
+    proc, victim, (stored_at_kill, status_at_kill) = landed
+    try:
         # the kill landed mid-run: some batches committed, the run not finished
         assert 0 < stored_at_kill < REFERENCE_COUNT
-        assert status_at_kill == "running" and proc.poll() is None
+        assert status_at_kill == "running"
         _out, err = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:

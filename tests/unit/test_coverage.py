@@ -103,3 +103,20 @@ def test_store_keeps_signatures_with_the_kernel(tmp_path):
         assert all(sigs is None for _k, _s, sigs in s.kernels_with_builtin_signatures(None, "2.0"))
         assert s.write_builtin_signatures([("r", "1.19.0", ["x()"])]) == 1
         assert s.write_builtin_signatures([("r", "1.19.0", ["y()"])]) == 0
+
+
+def test_overload_type_lists_are_types_not_calls():
+    """`wp.overload(k, [wp.array(dtype=wp.vec2), float])` names types: no `array` builtin is called
+    (the codegen record of such a kernel holds none), while a call in the kernel body counts."""
+    from curator.coverage import names_in_source
+
+    source = (
+        "import warp as wp\n"
+        "@wp.kernel\n"
+        "def k(a: wp.array(dtype=wp.vec2), s: float):\n"
+        "    a[wp.tid()] = wp.normalize(a[wp.tid()]) * s\n"
+        "k2 = wp.overload(k, [wp.array(dtype=wp.vec2), float])\n"
+    )
+    names = names_in_source(source)
+    assert "array" not in names and "overload" in names
+    assert {"normalize", "mul", "tid"} <= names
