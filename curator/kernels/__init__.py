@@ -15,7 +15,7 @@ from .realistic import generate as generate_realistic
 from .realistic.categories import RECIPES
 from .themes import CATEGORIES as STRESS_CATEGORIES
 
-GENERATOR_VERSION = "2.2.0"
+GENERATOR_VERSION = "2.1.0"
 STRESS_VERSION = "1.1.0"  # the stress style's seeds and output are generator 1.1.0's
 STYLES = ("realistic", "stress")
 NEW_CATEGORIES = ("tile", "geometry", "volume", "generic", "custom_grad")
