@@ -42,6 +42,9 @@ def init_warp():
         wp.config.log_level = wp.LOG_WARNING  # no greeting banner from every worker
         with _native_stderr_silenced():  # "CUDA driver not found" is expected here
             wp.init()
+        from warp._src import context
+
+        _FRESH_COUNTS.update(context.function_key_counts)
         _warp = wp
     return _warp
 
@@ -59,6 +62,29 @@ def _native_stderr_silenced():
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+# Warp numbers @wp.func native names with a process-global counter per name (helper_0, helper_1,
+# ...), which Warp's own functions start at init.  Building a kernel from these counts gives the
+# names a fresh process gives it, whatever the process built before.
+_FRESH_COUNTS: dict[str, int] = {}
+
+
+@contextlib.contextmanager
+def fresh_function_numbering():
+    """While building: Warp's function counters as right after ``wp.init()`` in a fresh process;
+    the process's own counters are restored afterwards."""
+    init_warp()
+    from warp._src import context
+
+    saved = dict(context.function_key_counts)
+    context.function_key_counts.clear()
+    context.function_key_counts.update(_FRESH_COUNTS)
+    try:
+        yield
+    finally:
+        context.function_key_counts.clear()
+        context.function_key_counts.update(saved)
 
 
 def warp_version() -> str:

@@ -11,7 +11,7 @@ import types
 from dataclasses import dataclass, field
 
 from curator.records import DEVICES, PIECES
-from curator.warp import CodegenError, init_warp
+from curator.warp import CodegenError, fresh_function_numbering, init_warp
 
 # Warp ends each line of its source comments with a "<L n>" marker after wide padding.  Both
 # patterns start with a literal, which the regex engine finds fast; the padding is cut with
@@ -184,24 +184,19 @@ def generate(source: str, kernel_name: str, module_name: str, devices=DEVICES) -
     Raises CodegenError (stage ``import``, ``build`` or ``codegen``) on failure.  The module is
     always released afterwards.
     """
-    init_warp()
-    from warp._src import context
-
-    # Warp numbers @wp.func native names with a process-global counter (helper_0, helper_1,
-    # ...); restoring it afterwards makes a kernel's code independent of what was built before.
-    saved_counts = dict(context.function_key_counts)
-    try:
-        t0 = time.perf_counter()
+    # Warp numbers @wp.func native names with a process-global counter (helper_0, helper_1, ...):
+    # the kernel is built with the counters of a fresh process, whatever this one built before.
+    with fresh_function_numbering():
         try:
-            module = load_module(source, module_name)
-            kernel = getattr(module, kernel_name)
-        except Exception as exc:
-            raise CodegenError("import", exc) from exc
-        return generate_for_kernel(kernel, devices, started=t0)
-    finally:
-        release_module(module_name)
-        context.function_key_counts.clear()
-        context.function_key_counts.update(saved_counts)
+            t0 = time.perf_counter()
+            try:
+                module = load_module(source, module_name)
+                kernel = getattr(module, kernel_name)
+            except Exception as exc:
+                raise CodegenError("import", exc) from exc
+            return generate_for_kernel(kernel, devices, started=t0)
+        finally:
+            release_module(module_name)
 
 
 def generate_for_kernel(kernel, devices=DEVICES, started: float | None = None) -> dict[str, Artifact]:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from curator.records import PIECES
-from curator.warp import init_warp
+from curator.warp import fresh_function_numbering, init_warp
 from curator.warp.build import load_module, module_source, normalize_line_comments, release_module
 from curator.warp.inputs import SIZE, Inputs, NotRunnable, release_objects
 
@@ -113,12 +113,11 @@ def execute(kernel_row: dict, stored_cpu: dict[str, str], seed: int, grad: bool 
     other exception is the kernel's failure, reported by the caller.  Warp's kernel cache
     (``wp.config.kernel_cache_dir``) must be this worker's own: it is emptied first."""
 
-    from warp._src import context
-
     from curator.warp.adjoint import adjoint_check
 
     t0 = time.perf_counter()
-    saved_counts = dict(context.function_key_counts)
+    numbering = fresh_function_numbering()  # the names a fresh process gives the kernel's functions
+    numbering.__enter__()
     module_name = f"curator_exec_{kernel_row['id']}"
     cache_dir = init_warp().config.kernel_cache_dir
     clear_cache(cache_dir)
@@ -142,5 +141,4 @@ def execute(kernel_row: dict, stored_cpu: dict[str, str], seed: int, grad: bool 
         return result
     finally:
         release_module(module_name)
-        context.function_key_counts.clear()
-        context.function_key_counts.update(saved_counts)
+        numbering.__exit__(None, None, None)

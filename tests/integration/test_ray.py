@@ -106,8 +106,17 @@ def _kill_an_actor_mid_run(address: str, db):
     could land (the actors were gone: a short run on a fast machine)."""
     proc = ray_generate(address, db)
     try:
-        pids = wait_for(lambda: actor_pids(address) or None, proc, what="the actors to start")
-        wait_for(lambda: committed(db)[0] > 0, proc, what="a first batch to commit")
+        pids = actor_pids(address)
+        while not pids and proc.poll() is None:
+            pids = actor_pids(address)
+        if not pids:  # the run ended before its actors could be seen
+            proc.communicate(timeout=300)
+            return None
+        while committed(db)[0] == 0 and proc.poll() is None:
+            time.sleep(0.05)
+        if proc.poll() is not None:  # the run ended before a kill could land mid-run
+            proc.communicate(timeout=300)
+            return None
         victim = pids[0]
         try:
             os.kill(victim, signal.SIGKILL)
