@@ -178,19 +178,17 @@ def _smallest(category: str, seeds=range(48)):
 
 
 def _launched_and_stored(source: str, name: str, module_name: str, launch) -> dict:
-    """Launch the kernel on the CPU (Warp compiles it into the cache), then generate its stored pieces
-    from the same process state: Warp numbers @wp.func native names with a process-global counter,
-    so the counter is put back to where it was before the launch, as a fresh process would have it."""
-    from warp._src import context
+    """Launch the kernel on the CPU (Warp compiles it into the cache), then generate its stored pieces.
+    Warp numbers @wp.func native names with a process-global counter: the launch runs with the
+    counters of a fresh process, as `curator generate` builds the stored pieces."""
+    from curator.warp import fresh_function_numbering
 
-    counts = dict(context.function_key_counts)
-    module, kernel = warp_launch.load_kernel(source, name, module_name)
-    try:
-        launch(module, kernel)
-    finally:
-        build.release_module(module_name)
-        context.function_key_counts.clear()
-        context.function_key_counts.update(counts)
+    with fresh_function_numbering():
+        module, kernel = warp_launch.load_kernel(source, name, module_name)
+        try:
+            launch(module, kernel)
+        finally:
+            build.release_module(module_name)
     return build.generate(source, name, f"{module_name}_stored", ("cpu",))["cpu"].pieces
 
 
