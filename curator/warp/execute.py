@@ -111,13 +111,16 @@ def clear_cache(cache_dir: str) -> None:
 def execute(kernel_row: dict, stored_cpu: dict[str, str], seed: int, grad: bool = True) -> Execution:
     """Launch a stored kernel on the CPU (see the module docstring).  Raises NotRunnable; any
     other exception is the kernel's failure, reported by the caller.  Warp's kernel cache
-    (``wp.config.kernel_cache_dir``) must be this worker's own: it is emptied first."""
+    (``wp.config.kernel_cache_dir``) must be this worker's own: it is emptied first.  The kernel's
+    functions get the names a fresh process gives them (as `curator generate` stored them)."""
+    with fresh_function_numbering():
+        return _execute(kernel_row, stored_cpu, seed, grad)
 
+
+def _execute(kernel_row: dict, stored_cpu: dict[str, str], seed: int, grad: bool) -> Execution:
     from curator.warp.adjoint import adjoint_check
 
     t0 = time.perf_counter()
-    numbering = fresh_function_numbering()  # the names a fresh process gives the kernel's functions
-    numbering.__enter__()
     module_name = f"curator_exec_{kernel_row['id']}"
     cache_dir = init_warp().config.kernel_cache_dir
     clear_cache(cache_dir)
@@ -141,4 +144,3 @@ def execute(kernel_row: dict, stored_cpu: dict[str, str], seed: int, grad: bool 
         return result
     finally:
         release_module(module_name)
-        numbering.__exit__(None, None, None)
