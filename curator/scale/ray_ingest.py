@@ -8,7 +8,7 @@ import ray
 from ray.exceptions import GetTimeoutError, RayActorError
 
 from curator.scale import ClusterError
-from curator.scale.ray_pool import NAMESPACE, connect, gcs_address, kill_actor, probe
+from curator.scale.ray_pool import NAMESPACE, actor_class, connect, gcs_address, kill_actor, probe
 
 
 class IngestActor:
@@ -96,8 +96,7 @@ class RayIngestWorker:
     def ensure(self) -> None:
         if self.actor is not None:
             return
-        remote = ray.remote(num_cpus=1, max_restarts=0)(IngestActor)
-        self.actor = remote.options(namespace=NAMESPACE).remote(self.devices, frozenset(self.have))
+        self.actor = actor_class(IngestActor).options(namespace=NAMESPACE).remote(self.devices, frozenset(self.have))
         try:
             ray.get(self.actor.pid.remote(), timeout=self.startup_timeout)
         except (GetTimeoutError, RayActorError):

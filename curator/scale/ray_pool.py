@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import logging
 import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 
 import ray
-from ray.exceptions import RayError, RayTaskError
+from ray.exceptions import GetTimeoutError, RayError, RayTaskError
 
 from curator.scale import ClusterError
 
 NAMESPACE = "curator"
-ACTOR_PREFIX = "curator-worker"
 READY_TIMEOUT_S = 300.0  # an actor starting (Python, curator, Warp) on a busy node
 PROBE_EVERY_S = 10.0  # with nothing finishing, check that the cluster still answers this often
+GET_PROBE_S = 2.0  # a finished result not fetched within this: check the cluster (it may be gone)
+INLINE_RESULT_BYTES = 256 << 20  # below Ray's 512 MiB gRPC message limit
 MAX_TRIES = 4  # a batch whose actor died this many times fails the run
 
 
@@ -82,10 +83,11 @@ class RayPool(Executor):
     """
 
     def __init__(self, actors: int, initializer: Callable | None = None, initargs: tuple = (), *,
-                 per_actor: int = 2, name: str | None = None):  # fmt: skip
-        self._setup = ray.put((initializer, initargs))
+                 per_actor: int = 2):  # fmt: skip
+        # passed by value, not ray.put: a put object lives in the object store of the driver's node,
+        # and when that node goes away Ray's recovery of it ends this process (exit 1, no message)
+        self._setup = (initializer, initargs)
         self._gcs = gcs_address()
-        self._token = name or uuid.uuid4().hex[:8]
         self._per_actor = per_actor
         self._lock = threading.Lock()
         self._pending: collections.deque = collections.deque()  # (future, fn, args, tries)
@@ -98,6 +100,7 @@ class RayPool(Executor):
         self._abandon = False  # shutdown(wait=False): stop without waiting for batches in flight
         self._error: ClusterError | None = None
         self.actor_deaths = 0
+        self._actor_class = actor_class(BatchActor)
         for _ in range(actors):
             self._start_actor()
         self._thread = threading.Thread(target=self._pump, name="curator-ray-pool", daemon=True)
@@ -135,9 +138,9 @@ class RayPool(Executor):
     # -- the pump thread -----------------------------------------------------------------
     def _start_actor(self) -> None:
         self._started += 1
-        remote = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(BatchActor)
-        actor = remote.options(name=f"{ACTOR_PREFIX}-{self._token}-{self._started}", namespace=NAMESPACE,
-                               lifetime=None).remote(self._setup)  # fmt: skip
+        # unnamed: creating a named actor asks the head synchronously whether the name is taken,
+        # and with the head gone that call hangs for 60 s before Ray ends the process
+        actor = self._actor_class.options(namespace=NAMESPACE, lifetime=None).remote(self._setup)
         # batches go only to actors that answered (placed and initialised): an actor waiting for a
         # free CPU must not sit on batches that ready actors could run
         self._starting[actor.pid.remote()] = actor
@@ -183,11 +186,11 @@ class RayPool(Executor):
     def _started_or_not(self, ref) -> None:
         actor = self._starting.pop(ref)
         try:
-            ray.get(ref)
+            self._get(ref)
         except RayError as exc:  # e.g. Warp failed to initialise there
+            self._check_cluster()
             kill_actor(actor)
             self._start_failures += 1
-            self._check_cluster()
             if self._start_failures >= MAX_TRIES:
                 why = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else type(exc).__name__
                 self._fail_all(ClusterError(f"Ray actors fail to start ({why})"))
@@ -210,7 +213,10 @@ class RayPool(Executor):
         actor, task = self._running.pop(ref)
         fut = task[0]
         try:
-            fut.set_result(ray.get(ref))
+            fut.set_result(self._get(ref))
+        except ClusterError:
+            fut.set_exception(self._error)
+            raise
         except RayTaskError as exc:  # the function itself raised: hand the caller its exception
             fut.set_exception(exc.as_instanceof_cause())
         except RayError:  # its actor died or is unreachable (killed, node lost, cluster gone), or its result lost
@@ -219,6 +225,16 @@ class RayPool(Executor):
         if actor in self._actors:
             self._actors[actor] -= 1
 
+    def _get(self, ref):
+        """``ray.get(ref)``, but a ClusterError once the head stops answering: a result held in
+        the object store of a node that went away is not an error to Ray, which tries to rebuild
+        it and, when the head itself is gone, ends this process after 60 s."""
+        while True:
+            try:
+                return ray.get(ref, timeout=GET_PROBE_S)
+            except GetTimeoutError:
+                self._check_cluster()
+
     def _actor_died(self, actor, task) -> None:
         """Run the batch again elsewhere, or stop everything if the cluster itself is gone."""
         self.actor_deaths += 1
@@ -226,12 +242,12 @@ class RayPool(Executor):
             return
         if actor in self._actors:
             del self._actors[actor]
-            kill_actor(actor)
-            try:
+            try:  # first, with a plain connect: Ray's own calls wait up to 60 s for a head that is gone
                 self._check_cluster()
             except ClusterError:
                 task[0].set_exception(self._error)
                 return
+            kill_actor(actor)
             self._start_actor()
         fut, fn, args, tries = task
         if tries + 1 >= MAX_TRIES:
@@ -259,8 +275,25 @@ class RayPool(Executor):
                 fut.set_exception(error)
 
 
+@functools.cache
+def actor_class(cls: type):
+    """``cls`` as a Ray actor class, made once per process: Ray exports a class to the head (a
+    synchronous call, which hangs 60 s once the head is gone) when its first actor starts, not for
+    the replacements.  Results travel back inline in a task's reply, never through the node's
+    object store: a result held there is lost with the node, and Ray's recovery of a lost object
+    ends the driver (exit 1, no message) when its own node's store is gone."""
+    env = {"env_vars": {"RAY_max_direct_call_object_size": str(INLINE_RESULT_BYTES)}}
+    return ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0, runtime_env=env)(cls)
+
+
 def kill_actor(actor) -> None:
-    with contextlib.suppress(RayError, ConnectionError):  # the actor (or the cluster) is gone already
+    """Kill ``actor`` unless the head is gone (its actors are gone with it, and Ray's kill call
+    would wait 60 s for the head before ending this process)."""
+    try:
+        probe(gcs_address(), "{address}: {why}")
+    except ClusterError:
+        return
+    with contextlib.suppress(RayError, ConnectionError):  # the actor is gone already
         ray.kill(actor, no_restart=True)
 
 

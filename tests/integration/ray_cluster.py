@@ -111,20 +111,16 @@ ACTOR_PIDS = """
 import sys, ray
 from curator.scale import ray_pool
 ray.init(address=sys.argv[1], namespace=ray_pool.NAMESPACE, logging_level="ERROR", log_to_driver=False)
-names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
-         if a["name"].startswith(ray_pool.ACTOR_PREFIX)]
-pids = []
-for name in names:
-    try:
-        pids.append(ray.get(ray.get_actor(name, namespace=ray_pool.NAMESPACE).pid.remote(), timeout=20))
-    except Exception:
-        pass
+# the head's actor table (ray.util.state needs the dashboard, which the test cluster does not run)
+from ray._private import state
+pids = [a["Pid"] for a in state.actors().values()
+        if a["ActorClassName"] == ray_pool.BatchActor.__name__ and a["State"] == "ALIVE" and a["Pid"]]
 print(" ".join(map(str, pids)))
 """
 
 
 def actor_pids(address: str) -> list[int]:
-    """Process ids of curator's live worker actors, each asked of the actor itself."""
+    """Process ids of curator's live worker actors, from the head's actor table."""
     res = subprocess.run([sys.executable, "-c", ACTOR_PIDS, address], env=ENV, capture_output=True, text=True,
                          timeout=120)  # fmt: skip
     return [int(p) for p in res.stdout.split()]
