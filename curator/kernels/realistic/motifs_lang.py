@@ -135,23 +135,30 @@ def struct_helper(k: Kernel) -> None:
     fields += extra
     k.mod.block(["@wp.struct", f"class {st}:", *(f"{IND}{n}: {t}" for n, t in fields)])
     fn = k.mod.name("advance", "step_particle", "integrate_state")
-    body = [f"q = {st}()", "q.v = p.v + g * dt", "q.x = p.x + q.v * dt", "q.m = p.m"]
+    # semi-implicit Euler, explicit Euler, or semi-implicit with linear drag
+    scheme = k.rng.randrange(3)
+    vel = "(p.v + g * dt) * (1.0 - drag * dt)" if scheme == 2 else "p.v + g * dt"
+    body = [f"q = {st}()", f"q.v = {vel}", f"q.x = p.x + {'p' if scheme == 1 else 'q'}.v * dt", "q.m = p.m"]
     for n, _ in extra:
         body.append(
             {"age": "q.age = p.age + dt", "flags": "q.flags = p.flags | 1", "omega": "q.omega = p.omega * 0.99"}[n]
         )
-    k.mod.block(["@wp.func", f"def {fn}(p: {st}, g: wp.vec3, dt: float) -> {st}:", *(IND + b for b in body),
-                 IND + "return q"])  # fmt: skip
+    if k.chance(0.4):  # a ground plane at y = 0
+        body += ["if q.x[1] < 0.0:", f"{IND}q.x = wp.vec3(q.x[0], 0.0, q.x[2])",
+                 f"{IND}q.v = wp.vec3(q.v[0], 0.0, q.v[2])"]  # fmt: skip
+    sig = f"p: {st}, g: wp.vec3, dt: float" + (", drag: float" if scheme == 2 else "")
+    k.mod.block(["@wp.func", f"def {fn}({sig}) -> {st}:", *(IND + b for b in body), IND + "return q"])
     arr = k.array(("particles", "bodies", "agents", "states"), st)
     g = k.param(N.GRAVITY, "wp.vec3")
     dt = k.dt()
+    drag = f", {k.param(N.DAMPING, 'float')}" if scheme == 2 else ""
     (i,) = k.thread(k.pick(("i", "tid")))
     if k.chance(0.5):
         p = k.let(("p", "cur"), f"{arr}[{i}]")
         with k.block(f"if {p}.m <= 0.0:"):
             k.emit("return")
-        nxt = k.let(("nxt", "q", "p_new"), f"{fn}({p}, {g}, {dt})")
+        nxt = k.let(("nxt", "q", "p_new"), f"{fn}({p}, {g}, {dt}{drag})")
         post_vec(k, f"{nxt}.v", dt, 1)
         k.emit(f"{arr}[{i}] = {nxt}")
     else:
-        k.emit(f"{arr}[{i}] = {fn}({arr}[{i}], {g}, {dt})")
+        k.emit(f"{arr}[{i}] = {fn}({arr}[{i}], {g}, {dt}{drag})")
