@@ -7,12 +7,12 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import signal
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 
+from curator.scale.isolated import exit_reason
 from curator.store import Store
 from curator.store.executions import ExecutionRow
 
@@ -103,17 +103,6 @@ class ExecutionReport:
     def as_dict(self) -> dict:
         return {"counts": self.counts, "grads": self.grads, "skipped": self.skipped,
                 "seconds": round(time.perf_counter() - self.started, 3)}  # fmt: skip
-
-
-def _signal_name(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        what = {"SIGFPE": "floating point / integer division trap", "SIGSEGV": "invalid memory access"}
-        return f"{what.get(name, 'killed')} ({name})"
-    return f"exit code {exitcode}"
 
 
 def _compile_result(row: ExecutionRow, batched: bool = False):
@@ -217,7 +206,7 @@ class Executor:
                 kind, result = conn.recv()
             except (EOFError, OSError):
                 slot.process.join(5)
-                self._replace(slot, "crashed", f"the worker died: {_signal_name(slot.process.exitcode)}")
+                self._replace(slot, "crashed", f"the worker died: {exit_reason(slot.process.exitcode)}")
                 continue
             if kind == "ready":
                 slot.ready = True

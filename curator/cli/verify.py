@@ -207,10 +207,14 @@ def _summary(report) -> None:
     for d, c in report.devices.items():
         done = c.done
         pct = f" ({100 * c.passed / done:.1f} % passed)" if done else ""
+        crashed = f" ({c.crashed} compiler crash{'es' if c.crashed > 1 else ''})" if c.crashed else ""
         click.echo(f"{d}: {c.selected} selected, {c.skipped} verified before, {done} compiled now: "
-                   f"{c.passed} passed, {c.failed} failed{pct}")  # fmt: skip
+                   f"{c.passed} passed, {c.failed} failed{crashed}{pct}")  # fmt: skip
         rate = f", {1000 * done / c.compile_ms:.2f} kernels per compiler-second" if c.compile_ms else ""
         click.echo(f"  {c.compiler}; {c.options}; {c.compile_calls} compiler calls{rate}")
+    if report.worker_deaths:
+        click.echo(f"{report.worker_deaths} compiler worker process death(s): the batches they had were rerun "
+                   "alone, the kernels the compiler crashed on recorded as failed")  # fmt: skip
     if report.done and secs:
         click.echo(f"{report.done} kernel compiles in {secs:.1f} s ({report.done / secs:.2f} kernels/s overall)")
 
