@@ -18,6 +18,18 @@ OPERATOR_BUILTINS: dict[type[ast.AST], str] = {
 # Python builtins a kernel may call bare, which Warp resolves to its own builtin of that name.
 BARE_BUILTINS = frozenset({"abs", "len", "max", "min", "pow", "print", "round"})
 WARP_MODULE_NAMES = frozenset({"wp", "warp"})
+# Visible builtins the generator leaves out on purpose, and why (none of them needs a GPU).
+NOT_GENERATED = {
+    "array": "an array view over a raw pointer (`wp.array(ptr=..., shape=...)`): the kernel would "
+             "dereference an address it was handed, which random inputs cannot make valid",
+    "breakpoint": "a debugger trap: it stops the process that runs the kernel",
+    "pos": "unary `+x`, which passes x unchanged: not written in real Warp code",
+}  # fmt: skip
+
+
+def why_uncovered(name: str) -> str:
+    """``name``, with the reason the generator leaves it out where it does so on purpose."""
+    return f"{name} ({NOT_GENERATED[name]})" if name in NOT_GENERATED else name
 
 
 def names_in_source(source: str) -> set[str]:
@@ -160,4 +172,4 @@ def render(report: dict, title: str, console=None) -> None:
                       "kernels (the others were stored before curator recorded them, or by another Warp)")  # fmt: skip
     for family, f in report["families"].items():
         if f["uncovered_names"]:
-            console.print(f"[dim]uncovered {family}:[/] {', '.join(f['uncovered_names'])}")
+            console.print(f"[dim]uncovered {family}:[/] {', '.join(map(why_uncovered, f['uncovered_names']))}")

@@ -91,6 +91,8 @@ def _as_json(figures) -> dict:
 
 def coverage_markdown(report: dict) -> list[str]:
     """A Markdown table of names and signatures covered per family, then the uncovered names."""
+    from curator.coverage import NOT_GENERATED
+
     out = [
         f"Warp {report['warp_version']} has {report['names']} visible builtin names with {report['signatures']}"
         f" visible signatures; the {report['kernels']:,} {_LABEL[report['source']]} kernels reference"
@@ -111,7 +113,9 @@ def coverage_markdown(report: dict) -> list[str]:
     uncovered = [(fam, f["uncovered_names"]) for fam, f in report["families"].items() if f["uncovered_names"]]
     if uncovered:
         out += ["", "Names no kernel references:", ""]
-        out += [f"- {fam}: {', '.join(f'`{n}`' for n in names)}" for fam, names in uncovered]
+        for fam, names in uncovered:
+            shown = [f"`{n}` ({NOT_GENERATED[n]})" if n in NOT_GENERATED else f"`{n}`" for n in names]
+            out.append(f"- {fam}: {', '.join(shown)}")
     return [*out, ""]
 
 
