@@ -20,7 +20,7 @@ BARE_BUILTINS = frozenset({"abs", "len", "max", "min", "pow", "print", "round"})
 WARP_MODULE_NAMES = frozenset({"wp", "warp"})
 # Visible builtins the generator leaves out on purpose, and why (none of them needs a GPU).
 NOT_GENERATED = {
-    "array": "an array view over a raw pointer (`wp.array(ptr=..., shape=...)`): the kernel would "
+    "array": "an array view over a raw pointer, `wp.array(ptr=..., shape=...)`: the kernel would "
              "dereference an address it was handed, which random inputs cannot make valid",
     "breakpoint": "a debugger trap: it stops the process that runs the kernel",
     "pos": "unary `+x`, which passes x unchanged: not written in real Warp code",
