@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 import inspect
 import os
+import re
 import signal
 import sys
 import textwrap
@@ -22,6 +23,10 @@ from curator.records import FailureRecord, kernel_id, make_record
 FACTORY = "factory-not-instantiated"
 NOT_CREATED = "not-created-at-import"
 GENERIC = "generic-without-overloads"
+# PTX inline assembly (an instruction with dotted type suffixes: ``asm volatile("mov.u32 %0, ...")``),
+# pasted by Warp from a ``wp.func_native`` snippet into the code of every device: no CPU can
+# assemble it (Warp's Clang aborts on it), so the kernel targets CUDA only.
+PTX_ASM = re.compile(r'\basm\s*(?:volatile\s*)?\(\s*"\s*[a-z]+(?:\.[a-z0-9]+)+\s')
 
 
 def main(pipe, devices: tuple[str, ...], have: frozenset[str]) -> None:
@@ -115,6 +120,10 @@ def _generate(kernel, devices: tuple[str, ...]) -> tuple[dict, list]:
     return arts, errors
 
 
+class PTXInlineAssembly(Exception):
+    """Generated CPU code that holds PTX inline assembly (see PTX_ASM)."""
+
+
 def _skip(job: ModuleJob, d: KernelDef, reason: str, detail: str) -> FailureRecord:
     return FailureRecord(kernel_id(f"{job.rel}:{d.line}:{d.qualname}"), None, None, "ingest-skip", reason,
                          f"{job.rel}:{d.line} {d.qualname}: {detail}", d.source)  # fmt: skip
@@ -197,6 +206,11 @@ def _process_kernel(job, d: KernelDef, kernel, devices, have, seen: set[str]) ->
     category = categorize.categorize(source)
     with recording_builtin_calls() as calls:
         arts, errors = _generate(kernel, devices)
+    if "cpu" in arts and PTX_ASM.search("".join(v for v in arts["cpu"].pieces.values() if v)):
+        del arts["cpu"]
+        why = PTXInlineAssembly("PTX inline assembly from a wp.func_native snippet: the kernel targets CUDA only")
+        errors.append(CodegenError("codegen", why))
+        errors[-1].message = f"cpu: {why}"
     for exc in errors:
         message = f"{job.rel}:{d.line} {d.qualname}: {exc.message}"[:4000]
         yield ("failure", FailureRecord(kid, category, None, "ingest-codegen", exc.exc_type, message, source))

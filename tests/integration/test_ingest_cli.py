@@ -51,7 +51,16 @@ def test_top_level_instantiated_factory_and_overloaded_kernels_are_stored_as_rea
     db, _ = ingested
     stored = {r[0]: r[1:] for r in rows(db, "SELECT name, origin, category, launch_dim, seed, generator_version"
                                             " FROM kernels")}  # fmt: skip
-    assert set(stored) == {"scatter_add", "rotate", "particle_weight", "in_class", "scale", "generic_sum", "cuda_only"}
+    assert set(stored) == {
+        "scatter_add",
+        "rotate",
+        "particle_weight",
+        "in_class",
+        "scale",
+        "generic_sum",
+        "cuda_only",
+        "lane_ids",
+    }
     assert {v[0] for v in stored.values()} == {"real"}
     assert stored["scatter_add"][1] == "atomic"
     assert stored["rotate"][1:3] == ("matrix", 2)
@@ -63,10 +72,11 @@ def test_stored_kernels_have_code_for_both_devices_where_warp_can_make_it(ingest
     db, report = ingested
     per_kernel = dict(rows(db, "SELECT k.name, group_concat(a.device) FROM kernels k JOIN artifacts a"
                                " ON a.kernel_id = k.id GROUP BY k.id"))  # fmt: skip
-    assert len(per_kernel) == 7
+    assert len(per_kernel) == 8
     assert sorted(per_kernel.pop("cuda_only").split(",")) == ["cuda"]  # the CPU backend refuses its ABI
+    assert sorted(per_kernel.pop("lane_ids").split(",")) == ["cuda"]  # PTX assembly: no CPU can build it
     assert all(sorted(devs.split(",")) == ["cpu", "cuda"] for devs in per_kernel.values())
-    assert report["stored"] == {"cpu": 6, "cuda": 7, "all": 6}
+    assert report["stored"] == {"cpu": 6, "cuda": 8, "all": 6}
     (forward,) = rows(db, "SELECT a.forward FROM artifacts a JOIN kernels k ON k.id = a.kernel_id"
                           " WHERE k.name = 'scatter_add' AND a.device = 'cuda'")[0]  # fmt: skip
     assert "atomic_add" in forward
@@ -105,13 +115,16 @@ def test_skips_and_import_failures_are_recorded_with_reasons(ingested):
         ("ingest-import", "ModuleNotFoundError", "needs_missing_dep.py"),
         ("ingest-import", "SyntaxError", "broken_syntax.py"),
         ("ingest-codegen", "WarpCodegenError", "cuda_only.py"),
+        ("ingest-codegen", "PTXInlineAssembly", "ptx_native.py"),
     }
     assert report["skipped"] == {"factory-not-instantiated": 1, "generic-without-overloads": 1}
     assert report["import_failures"] == {"ModuleNotFoundError": 1, "SyntaxError": 1}
     (msg,) = rows(db, "SELECT message FROM failures WHERE exc_type = 'factory-not-instantiated'")[0]
     assert "make_unused.<locals>.never_made" in msg
-    (msg,) = rows(db, "SELECT message FROM failures WHERE stage = 'ingest-codegen'")[0]
+    (msg,) = rows(db, "SELECT message FROM failures WHERE exc_type = 'WarpCodegenError'")[0]
     assert "cuda_only: cpu:" in msg
+    (msg,) = rows(db, "SELECT message FROM failures WHERE exc_type = 'PTXInlineAssembly'")[0]
+    assert "lane_ids: cpu: PTX inline assembly" in msg
 
 
 @pytest.mark.slow  # three CLI runs; essential, kept in the default run
@@ -121,14 +134,14 @@ def test_rerun_adds_nothing_and_stats_counts_real_kernels(ingested, folder):
     res = run_curator("ingest", str(folder), "--trust", "--json", "--db", str(db), timeout=300)
     assert res.returncode == 0, res.stderr
     again = json.loads(res.stdout)
-    assert again["new_kernels"] == 0 and again["already_stored"] == 7
+    assert again["new_kernels"] == 0 and again["already_stored"] == 8
     after = rows(db, "SELECT COUNT(*) FROM kernels")[0][0], rows(db, "SELECT COUNT(*) FROM failures")[0][0]
     assert after == before
     stats = run_curator("stats", "--json", "--db", str(db))
     assert stats.returncode == 0, stats.stderr
     figures = json.loads(stats.stdout)
-    assert figures["kernels"] == 7
-    assert figures["devices"]["cpu"]["kernels"] == 6 and figures["devices"]["cuda"]["kernels"] == 7
+    assert figures["kernels"] == 8
+    assert figures["devices"]["cpu"]["kernels"] == 6 and figures["devices"]["cuda"]["kernels"] == 8
     assert run_curator("stats", "--db", str(db)).returncode == 0
 
 

@@ -73,7 +73,14 @@ def test_kernel_defs_finds_every_decorator_form_with_python_qualnames():
 
 def test_discover_folder_lists_kernel_files_only_and_records_unparsable_ones(tmp_path):
     jobs = {Path(j.path).name: j for j in discover.find_jobs([kernel_folder(tmp_path)], [], trust=True)}
-    assert set(jobs) == {"basic.py", "factory.py", "needs_missing_dep.py", "broken_syntax.py", "cuda_only.py"}
+    assert set(jobs) == {
+        "basic.py",
+        "factory.py",
+        "needs_missing_dep.py",
+        "broken_syntax.py",
+        "cuda_only.py",
+        "ptx_native.py",
+    }
     assert jobs["broken_syntax.py"].error.startswith("SyntaxError")
     assert jobs["basic.py"].error is None
     assert jobs["basic.py"].module == "basic" and jobs["basic.py"].rel == "basic.py"
