@@ -11,11 +11,6 @@ from curator.kernels import CATEGORIES, generate_kernel
 from curator.warp import build, init_warp
 from curator.warp import launch as warp_launch
 
-# raises=AssertionError: only a stored-code mismatch is the expected failure, not a launch that breaks
-# tile kernels whose tile types follow block_dim (wp.tile(v) of a per-thread value); tiles of explicit
-# shapes (tile_load/tile_matmul/tile_map) are the same for every block_dim and pass today
-BLOCK_DIM_TYPED = {"block_min", "block_scale"}
-
 FIXTURES = {
     "struct_helper": ('''
 import warp as wp
