@@ -2,7 +2,7 @@
 -- package as curator/schema.sql).  PRAGMA user_version is the schema version; application_id
 -- marks the file as a curator store (0x43555241 = "CURA").
 PRAGMA application_id = 1129665089;
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;
 
 -- One row per distinct Python kernel source (id = content hash of the source).
 CREATE TABLE IF NOT EXISTS kernels (
@@ -137,6 +137,19 @@ CREATE TABLE IF NOT EXISTS kernel_measures (
 );
 CREATE TRIGGER IF NOT EXISTS kernel_measures_au AFTER UPDATE OF name, source ON kernels BEGIN
     DELETE FROM kernel_measures WHERE kernel_id = old.id;
+END;
+
+-- MinHash values of each @wp.kernel definition in a kernel's source (decontamination compares
+-- them besides the whole-source signature in kernels.minhash), kept so an export reads a kernel
+-- once, not every run.  Filled lazily by `curator export --decontaminate`; a row of other
+-- parameters counts as missing.
+CREATE TABLE IF NOT EXISTS kernel_def_minhash (
+    kernel_id  TEXT PRIMARY KEY REFERENCES kernels (id) ON DELETE CASCADE,
+    params     TEXT NOT NULL,                    -- curator.neardup.DEF_PARAMS that computed the row
+    hashvalues BLOB NOT NULL                     -- definitions x NUM_PERM uint32 (little-endian); empty: none
+);
+CREATE TRIGGER IF NOT EXISTS kernel_def_minhash_au AFTER UPDATE OF source ON kernels BEGIN
+    DELETE FROM kernel_def_minhash WHERE kernel_id = old.id;
 END;
 
 -- Kernels launched on the CPU (curator verify --execute): outputs, pair and adjoint checks.

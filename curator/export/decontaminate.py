@@ -4,6 +4,7 @@ set (the real kernels in the store, or a JSONL/folder of Python), found by MinHa
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
@@ -45,32 +46,75 @@ def kernel_definitions(source: str) -> list[str]:
         return []
 
 
-def _store_hashvalues(store, rows: list[tuple]) -> tuple[object, list[int]]:
-    """MinHash values of store rows (id, category, skeleton, BLOB): the stored whole-source
-    signatures (missing ones from source), then one row per kernel definition of each; and the
-    index of the store row each MinHash row belongs to."""
+# What a kept row of kernel_def_minhash was made with (a row of other parameters is made again).
+DEF_PARAMS = f"kernel-defs v1 perm={neardup.NUM_PERM} seed={neardup.MINHASH_SEED} shingle={neardup.SHINGLE}"
+PARALLEL_FROM = 1000  # kernels to sign before a pool of processes pays for its start-up
+
+
+def definitions_hashvalues(source: str) -> bytes:
+    """The MinHash values of each ``@wp.kernel`` definition of ``source`` (rows of NUM_PERM
+    little-endian uint32, as kept in kernel_def_minhash; empty when it has none)."""
+
+    defs = kernel_definitions(source)
+    return _hashvalues(defs).astype("<u4").tobytes() if defs else b""
+
+
+def _sign_definitions(sources: list[str]) -> list[bytes]:
+    """``definitions_hashvalues`` of each source; over PARALLEL_FROM sources, on every core."""
+    cores = os.cpu_count() or 1
+    if len(sources) < PARALLEL_FROM or cores < 2:
+        return [definitions_hashvalues(s) for s in sources]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(definitions_hashvalues, sources, chunksize=max(1, len(sources) // (8 * cores))))
+
+
+def _definitions(store, origin: str, ids: list[str]) -> dict[str, bytes]:
+    """kernel id -> its definitions' MinHash values: kept ones read, missing ones made (and kept
+    unless the store is read-only), so each kernel's source is parsed once, not every export."""
+    kept = store.kernel_def_minhashes(origin, DEF_PARAMS)
+    missing = [k for k in ids if k not in kept]
+    if missing:
+        sources = store.kernel_sources(missing)
+        made = dict(zip(missing, _sign_definitions([sources.get(k, "") for k in missing]), strict=True))
+        if not store.readonly:
+            store.write_kernel_def_minhashes(DEF_PARAMS, made.items())
+        kept.update(made)
+    return kept
+
+
+def _store_hashvalues(store, origin: str) -> tuple[list[tuple], object, list[int]]:
+    """The store rows of ``origin`` (id, category, skeleton, BLOB), their MinHash values (the
+    stored whole-source signatures, missing ones from source, then one row per kernel
+    definition of each) and the index of the store row each MinHash row belongs to."""
     import numpy as np
 
+    rows = store.signature_rows(origin)
     hv, bad_rows = neardup.hashvalues_of_blobs([r[3] for r in rows])
-    bad = set(bad_rows)
-    parts, owners = [], list(range(len(rows)))
+    if bad_rows:
+        sources = store.kernel_sources(rows[i][0] for i in bad_rows)
+        for i in bad_rows:
+            tokens = neardup.normalize_tokens(sources.get(rows[i][0], ""))
+            hv[i] = np.asarray(neardup.minhash_of_tokens(tokens).hashvalues, dtype=np.uint32)
+    defs = _definitions(store, origin, [r[0] for r in rows])
+    parts, owners = [hv], list(range(len(rows)))
     for i, row in enumerate(rows):
-        source = store.kernel_source(row[0]) or ""
-        if i in bad:
-            hv[i] = np.asarray(neardup.minhash_of_tokens(neardup.normalize_tokens(source)).hashvalues, dtype=np.uint32)
-        defs = kernel_definitions(source)
-        parts += defs
-        owners += [i] * len(defs)
-    return np.concatenate([hv, _hashvalues(parts)]), owners
+        if defs[row[0]]:
+            block = np.frombuffer(defs[row[0]], dtype="<u4").reshape(-1, neardup.NUM_PERM)
+            parts.append(block)
+            owners += [i] * len(block)
+    return rows, np.concatenate(parts).astype(np.uint32), owners
 
 
 def store_reference(store) -> Reference:
     """The real kernels of the store (`curator ingest`)."""
-    rows = store.signature_rows("real")
+    rows, hv, _ = _store_hashvalues(store, "real")
     packages = store.origin_packages("real")
     named = ", ".join(f"{p or 'files'} {n:,}" for p, n in packages.items())
     desc = f"the {len(rows):,} real kernels in the store (curator ingest: {named or 'none'})"
-    return Reference(desc, len(rows), _store_hashvalues(store, rows)[0])
+    return Reference(desc, len(rows), hv)
 
 
 def _jsonl_sources(path: Path) -> list[str]:
@@ -122,10 +166,9 @@ def path_reference(path: Path) -> Reference:
 def contaminated(store, ref: Reference, threshold: float) -> dict[str, str]:
     """Synthetic kernel id -> category, for those within ``threshold`` (estimated Jaccard of
     the normalised source) of some reference kernel: whole source or kernel definition."""
-    rows = store.signature_rows("synthetic")
-    if not rows or not ref.kernels:
+    if not ref.kernels or not store.signature_rows("synthetic"):
         return {}
-    hv, owners = _store_hashvalues(store, rows)
+    rows, hv, owners = _store_hashvalues(store, "synthetic")
     hits = {owners[i] for i in neardup.near_reference(ref.hashvalues, hv, threshold)}
     return {rows[i][0]: rows[i][1] for i in sorted(hits)}
 

@@ -8,7 +8,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 APPLICATION_ID = 0x43555241  # "CURA"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
@@ -60,6 +60,15 @@ CREATE TABLE IF NOT EXISTS executions (
 );
 CREATE TRIGGER IF NOT EXISTS kernel_measures_au AFTER UPDATE OF name, source ON kernels BEGIN
     DELETE FROM kernel_measures WHERE kernel_id = old.id;
+END;""",
+    # v7: the MinHash values of each kernel's @wp.kernel definitions (decontamination), kept
+    6: """CREATE TABLE IF NOT EXISTS kernel_def_minhash (
+    kernel_id  TEXT PRIMARY KEY REFERENCES kernels (id) ON DELETE CASCADE,
+    params     TEXT NOT NULL,
+    hashvalues BLOB NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS kernel_def_minhash_au AFTER UPDATE OF source ON kernels BEGIN
+    DELETE FROM kernel_def_minhash WHERE kernel_id = old.id;
 END;""",
 }
 

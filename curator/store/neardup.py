@@ -32,6 +32,35 @@ class NearDupStoreMixin:
             )
         )
 
+    def kernel_def_minhashes(self, origin: str, params: str) -> dict[str, bytes]:
+        """kernel id -> the kept MinHash values of its @wp.kernel definitions (table
+        kernel_def_minhash), for the kernels of ``origin`` whose row was made with ``params``."""
+        return dict(
+            self.conn.execute(
+                "SELECT d.kernel_id, d.hashvalues FROM kernel_def_minhash d JOIN kernels k ON k.id = d.kernel_id"
+                " WHERE k.origin = ? AND d.params = ?",
+                (origin, params),
+            )
+        )
+
+    def write_kernel_def_minhashes(self, params: str, rows: Iterable[tuple[str, bytes]]) -> int:
+        """Keep (kernel id, definitions' MinHash values) made with ``params``, replacing older rows."""
+        sql = "INSERT OR REPLACE INTO kernel_def_minhash (kernel_id, params, hashvalues) VALUES (?, ?, ?)"
+        with self.transaction():
+            before = self.conn.total_changes
+            self.conn.executemany(sql, ((kid, params, blob) for kid, blob in rows))
+            return self.conn.total_changes - before
+
+    def kernel_sources(self, ids: Iterable[str]) -> dict[str, str]:
+        """kernel id -> source, for those of ``ids`` in the store."""
+        out: dict[str, str] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(self.conn.execute(f"SELECT id, source FROM kernels WHERE id IN ({marks})", chunk))
+        return out
+
     def cluster_representatives(self) -> dict[str, str]:
         """kernel id -> its stored cluster representative (from the last `curator dedup`)."""
         return dict(self.conn.execute("SELECT kernel_id, representative FROM dedup_clusters"))

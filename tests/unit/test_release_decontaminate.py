@@ -96,3 +96,27 @@ def test_reference_as_jsonl_and_bad_references(world, tmp_path):
                                         "--target-mb", "1", "--decontaminate", *extra])  # fmt: skip
         assert res.exit_code == 1 and text in res.output and res.output.strip().count("\n") == 0, res.output
         assert not (tmp_path / "o").exists()
+
+
+def test_definition_minhashes_are_kept_reused_and_the_same_from_the_process_pool(world, tmp_path, monkeypatch):
+    """Each synthetic kernel's definitions are signed once and kept (kernel_def_minhash); a second
+    decontamination reads them without parsing any source, and signing on a pool of processes
+    keeps the same values as signing in this process."""
+    ref = decontaminate.path_reference(world["folder"])
+    kept = {}
+    for name, parallel_from in (("serial", 10**9), ("pool", 1)):
+        db = tmp_path / f"{name}.db"
+        with Store.open(world["db"]) as src, Store.open(db, create=True) as dst:
+            src.conn.backup(dst.conn)
+        monkeypatch.setattr(decontaminate, "PARALLEL_FROM", parallel_from)
+        with Store.open(db) as st:
+            st.conn.execute("DELETE FROM kernel_def_minhash")
+            first = decontaminate.contaminated(st, ref, THRESHOLD)
+            kept[name] = st.kernel_def_minhashes("synthetic", decontaminate.DEF_PARAMS)
+            n = st.conn.execute("SELECT COUNT(*) FROM kernels WHERE origin = 'synthetic'").fetchone()[0]
+            assert len(kept[name]) == n and all(len(b) % (4 * 128) == 0 and b for b in kept[name].values())
+            with monkeypatch.context() as m:
+                m.setattr(decontaminate, "kernel_definitions", lambda source: pytest.fail("parsed a source again"))
+                assert decontaminate.contaminated(st, ref, THRESHOLD) == first
+        assert world["planted"] <= set(first) and not set(first) & world["unrelated"]
+    assert kept["pool"] == kept["serial"]

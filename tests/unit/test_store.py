@@ -159,6 +159,7 @@ def test_v1_store_migrates_to_current_with_backup(tmp_path):
         s.conn.execute("ALTER TABLE verifications DROP COLUMN mode")  # v4 added mode and executions
         s.conn.execute("DROP TABLE executions")
         s.conn.execute("DROP TABLE kernel_measures")  # v6 kept the kernels' measures
+        s.conn.execute("DROP TABLE kernel_def_minhash")  # v7 kept their definitions' MinHash values
         s.conn.execute("PRAGMA user_version = 1")
     with Store.open(path) as s:
         assert s.schema_version() == store_base.SCHEMA_VERSION
@@ -171,6 +172,9 @@ def test_v1_store_migrates_to_current_with_backup(tmp_path):
         assert {"kernel_id", "version", "names", "figures"} <= {
             r[1] for r in s.conn.execute("PRAGMA table_info(kernel_measures)")
         }
+        assert {"kernel_id", "params", "hashvalues"} == {
+            r[1] for r in s.conn.execute("PRAGMA table_info(kernel_def_minhash)")
+        }
     assert (tmp_path / "v1.db.bak-v1").exists()
 
 
@@ -181,9 +185,10 @@ def test_v5_store_gains_kept_measures_dropped_when_a_kernel_is_edited(tmp_path):
         s.write_batch([record("a"), record("b")], [], None)
         s.conn.execute("DROP TRIGGER kernel_measures_au")
         s.conn.execute("DROP TABLE kernel_measures")
+        s.conn.execute("DROP TABLE kernel_def_minhash")
         s.conn.execute("PRAGMA user_version = 5")
     with Store.open(path) as s:
-        assert s.schema_version() == store_base.SCHEMA_VERSION == 6
+        assert s.schema_version() == store_base.SCHEMA_VERSION
         assert s.write_kernel_measures(1, [("a", ["add"], None), ("b", [], {"statements": 1})]) == 2
         s.conn.execute("UPDATE kernels SET name = 'k_renamed' WHERE id = 'a'")
         assert [r[0] for r in s.kernel_measures(None, 1, None)] == ["a", "b"]
@@ -191,6 +196,26 @@ def test_v5_store_gains_kept_measures_dropped_when_a_kernel_is_edited(tmp_path):
         assert [r[0] for r in s.kernels_without_measures(1, None, "", 10)] == ["a"]
         assert [r[0] for r in s.kernels_without_measures(2, None, "", 10)] == ["a", "b"]
     assert (tmp_path / "v5.db.bak-v5").exists()
+
+
+def test_v6_store_gains_kept_definition_minhashes_dropped_when_a_kernel_is_edited(tmp_path):
+    """v7: the kernel_def_minhash table; a row goes when its kernel's source changes, and a row made
+    with other parameters is not returned."""
+    path = tmp_path / "v6.db"
+    with Store.open(path, create=True) as s:
+        s.write_batch([record("a"), record("b")], [], None)
+        s.conn.execute("DROP TRIGGER kernel_def_minhash_au")
+        s.conn.execute("DROP TABLE kernel_def_minhash")
+        s.conn.execute("PRAGMA user_version = 6")
+    with Store.open(path) as s:
+        assert s.schema_version() == store_base.SCHEMA_VERSION == 7
+        assert s.write_kernel_def_minhashes("p1", [("a", b"\x01" * 8), ("b", b"")]) == 2
+        origin = s.conn.execute("SELECT origin FROM kernels WHERE id = 'a'").fetchone()[0]
+        assert s.kernel_def_minhashes(origin, "p1") == {"a": b"\x01" * 8, "b": b""}
+        assert s.kernel_def_minhashes(origin, "p2") == {}
+        s.conn.execute("UPDATE kernels SET source = source || '\n' WHERE id = 'a'")
+        assert s.kernel_def_minhashes(origin, "p1") == {"b": b""}
+    assert (tmp_path / "v6.db.bak-v6").exists()
 
 
 def test_a_killed_run_is_marked_killed_by_the_next_run(tmp_path):
