@@ -19,7 +19,7 @@ from curator.store.verify import LAUNCH_PREFIX, Verification
 from curator.warp import DEFAULT_ARCH
 from curator.warp.modes import DEFAULT_MODE
 
-BATCH_SIZE = 16
+BATCH_SIZE = 64
 MAX_DIAGNOSTICS = 20_000  # characters of compiler output kept per result
 
 
