@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,11 +27,10 @@ BATCH_SIZE = 32  # kernels a worker compiles into one object before running them
 BATCH_COMPILE_TIMEOUT = 120.0  # seconds a worker may take to compile a batch (on top of --timeout)
 
 
-def _worker(conn, opt: int) -> None:
-    """A worker: own kernel cache, Warp initialised once, then one batch of kernels per message,
-    compiled together (``curator.warp.jitbatch``) and run one by one, a result sent for each."""
-    import tempfile
-
+def _worker(conn, opt: int, work: str) -> None:
+    """A worker: own kernel cache (under ``work``, a folder the parent made and removes when this
+    process has ended, however it ended), Warp initialised once, then one batch of kernels per
+    message, compiled together (``curator.warp.jitbatch``) and run one by one, a result sent for each."""
     import warp as wp
 
     from curator.warp import init_warp
@@ -40,19 +41,18 @@ def _worker(conn, opt: int) -> None:
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
 
-    with tempfile.TemporaryDirectory(prefix="curator_exec_") as work:
-        cache = os.path.join(work, "cache")
-        os.makedirs(cache)
-        wp.config.kernel_cache_dir = cache
-        wp.config.optimization_level = opt
-        init_warp()
-        compiler = Compiler("cpu", mode="fast", workdir=work)  # -O0: the run's level (RUN_OPT)
-        conn.send(("ready", None))
-        while True:
-            job = conn.recv()
-            if job is None:
-                return
-            _run_batch(conn, compiler, work, *job)
+    cache = os.path.join(work, "cache")
+    os.makedirs(cache)
+    wp.config.kernel_cache_dir = cache
+    wp.config.optimization_level = opt
+    init_warp()
+    compiler = Compiler("cpu", mode="fast", workdir=work)  # -O0: the run's level (RUN_OPT)
+    conn.send(("ready", None))
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        _run_batch(conn, compiler, work, *job)
 
 
 def _run_batch(conn, compiler, work: str, items: list[tuple[dict, dict]], seed: int, grad: bool) -> None:
@@ -86,6 +86,7 @@ def warp_tag(opt: int = RUN_OPT) -> str:
 class _Slot:
     process: multiprocessing.Process
     pipe: object
+    work: str  # the worker's folder (kernel cache, batch objects), removed once it has ended
     ready: bool = False
     job: tuple | None = None  # (kernel id, category) in flight
     batch: list = field(default_factory=list)  # (kernel id, category) sent, job first, not yet reported
@@ -140,10 +141,16 @@ class Executor:
 
     def _spawn(self) -> _Slot:
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=_worker, args=(child, RUN_OPT), daemon=True)
+        work = tempfile.mkdtemp(prefix="curator_exec_")
+        process = self._ctx.Process(target=_worker, args=(child, RUN_OPT, work), daemon=True)
         process.start()
         child.close()
-        return _Slot(process, parent, deadline=time.monotonic() + STARTUP_TIMEOUT)
+        return _Slot(process, parent, work, deadline=time.monotonic() + STARTUP_TIMEOUT)
+
+    @staticmethod
+    def _remove(slot: _Slot) -> None:
+        """The folder of a worker that has ended (a killed one cannot remove it itself)."""
+        shutil.rmtree(slot.work, ignore_errors=True)
 
     def run(self, ids: Iterable[str]) -> ExecutionReport:
         from curator.verify import executable_source
@@ -233,6 +240,7 @@ class Executor:
         slot.process.kill()
         slot.process.join(5)
         slot.pipe.close()
+        self._remove(slot)
         if slot.job:
             self._write([ExecutionRow(slot.job[0], "cpu", self.seed, self.tag, status, message)])
             self._queue[:0] = [kid for kid, _ in slot.batch[1:]]
@@ -262,6 +270,7 @@ class Executor:
             if slot.process.is_alive():
                 slot.process.kill()
                 slot.process.join(2)
+            self._remove(slot)
         self._slots = []
 
 

@@ -5,6 +5,7 @@ to the kernel that broke it.  Results go to the store, so a rerun skips what is 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing.util
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -90,6 +91,15 @@ def _init_worker(devices: tuple[str, ...], arch: int, mode: str = DEFAULT_MODE) 
     init_warp()
     for device in devices:
         _compilers[device] = warp_compile.Compiler(device, arch, mode=mode)
+    # A pool's worker ends with os._exit, which skips the compilers' own clean-up of their folders
+    # (precompiled headers, objects): multiprocessing's exit finalizers still run.
+    multiprocessing.util.Finalize(None, _close_compilers, exitpriority=10)
+
+
+def _close_compilers() -> None:
+    for compiler in _compilers.values():
+        compiler.close()
+    _compilers.clear()
 
 
 def _verify_batch(device: str, items: list[tuple[str, dict]]) -> tuple[str, str, list[KernelResult], int]:

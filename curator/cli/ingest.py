@@ -4,11 +4,21 @@ packages, with their generated CPU/CUDA code and provenance, into the store."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
 
-from curator.cli.common import db_option, device_option, devices_of, interruptible, json_option, mib, open_store
+from curator.cli.common import (
+    db_option,
+    device_option,
+    devices_of,
+    interruptible,
+    json_option,
+    mib,
+    open_store,
+    workers_option,
+)
 from curator.cli.scale import ray_option, ray_worker_factory_of
 from curator.scale import ClusterError
 
@@ -33,10 +43,11 @@ from curator.scale import ClusterError
     show_default=True,
     help="Seconds a module may stay silent (importing, generating) before its worker is killed.",
 )
+@workers_option("Modules imported at once, each in its own worker process (results are stored in file order).")
 @json_option("Print the summary as JSON.")
 @ray_option
 @db_option
-def command(paths, packages, trust, device, timeout, as_json, ray, db):
+def command(paths, packages, trust, device, timeout, workers, as_json, ray, db):
     """Store the @wp.kernel definitions found in PATHs (files or folders) and --package NAMEs.
 
     Each module is IMPORTED in an isolated worker process, which RUNS ITS TOP-LEVEL CODE: PATHs
@@ -60,14 +71,15 @@ def command(paths, packages, trust, device, timeout, as_json, ray, db):
         raise click.ClickException("no @wp.kernel definitions found in the given paths or packages")
     devices = devices_of(device)
     worker_factory = ray_worker_factory_of(ray)
+    workers = workers or os.cpu_count() or 1
     arguments = {"paths": [str(p) for p in paths], "packages": list(packages), "device": device,
-                 "timeout": timeout, "trust": trust}  # fmt: skip
+                 "timeout": timeout, "trust": trust, "workers": workers}  # fmt: skip
     arguments |= {"ray": ray} if ray else {}
     store = open_store(db, create=True)
     with store, interruptible("ingest"), _progress(len(jobs), as_json) as on_progress:
         try:
             report = ingest.run(store, jobs, devices=devices, timeout=timeout, arguments=arguments,
-                                on_progress=on_progress, worker_factory=worker_factory)  # fmt: skip
+                                on_progress=on_progress, worker_factory=worker_factory, workers=workers)  # fmt: skip
         except (ingest.IngestError, ClusterError) as exc:
             raise click.ClickException(str(exc)) from None
     if as_json:

@@ -9,13 +9,16 @@ AST (``categorize``).
 from __future__ import annotations
 
 import multiprocessing
+import queue
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from curator.ingest.discover import DiscoverError, ModuleJob, find_jobs
-from curator.store import FailureRecord, KernelRecord, Store
+from curator.store import FailureRecord, Store
 
 __all__ = ["DiscoverError", "IngestError", "IngestReport", "ModuleJob", "find_jobs", "run"]
 
@@ -78,6 +81,7 @@ class _Worker:
     def __init__(self, devices: tuple[str, ...], have: set[str]):
         self.devices = devices
         self.have = have
+        self.have_lock = threading.Lock()  # run() gives every worker the lock that guards ``have``
         self.proc = None
         self.pipe = None
         self.jobs = 0
@@ -89,7 +93,9 @@ class _Worker:
 
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
-        self.proc = ctx.Process(target=worker.main, args=(child, self.devices, frozenset(self.have)), daemon=True)
+        with self.have_lock:
+            have = frozenset(self.have)
+        self.proc = ctx.Process(target=worker.main, args=(child, self.devices, have), daemon=True)
         self.proc.start()
         child.close()
         self.pipe = parent
@@ -137,28 +143,55 @@ def run(
     arguments: dict | None = None,
     on_progress: Callable[[IngestReport, ModuleJob], None] | None = None,
     worker_factory: Callable | None = None,
+    workers: int = 1,
 ) -> IngestReport:
-    """Import each job's module in the worker, store its kernels and record what was skipped.
+    """Import each job's module in a worker, store its kernels and record what was skipped.
     Each module's results are committed together; one bad module never stops the run.
-    ``worker_factory(devices, have)`` makes the worker (default: a local spawned process;
-    curator.scale.ray_ingest puts it on a Ray cluster)."""
+    ``worker_factory(devices, have)`` makes a worker (default: a local spawned process;
+    curator.scale.ray_ingest puts it on a Ray cluster).  With ``workers`` > 1, that many
+    workers import modules at once (a thread waits on each); results are still committed in
+    the order of ``jobs``, so the store (which module a kernel's provenance names) is the same
+    as with one worker."""
     report = IngestReport(files=len(jobs), definitions=sum(len(j.defs) for j in jobs))
     have = {k for k, v in store.kernel_devices().items() if not set(devices) - v}
-    worker = (worker_factory or _Worker)(devices, have)
+    lock = threading.Lock()  # guards ``have``: workers snapshot it when they start
+    factory = worker_factory or _Worker
+    pool = [factory(devices, have) for _ in range(max(1, min(workers, len(jobs))))]
+    for w in pool:
+        w.have_lock = lock
+    free: queue.Queue = queue.Queue()
+    for w in pool:
+        free.put(w)
+
+    def gather(job: ModuleJob) -> _JobResult:
+        worker = free.get()
+        try:
+            result = _gather(worker, job, timeout)
+            if worker.proc is not None and worker.jobs >= restart_every:
+                worker.stop()
+            return result
+        finally:
+            free.put(worker)
+
     finished = False
+    threads = ThreadPoolExecutor(len(pool), thread_name_prefix="ingest")
     try:
         with store.recorded_run("ingest", arguments or {}, report.as_dict) as run_id:
-            for job in jobs:
-                _one(store, run_id, worker, job, timeout, report)
+            results = [threads.submit(gather, job) for job in jobs]
+            for job, fut in zip(jobs, results, strict=True):
+                _commit(store, run_id, fut.result(), report, have, lock)
                 report.modules_done += 1
-                if worker.proc is not None and worker.jobs >= restart_every:
-                    worker.stop()
                 if on_progress:
                     on_progress(report, job)
             _count_stored(store, devices, report)
             finished = True
     finally:
-        worker.stop(kill=not finished)
+        threads.shutdown(wait=False, cancel_futures=True)  # no module starts after this
+        for w in pool:  # a worker still importing is killed: its thread's wait ends at once
+            w.stop(kill=not finished)
+        threads.shutdown(wait=True)
+        for w in pool:  # one its thread was respawning as it was stopped
+            w.stop(kill=True)
     return report
 
 
@@ -167,6 +200,15 @@ def _count_stored(store: Store, devices: tuple[str, ...], report: IngestReport) 
     for d in devices:
         report.stored[d] = sum(d in stored.get(k, ()) for k in report.kernel_ids)
     report.stored["all"] = sum(set(devices) <= stored.get(k, set()) for k in report.kernel_ids)
+
+
+@dataclass
+class _JobResult:
+    """What a worker made of one module, not yet committed: its records and counts."""
+
+    kernels: list = field(default_factory=list)
+    failures: list = field(default_factory=list)
+    counts: IngestReport = field(default_factory=IngestReport)
 
 
 def _take(msg: tuple, job: ModuleJob, kernels: list, failures: list, report: IngestReport) -> None:
@@ -193,16 +235,16 @@ def _take(msg: tuple, job: ModuleJob, kernels: list, failures: list, report: Ing
         report.kernels_in_failed_modules += len(job.defs)
 
 
-def _one(store: Store, run_id: int, worker: _Worker, job: ModuleJob, timeout: float, report: IngestReport) -> None:
-    kernels: list[KernelRecord] = []
-    failures: list[FailureRecord] = []
+def _gather(worker: _Worker, job: ModuleJob, timeout: float) -> _JobResult:
+    """Run one module in ``worker`` (respawned if it hangs or dies) and collect what it sends."""
+    out = _JobResult()
+    counts = out.counts
     if job.error is not None:
         exc_type, _, message = job.error.partition(": ")
-        failures.append(_file_failure(job, exc_type, message))
-        report.import_failures[exc_type] += 1
-        report.kernels_in_failed_modules += len(job.defs)
-        store.write_batch([], failures, run_id)
-        return
+        out.failures.append(_file_failure(job, exc_type, message))
+        counts.import_failures[exc_type] += 1
+        counts.kernels_in_failed_modules += len(job.defs)
+        return out
     worker.ensure()
     worker.jobs += 1
     worker.pipe.send(job)
@@ -220,19 +262,32 @@ def _one(store: Store, run_id: int, worker: _Worker, job: ModuleJob, timeout: fl
             break
         if msg[0] == "done":
             break
-        _take(msg, job, kernels, failures, report)
+        _take(msg, job, out.kernels, out.failures, counts)
     if lost is not None:
         worker.stop(kill=True)
-        failures.append(_file_failure(job, *lost))
-        report.import_failures[lost[0]] += 1
-        if not kernels:
-            report.kernels_in_failed_modules += len(job.defs)
-    counts = store.write_batch(kernels, failures, run_id)
+        out.failures.append(_file_failure(job, *lost))
+        counts.import_failures[lost[0]] += 1
+        if not out.kernels:
+            counts.kernels_in_failed_modules += len(job.defs)
+    return out
+
+
+def _commit(store: Store, run_id: int, result: _JobResult, report: IngestReport, have: set, lock) -> None:
+    """Store one module's records (one transaction) and add its counts to the run's report."""
+    c = result.counts
+    counts = store.write_batch(result.kernels, result.failures, run_id)
+    report.instances += c.instances
+    report.skipped.update(c.skipped)
+    report.import_failures.update(c.import_failures)
+    report.kernels_in_failed_modules += c.kernels_in_failed_modules
+    report.same_source += c.same_source
+    report.kernel_ids |= c.kernel_ids
+    report.already_stored += c.already_stored + counts.duplicates
     report.new_kernels += counts.kernels
     report.new_artifacts_total += counts.artifacts
-    report.already_stored += counts.duplicates
-    for k in kernels:
-        worker.have.add(k.id)
-        report.kernel_ids.add(k.id)
+    with lock:
+        for k in result.kernels:
+            have.add(k.id)
+    report.kernel_ids.update(k.id for k in result.kernels)
     for d, b in (counts.bytes or {}).items():
         report.new_bytes[d] = report.new_bytes.get(d, 0) + b

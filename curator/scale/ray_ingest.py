@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError
@@ -90,13 +91,16 @@ class RayIngestWorker:
 
     def __init__(self, devices: tuple[str, ...], have: set[str], startup_timeout: float = 300.0):
         self.devices, self.have, self.startup_timeout = devices, have, startup_timeout
+        self.have_lock = threading.Lock()  # curator.ingest.run gives every worker the one that guards ``have``
         self.proc = self.pipe = self.actor = None
         self.jobs = 0
 
     def ensure(self) -> None:
         if self.actor is not None:
             return
-        self.actor = actor_class(IngestActor).options(namespace=NAMESPACE).remote(self.devices, frozenset(self.have))
+        with self.have_lock:
+            have = frozenset(self.have)
+        self.actor = actor_class(IngestActor).options(namespace=NAMESPACE).remote(self.devices, have)
         try:
             ray.get(self.actor.pid.remote(), timeout=self.startup_timeout)
         except (GetTimeoutError, RayActorError):

@@ -62,7 +62,7 @@ def _float_bytes(array) -> int | None:
 def _outputs(kernel, inputs, dim: int, shift: dict | None = None) -> dict:
     from curator.warp.execute import launch
 
-    values = inputs.values(shift=shift)
+    values = inputs.scratch(shift=shift)  # the outputs are copied out before the next launch
     launch(kernel, values, dim)
     return {n: _numpy(v) for n, v in zip(inputs.names, values, strict=True) if n in inputs.arrays}
 

@@ -45,6 +45,7 @@ class Inputs:
         self.names: list[str] = []
         self._specs: list[_Spec] = []
         self._alive: list[list] = []  # every array handed out, alive as long as these inputs
+        self._scratch: tuple | None = None  # (values, [(array, its seeded original)], name -> index)
         self.arrays: dict = {}
         for arg in kernel.adj.args:
             spec = self._spec(arg.label, arg.type)
@@ -87,6 +88,31 @@ class Inputs:
         """Launch arguments with fresh copies of the arrays (``shift``: name -> ndarray added)."""
         return self.materialize(shift, requires_grad)[0]
 
+    def scratch(self, shift: dict | None = None) -> list:
+        """Launch arguments for a launch whose outputs are read before the next such call (the
+        adjoint check's difference launches): what ``values(shift)`` gives, but the same arrays
+        every call, reset in place to the seeded values (plus ``shift``) instead of allocated anew."""
+        import numpy as np
+
+        if self._scratch is None:
+            held: list = []
+            self._alive.append(held)
+            bases: list = []
+            top: dict[str, int] = {}
+            values = []
+            for name, spec in zip(self.names, self._specs, strict=True):
+                if spec.kind in ("array", "view"):
+                    top[name] = len(bases)  # _fresh makes this argument's array first
+                values.append(_fresh(spec, held, bases=bases))
+            self._scratch = (values, bases, top)
+        values, bases, top = self._scratch
+        for array, original in bases:
+            np.copyto(array.numpy(), original.numpy())
+        for name, d in (shift or {}).items():
+            data = bases[top[name]][0].numpy()
+            data += d.astype(data.dtype)
+        return values
+
 
 def _scalar(t, rng, size: int):
     """A random scalar, vector or struct value; integers in [1, size]: integer parameters are sizes,
@@ -103,19 +129,23 @@ def _scalar(t, rng, size: int):
     return _random_value(t, None, rng, "cpu")
 
 
-def _fresh(spec: _Spec, held: list, shift=None, requires_grad: bool = False):
+def _fresh(spec: _Spec, held: list, shift=None, requires_grad: bool = False, bases: list | None = None):
+    """A fresh value of ``spec``: its arrays are copies, appended to ``held`` (and, with ``bases``,
+    each with the array it copies)."""
     wp = init_warp()
     if spec.kind == "fixed":
         return spec.value
     if spec.kind == "struct":
         value = spec.value()
         for name, sub in spec.fields.items():
-            setattr(value, name, _fresh(sub, held))
+            setattr(value, name, _fresh(sub, held, bases=bases))
         return value
     array = wp.clone(spec.value, requires_grad=requires_grad)
     if shift is not None:
         array.assign(array.numpy() + shift.astype(array.numpy().dtype))
     held.append(array)
+    if bases is not None:
+        bases.append((array, spec.value))
     return spec.wrap(array) if spec.kind == "view" else array
 
 

@@ -4,6 +4,7 @@ right kernel, and the run goes on (real Warp, small kernels, no GPU)."""
 from __future__ import annotations
 
 import json
+import tempfile
 import textwrap
 
 import pytest
@@ -128,14 +129,20 @@ def _latest(store: Store, kid: str) -> dict:
 
 
 @pytest.mark.slow
-def test_planted_faults_are_recorded_for_their_kernel_and_the_run_goes_on(tmp_path, artifacts):
+def test_planted_faults_are_recorded_for_their_kernel_and_the_run_goes_on(tmp_path, artifacts, monkeypatch):
     names = ("divzero", "good", "forever", "wronggrad", "nan", "volume", "nested")
     store, ids = _store(tmp_path / "x.db", artifacts, names)
+    temp = tmp_path / "tmp"  # where the workers' folders go (each holds a Warp kernel cache)
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setenv("TMPDIR", str(temp))  # and the workers' own, were they to make folders themselves
     with store:
         report = execution.run(store, list(ids.values()), workers=1, seed=3, timeout=20, trust_real=True)
         runs = {n: _latest(store, ids[n]) for n in names}
     assert runs["divzero"]["status"] == "crashed" and "SIGFPE" in runs["divzero"]["message"]
     assert runs["forever"]["status"] == "timeout"
+    # the crashed and the hung worker were killed (they cannot clean up): their folders are gone too
+    assert list(temp.iterdir()) == []
     assert runs["volume"]["status"] == "ran" and runs["volume"]["pair_ok"] == 1
     assert runs["nested"]["status"] == "not-runnable" and "fabric" in runs["nested"]["message"]
     good = runs["good"]

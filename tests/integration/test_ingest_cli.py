@@ -169,3 +169,50 @@ def test_paths_outside_installed_packages_need_trust_and_leave_no_store(tmp_path
 def test_no_path_and_no_package_is_a_usage_error(tmp_path):
     res = run_curator("ingest", "--db", str(tmp_path / "x.db"))
     assert res.returncode == 2 and "PATH" in res.stderr
+
+
+SLOW = """import os
+import time
+
+import warp as wp
+
+_started = time.time()
+time.sleep(3.0)
+
+
+@wp.kernel
+def slow_{i}(a: wp.array(dtype=float)):
+    i = wp.tid()
+    a[i] = a[i] * {i}.0 + 1.0
+
+
+with open(os.path.join(os.path.dirname(__file__), "imports.log"), "a") as _log:
+    _log.write(f"{{os.getpid()}} {{_started}} {{time.time()}}\\n")
+"""
+
+
+def test_workers_import_modules_at_once_and_store_what_one_worker_stores(tmp_path, folder):
+    slow = tmp_path / "slow"  # modules that take 3 s to import and log when, and in which process
+    slow.mkdir()
+    for i in range(3):
+        (slow / f"slow_{i}.py").write_text(SLOW.format(i=i))
+    res = run_curator("ingest", str(slow), "--trust", "--workers", "3", "--db", str(tmp_path / "s.db"), timeout=300)
+    assert res.returncode == 0, res.stderr
+    spans = [tuple(float(x) for x in line.split()) for line in (slow / "imports.log").read_text().splitlines()]
+    assert len(spans) == 3 and len({pid for pid, _, _ in spans}) == 3  # three worker processes
+    overlapping = [(a, b) for a in spans for b in spans if a < b and a[1] < b[2] and b[1] < a[2]]
+    assert overlapping, spans  # at least two imported at the same time
+    assert sorted(rows(tmp_path / "s.db", "SELECT name FROM kernels")) == [(f"slow_{i}",) for i in range(3)]
+
+    # the fixture folder with one worker and with three: the same kernels, code, provenance and failures
+    stores = {}
+    for n in (1, 3):
+        stores[n] = tmp_path / f"w{n}.db"
+        res = run_curator("ingest", str(folder), "--trust", "--workers", str(n), "--db", str(stores[n]), timeout=300)
+        assert res.returncode == 0, res.stderr
+    queries = ("SELECT id, name, category, provenance FROM kernels ORDER BY id",
+               "SELECT kernel_id, device, bytes FROM artifacts ORDER BY 1, 2",
+               "SELECT kernel_id, stage, exc_type FROM failures ORDER BY 1, 2, 3")  # fmt: skip
+    for sql in queries:
+        one, many = rows(stores[1], sql), rows(stores[3], sql)
+        assert one and one == many, sql

@@ -169,13 +169,17 @@ def _make_store(path, artifacts, names=tuple(SOURCES)) -> tuple[Store, dict[str,
 
 
 @pytest.mark.slow
-def test_cli_records_failure_with_diagnostic_and_rerun_skips(tmp_path, artifacts):
+def test_cli_records_failure_with_diagnostic_and_rerun_skips(tmp_path, artifacts, monkeypatch):
     db = tmp_path / "v.db"
     store, ids = _make_store(db, artifacts, names=("k_a", "k_b"))
     store.close()
+    temp = tmp_path / "tmp"  # the compiler workers' folders (precompiled headers, objects) go here
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
     runner = CliRunner()
     res = runner.invoke(main, ["verify", "--db", str(db), "--workers", "1"])
     assert res.exit_code == 1, res.output
+    assert list(temp.iterdir()) == []  # a pool worker ends with os._exit: its compilers removed them first
     assert ids["k_b"] in res.output and "this_is_not_valid_cpp" in res.output  # shown
     with Store.open(db, readonly=True) as s:
         rows = s.conn.execute("SELECT kernel_id, device, ok, diagnostics, compiler, ms FROM verifications").fetchall()
