@@ -63,7 +63,9 @@ def load_module(source: str, module_name: str) -> types.ModuleType:
     module = types.ModuleType(module_name)
     module.__file__ = filename
     sys.modules[module_name] = module
-    exec(compile(source, filename, "exec"), module.__dict__)
+    # dont_inherit: the module is compiled as Python imports it, not with this file's
+    # ``from __future__ import annotations`` (closures over types in annotations resolve eagerly)
+    exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)
     return module
 
 

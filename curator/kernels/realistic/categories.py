@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from . import motifs_bits as B
+from . import motifs_factory as K
 from . import motifs_field as F
+from . import motifs_generic as Q
 from . import motifs_geo as O
 from . import motifs_grid as D
 from . import motifs_lang as G
@@ -41,14 +43,14 @@ _TABLE = {
         L.mat_transform: 1,
         C.local_buffer: 2,
     },
-    "scalar_param": {S.integrate_particles: 2, M.axpy: 1, S.sph_density: 1, M.piecewise: 1, T.kernel_factory: 1},
+    "scalar_param": {S.integrate_particles: 2, M.axpy: 1, S.sph_density: 1, M.piecewise: 1, K.kernel_factory: 1},
     "quaternion": {S.rigid_body_update: 1, R.quat_ops: 3},
     "transform": {R.transform_points: 2, R.transform_edit: 1},
     "spatial": {R.spatial_dynamics: 1},
     "matrix": {L.fem_tet: 1, L.decompose: 2, L.covariance: 1, L.mat_transform: 2},
     "struct": {G.struct_model: 2, G.struct_records: 2, G.struct_helper: 2},
     "func_call": {G.helper_calls: 3, G.struct_records: 1, T.custom_grad: 1},
-    "generic": {T.generic_overload: 2, T.user_types: 1, T.kernel_factory: 1, C.pack_features: 1, T.generic_helpers: 2},
+    "generic": {Q.generic_overload: 2, T.user_types: 1, K.kernel_factory: 1, C.pack_features: 1, T.generic_helpers: 2},
     "custom_grad": {T.custom_grad: 1},
     "geometry": {
         O.mesh_closest_point: 2,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 from .writer import IND, Body, ModuleWriter
 
@@ -30,6 +31,7 @@ class Kernel:
         self.lane = False  # the last wp.tid() value is the lane inside a tiled block
         self.overload_of: str | None = None  # the generic kernel a concrete wp.overload is taken of
         self.concrete: list[tuple[str, str]] = []  # the overload's (parameter, annotation) pairs
+        self.bindings: dict[str, str] = {}  # a factory's type parameters -> the types its call passes
 
     # -- randomness --------------------------------------------------------------------------
     def chance(self, p: float) -> bool:
@@ -172,8 +174,14 @@ class Kernel:
 
     @property
     def args(self) -> tuple[tuple[str, str], ...]:
-        """The launch parameters: the concrete overload's where the kernel is generic."""
-        return tuple(self.concrete or self.params)
+        """The launch parameters: the concrete overload's where the kernel is generic, and a
+        factory's type parameters replaced by the types its call passes."""
+        if self.concrete:
+            return tuple(self.concrete)
+        if not self.bindings:
+            return tuple(self.params)
+        names = re.compile(r"\b(" + "|".join(map(re.escape, self.bindings)) + r")\b(?!\s*=)")
+        return tuple((p, names.sub(lambda m: self.bindings[m.group(1)], a)) for p, a in self.params)
 
     def source(self) -> str:
         if self.overload_of is not None:

@@ -1,72 +1,19 @@
-"""Generic code and code generation at module level: Any helpers, overloads, factories, custom adjoints."""
+"""Code generation at module level: user vector/matrix types, Any helpers at two types, custom adjoints."""
 
 from __future__ import annotations
 
 from . import names as N
 from . import slots
-from .extras import post_float, post_vec
+from .extras import post_vec
 from .kernel import Kernel
+from .motifs_generic import define_helper
 from .writer import IND
-
-_CONCRETE = (
-    ("float", "float"), ("wp.float64", "wp.float64"), ("wp.vec3", "float"), ("wp.vec2", "float"),
-    ("wp.vec3d", "wp.float64"), ("wp.vec4", "float"), ("wp.float16", "wp.float16"), ("wp.mat22", "float"),
-)  # fmt: skip
 
 
 def _generic_helper(k: Kernel) -> tuple[str, str]:
     """A generic @wp.func over typing.Any; returns (name, call template with {a} {b} {t})."""
-    k.mod.need_any()
-    form = k.rng.randrange(4)
-    name = k.mod.name(("blend", "mix_values", "interpolate", "relax", "accumulate", "axpy_any")[form % 6])
-    if form == 0:
-        body = ["return a + (b - a) * t"]
-    elif form == 1:
-        body = ["d = b - a", "return a + d * t"]
-    elif form == 2:
-        body = ["return a * (type(t)(1.0) - t) + b * t"]
-    else:
-        body = ["return wp.lerp(a, b, t)"]
-    k.mod.block(["@wp.func", f"def {name}(a: Any, b: Any, t: Any):", *(IND + line for line in body)])
+    name = define_helper(k, "abt", elementwise=True)
     return name, f"{name}({{a}}, {{b}}, {{t}})"
-
-
-def generic_overload(k: Kernel) -> None:
-    """A kernel over ``Any`` dtypes with one concrete ``wp.overload`` reachable at module level."""
-    k.mod.need_any()
-    generic = k.mod.name("blend_kernel", "lerp_arrays", "relax_generic", "mix_kernel")
-    dtype, scalar = k.pick(_CONCRETE)
-    _, call = _generic_helper(k)
-    k.overload_of = generic
-    k.generic = True
-    k.decorator = "@wp.kernel"
-    names = [k.pick(("a", "x", "src")), k.pick(("b", "y", "target")), k.pick(("out", "dst", "res")), "t"]
-    k.params = [(names[0], "wp.array(dtype=Any)"), (names[1], "wp.array(dtype=Any)"),
-                (names[2], "wp.array(dtype=Any)"), (names[3], "Any")]  # fmt: skip
-    for n in names:
-        k.body.locals.add(n)
-    (i,) = k.thread(k.pick(("i", "tid")))
-    va = k.let(("va", "lhs"), f"{names[0]}[{i}]")
-    form = k.rng.randrange(4)
-    value = call.format(a=va, b=f"{names[1]}[{i}]", t=names[3])
-    if form == 0:
-        k.emit(f"{names[2]}[{i}] = {value}")
-    elif form == 1:
-        k.emit(f"{names[2]}[{i}] += {value}")
-    elif form == 2:
-        vb = k.let(("vb", "rhs"), f"{names[1]}[{i}]")
-        r = k.let(("r", "res"), call.format(a=va, b=vb, t=names[3]))
-        k.emit(f"{names[1]}[{i}] = {va}")
-        k.emit(f"{names[2]}[{i}] = {r}")
-    else:
-        r = k.let(("r", "res"), value)
-        k.emit(f"{names[2]}[{i}] = {call.format(a=r, b=va, t=names[3])}")
-    concrete = [f"wp.array(dtype={dtype})"] * 3 + [scalar]
-    for other, other_scalar in k.rng.sample(_CONCRETE, k.rng.randint(0, 2)):
-        if other != dtype:
-            types = ", ".join([f"wp.array(dtype={other})"] * 3 + [other_scalar])
-            k.mod.tail.append(f"wp.overload({generic}, [{types}])")
-    k.concrete = list(zip(names, concrete, strict=True))
 
 
 def user_types(k: Kernel) -> None:
@@ -90,75 +37,6 @@ def user_types(k: Kernel) -> None:
         with k.block(f"for {j} in range(wp.static(len({y}))):" if k.chance(0.5) else f"for {j} in range({rows}):"):
             k.emit(f"{y}[{j}] = {slots.any_unary(k, f'{y}[{j}]')}")
     k.emit(f"{out}[{i}] = {y}")
-
-
-def kernel_factory(k: Kernel) -> None:
-    """A closure that builds a kernel specialised on Python values (wp.static branches and loops)."""
-    if k.chance(0.4):
-        _map_factory(k)
-        return
-    fname = k.mod.name("make_integrator", "create_kernel", "make_update", "build_step")
-    flags = {"clamp_output": k.chance(0.5), "use_damping": k.chance(0.5), "verlet": k.chance(0.4)}
-    used = [f for f in flags if k.chance(0.7)]
-    sig = ", ".join(["substeps: int", *(f"{f}: bool" for f in used)])
-    call = ", ".join([str(k.rng.randint(1, 4)), *(str(flags[f]) for f in used)])
-    k.factory = (f"def {fname}({sig}):", f"{fname}({call})")
-    k.factory_inner = k.pick(("update", "step_kernel", "integrate", "kernel"))
-    x = k.array(N.POS, "wp.vec3")
-    v = k.array(N.VEL, "wp.vec3")
-    g = k.param(N.GRAVITY, "wp.vec3")
-    dt = k.dt()
-    (i,) = k.thread(k.pick(("i", "tid")))
-    h = k.let(("h", "sub_dt"), f"{dt} / float(substeps)")
-    p = k.let(("p", "xi"), f"{x}[{i}]")
-    u = k.let(("u", "vi"), f"{v}[{i}]")
-    s = k.fresh("s", "step")
-    with k.block(f"for {s} in range(wp.static(substeps)):"):
-        if "verlet" in used:
-            with k.block("if wp.static(verlet):"):
-                k.emit(f"{p} += ({u} + {g} * (0.5 * {h})) * {h}")
-                k.emit(f"{u} += {g} * {h}")
-            with k.block("else:"):
-                k.emit(f"{u} += {g} * {h}")
-                k.emit(f"{p} += {u} * {h}")
-        else:
-            k.emit(f"{u} += {g} * {h}")
-            k.emit(f"{p} += {u} * {h}")
-        if "use_damping" in used:
-            with k.block("if wp.static(use_damping):"):
-                k.emit(f"{u} *= wp.exp(-{k.scalar(N.DAMPING)} * {h})")
-    if "clamp_output" in used:
-        with k.block("if wp.static(clamp_output):"):
-            lim = k.scalar(("limit", "bound"))
-            k.emit(f"{p} = wp.min(wp.max({p}, wp.vec3(-{lim})), wp.vec3({lim}))")
-    post_vec(k, u, dt, 1)
-    k.emit(f"{x}[{i}] = {p}")
-    k.emit(f"{v}[{i}] = {u}")
-
-
-def _map_factory(k: Kernel) -> None:
-    """A factory taking a @wp.func and returning an element-wise kernel that applies it."""
-    fn = k.mod.name("sigmoid", "square_fn", "softsign", "bump", "ramp")
-    body = k.pick(("return 1.0 / (1.0 + wp.exp(-x))", "return x ** 2.0", "return x / (1.0 + wp.abs(x))",
-                   "return wp.exp(-(x ** 2.0))", "return wp.max(x, 0.0)"))  # fmt: skip
-    k.mod.block(["@wp.func", f"def {fn}(x: float) -> float:", IND + body])
-    fname = k.mod.name("make_map_kernel", "create_elementwise", "make_apply")
-    reduce = k.chance(0.5)
-    sig = "func, accumulate: bool" if reduce else "func"
-    k.factory = (f"def {fname}({sig}):", f"{fname}({fn}, {k.chance(0.5)})" if reduce else f"{fname}({fn})")
-    k.factory_inner = k.pick(("apply", "map_kernel", "elementwise"))
-    x = k.array(N.IN_F, "float")
-    y = k.array(N.OUT_F, "float")
-    (i,) = k.thread(k.pick(("i", "tid")))
-    r = k.let(("r", "val"), f"func({x}[{i}])")
-    post_float(k, r, 1)
-    if reduce:
-        with k.block("if wp.static(accumulate):"):
-            k.emit(f"wp.atomic_add({y}, 0, {r})")
-        with k.block("else:"):
-            k.emit(f"{y}[{i}] = {r}")
-    else:
-        k.emit(f"{y}[{i}] = {r}")
 
 
 _GRADS = (
