@@ -23,7 +23,7 @@ STARTUP_TIMEOUT = 120.0  # seconds a worker may take to start (import and initia
 RUN_OPT = 0  # Warp's optimisation level for the CPU module of a run (see docs/verification.md)
 
 
-BATCH_SIZE = 32  # kernels a worker compiles into one object before running them one by one
+BATCH_SIZE = 128  # kernels a worker compiles into one object before running them one by one
 BATCH_COMPILE_TIMEOUT = 120.0  # seconds a worker may take to compile a batch (on top of --timeout)
 
 

@@ -20,7 +20,7 @@ from curator.store.verify import LAUNCH_PREFIX, Verification
 from curator.warp import DEFAULT_ARCH
 from curator.warp.modes import DEFAULT_MODE
 
-BATCH_SIZE = 64
+BATCH_SIZE = 128
 MAX_DIAGNOSTICS = 20_000  # characters of compiler output kept per result
 
 
