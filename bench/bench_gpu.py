@@ -47,7 +47,7 @@ def main() -> None:
 
 
 def run(db: Path, kernels: int, seed: int, arch: int, budget_s: float) -> None:
-    from curator import verify
+    from curator import differential
     from curator.store import Store
     from curator.warp import build
     from curator.warp import compile as warp_compile
@@ -70,7 +70,7 @@ def run(db: Path, kernels: int, seed: int, arch: int, budget_s: float) -> None:
         print(f"NVRTC sm_{arch} full: {compiled} compiled, {failed_compile} failed in {compile_s:.1f} s")
         same = differ = 0
         t0 = time.perf_counter()
-        for result in verify.differential(store, ids, seed=seed):
+        for result in differential.differential(store, ids, seed=seed):
             same += result.ok
             differ += not result.ok
             if not result.ok:

@@ -5,9 +5,12 @@ Warp itself does), and the CPU run (`verify --execute`: Warp's JIT at -O0, launc
 adjoint checks, each module compiled alone or a batch compiled together), measured in one run on
 the same kernels.  Prints figures; asserts nothing.
 
-    python bench/bench_verify.py [--db STORE] [--kernels 48] [--batch-size 16] [--seed 101] [--no-run]
+    python bench/bench_verify.py [--db STORE] [--kernels 256] [--anchor-kernels 48] [--seed 101] [--no-run]
 
-Without --db a fresh store of --kernels generated kernels is made first.  Each mode runs in
+Without --db a fresh store of --kernels generated kernels is made first.  Batches are as large
+as `curator verify` (compile modes) and `verify --execute` (runs) make them; the one-kernel
+figures (the anchor, and runs whose module Warp compiles alone) take the first --anchor-kernels
+kernels only, since they cost several times more a kernel.  Each mode runs in
 this process with one long-lived compiler per device whose precompiled header is built before
 timing starts (as in a verify worker).  Besides wall-clock kernels/s (noisy on a shared
 machine) it prints the CPU seconds per kernel this process spent, which the load of other
@@ -25,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curator import records, verify
+from curator import execution, records, verify
 from curator.store import Store
 from curator.warp import build
 from curator.warp import compile as warp_compile
@@ -71,8 +74,10 @@ def measure_runs(db: Path, ids: list[str], batch_size: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", type=Path, help="an existing store (default: generate one)")
-    ap.add_argument("--kernels", type=int, default=48)
-    ap.add_argument("--batch-size", type=int, default=verify.BATCH_SIZE)
+    ap.add_argument("--kernels", type=int, default=256)
+    ap.add_argument("--anchor-kernels", type=int, default=48)
+    ap.add_argument("--batch-size", type=int, default=verify.BATCH_SIZE, help="kernels a compile batch")
+    ap.add_argument("--run-batch-size", type=int, default=execution.BATCH_SIZE, help="kernels a run batch")
     ap.add_argument("--seed", type=int, default=101)
     ap.add_argument("--device", choices=("cpu", "cuda", "all"), default="all")
     ap.add_argument("--no-run", action="store_true", help="skip the CPU run figures")
@@ -88,7 +93,9 @@ def main() -> None:
             ids = [r[0] for r in store.conn.execute(
                 "SELECT id FROM kernels WHERE origin = 'synthetic' ORDER BY id LIMIT ?", (args.kernels,))]  # fmt: skip
             pieces = {d: store.artifact_pieces(ids, d) for d in devices}
-        print(f"{len(ids)} kernels from {db}; batch size {args.batch_size}")
+        few = ids[: args.anchor_kernels]
+        print(f"{len(ids)} kernels from {db}; compile batches of {args.batch_size}, run batches of "
+              f"{args.run_batch_size}; one-kernel figures on the first {len(few)}")  # fmt: skip
         for device in devices:
             items = [(k, pieces[device][k]) for k in ids if k in pieces[device]]
             figures = {}
@@ -98,7 +105,7 @@ def main() -> None:
                     compiler.compile(build.module_source(device, items[0][1]))  # builds the precompiled header
                     figures[f"{mode} batched"] = measure(compiler, items, args.batch_size)
                     if mode == "full":
-                        figures["full single (anchor)"] = measure(compiler, items, 1)
+                        figures["full single (anchor)"] = measure(compiler, [i for i in items if i[0] in few], 1)
                 finally:
                     compiler.close()
             print(f"{device}: {compiler.compiler}")
@@ -108,8 +115,8 @@ def main() -> None:
                       f"{m['kernels_s']:6.2f} kernels/s wall  {m['calls']} compiler calls  {m['failed']} failed  "
                       f"x{anchor['cpu_s_per_kernel'] / m['cpu_s_per_kernel']:.2f} vs anchor")  # fmt: skip
         if not args.no_run:
-            for size in (1, args.batch_size):
-                m = measure_runs(db, ids, size)
+            for size in (1, args.run_batch_size):
+                m = measure_runs(db, few if size == 1 else ids, size)
                 what = "Warp compiles each module" if size == 1 else f"batches of {size} compiled together"
                 print(f"cpu run ({what}; -O0, 2 launches, pair + adjoint check, worker start-up included): "
                       f"{1 / m['cpu_s_per_kernel']:.2f} kernels/s per core (CPU time), {m['kernels_s']:.2f} wall; "

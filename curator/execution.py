@@ -153,7 +153,7 @@ class Executor:
         shutil.rmtree(slot.work, ignore_errors=True)
 
     def run(self, ids: Iterable[str]) -> ExecutionReport:
-        from curator.verify import executable_source
+        from curator.differential import executable_source
 
         ids = list(ids)
         done = self.store.executed_ids("cpu", self.seed, self.tag, ids)

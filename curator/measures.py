@@ -12,6 +12,7 @@ _LABEL = {"synthetic": "synthetic", "real": "real (ingested)", "all": "synthetic
 # rows of the older version are recomputed.  tests/unit/test_measures_cache.py pins the code.
 MEASURES_VERSION = 2
 FILL_BATCH = 500  # kernels measured per committed transaction
+PARALLEL_FROM = 2000  # kernels to measure before a pool of processes pays for its start-up
 
 
 def coverage_of(store, source: str = "synthetic") -> dict:
@@ -73,16 +74,38 @@ def measured_kernels(store, origin: str | None, warp_version: str | None) -> Ite
 
 def fill(store, origin: str | None = None) -> int:
     """Measure the kernels of ``origin`` (None: all) that have no kept measures of MEASURES_VERSION and keep
-    them, FILL_BATCH kernels per transaction (an interrupted fill keeps its committed batches); how many."""
+    them, FILL_BATCH kernels per transaction (an interrupted fill keeps its committed batches); how many.
+    Over PARALLEL_FROM kernels to measure, every core measures (the first export of a fresh store
+    measures all of them)."""
+    import os
+
     done, after = 0, ""
-    while batch := store.kernels_without_measures(MEASURES_VERSION, origin, after, FILL_BATCH):
-        rows = []
-        for kid, name, source in batch:
-            names, figures = kernel_measures(source, name)
-            rows.append((kid, sorted(names), None if figures is None else _as_json(figures)))
-        store.write_kernel_measures(MEASURES_VERSION, rows)
-        done, after = done + len(batch), batch[-1][0]
+    cores = os.cpu_count() or 1
+    pool = None
+    if cores > 1 and store.count_kernels_without_measures(MEASURES_VERSION, origin) >= PARALLEL_FROM:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        while batch := store.kernels_without_measures(MEASURES_VERSION, origin, after, FILL_BATCH):
+            if pool is not None:
+                rows = list(pool.map(_measure_row, batch, chunksize=max(1, len(batch) // (4 * cores))))
+            else:
+                rows = [_measure_row(row) for row in batch]
+            store.write_kernel_measures(MEASURES_VERSION, rows)
+            done, after = done + len(batch), batch[-1][0]
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return done
+
+
+def _measure_row(row: tuple[str, str, str]) -> tuple[str, list[str], dict | None]:
+    """(id, names, figures as kept) of one (id, name, source) row."""
+    kid, name, source = row
+    names, figures = kernel_measures(source, name)
+    return kid, sorted(names), None if figures is None else _as_json(figures)
 
 
 def _as_json(figures) -> dict:

@@ -195,10 +195,11 @@ def _execution_section(rows: list[dict], manifest: dict | None) -> list[str]:
 
 def _category_section(s: dict) -> list[str]:
     out = ["### Per category in the store", ""]
-    out += ["| category | kernels | distinct skeletons | codegen failures |", "| --- | --- | --- | --- |"]
+    out += ["| category | kernels | synthetic | real | distinct skeletons | codegen failures |",
+            "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for cat, c in s["categories"].items():
-        out.append(f"| {cat} | {c['kernels']:,} | {c['skeletons']:,} ({100 * c['distinct_share']:.1f} %) | "
-                   f"{c['failures']:,} |")  # fmt: skip
+        out.append(f"| {cat} | {c['kernels']:,} | {c['synthetic']:,} | {c['real']:,} | {c['skeletons']:,}"
+                   f" ({100 * c['distinct_share']:.1f} %) | {c['failures']:,} |")  # fmt: skip
     out += ["", "### Warp builtins and types used", ""]
     out.append(", ".join(f"`{n}`" for n in s["wp_names"]))
     return [*out, ""]

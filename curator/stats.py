@@ -20,9 +20,12 @@ def collect(store) -> dict:
         wp_names.update(WP_NAME.findall(source))
         kernels_per_cat[category] = kernels_per_cat.get(category, 0) + 1
     skeletons = store.category_skeletons()
+    origins = store.category_origin_counts()
     for cat, n in sorted(kernels_per_cat.items()):
         by_cat[cat] = {
             "kernels": n,
+            "synthetic": origins.get(cat, {}).get("synthetic", 0),  # generated
+            "real": origins.get(cat, {}).get("real", 0),  # ingested (curator ingest)
             "skeletons": len(skeletons.get(cat, ())),
             "distinct_share": len(skeletons.get(cat, ())) / n if n else 0.0,
             "failures": failures.get(cat, 0),
@@ -70,13 +73,15 @@ def render(report: dict, failures: list[dict]) -> None:
 
     console = Console()
     t = Table(title="kernels per category")
-    for col in ("category", "kernels", "skeletons", "distinct", "failures"):
+    for col in ("category", "kernels", "synthetic", "real", "skeletons", "distinct", "failures"):
         t.add_column(col, justify="left" if col == "category" else "right")
     for cat, c in report["categories"].items():
-        t.add_row(cat, f"{c['kernels']:,}", f"{c['skeletons']:,}", f"{100 * c['distinct_share']:.1f} %",
-                  f"{c['failures']:,}")  # fmt: skip
-    t.add_row("[bold]all", f"{report['kernels']:,}", f"{report['skeletons']:,}",
-              f"{100 * report['distinct_share']:.1f} %", f"{report['failures']:,}", end_section=True)  # fmt: skip
+        t.add_row(cat, f"{c['kernels']:,}", f"{c['synthetic']:,}", f"{c['real']:,}", f"{c['skeletons']:,}",
+                  f"{100 * c['distinct_share']:.1f} %", f"{c['failures']:,}")  # fmt: skip
+    origins = report["origins"]
+    t.add_row("[bold]all", f"{report['kernels']:,}", f"{origins.get('synthetic', 0):,}", f"{origins.get('real', 0):,}",
+              f"{report['skeletons']:,}", f"{100 * report['distinct_share']:.1f} %", f"{report['failures']:,}",
+              end_section=True)  # fmt: skip
     console.print(t)
     for device, d in report["devices"].items():
         ver = report["verification"].get(device, {"categories": {}})

@@ -236,7 +236,9 @@ def _show_failures(store, devices, limit: int, only: set[str] | None = None) -> 
         return
     click.echo(f"failures ({len(rows)} shown):")
     for r in rows[:limit]:
-        click.echo(f"- {r['device']} {r['kernel_id']} [{r['category']}] {r['name']} ({r['compiler']})")
+        # a kernel can fail under two option sets (modes fast and full): the line says which
+        mode = f", mode {r['mode']}" if r["mode"] else ""
+        click.echo(f"- {r['device']} {r['kernel_id']} [{r['category']}] {r['name']} ({r['compiler']}{mode})")
         lines = [ln for ln in (r["diagnostics"] or "(no compiler output)").splitlines() if ln.strip()]
         for ln in lines[:DIAGNOSTIC_LINES]:
             click.echo(f"    {ln}")
@@ -245,6 +247,7 @@ def _show_failures(store, devices, limit: int, only: set[str] | None = None) -> 
 
 
 def _differential(store, verify, fraction, seed, trust) -> None:
+    from curator import differential
     from curator.warp import launch
 
     if not launch.cuda_available():
@@ -252,7 +255,7 @@ def _differential(store, verify, fraction, seed, trust) -> None:
         return
     ids = verify.sample(sorted(store.verified_ids("cpu") & store.verified_ids("cuda")), fraction, seed)
     ok = bad = 0
-    for r in verify.differential(store, ids, seed=seed, trust_real=trust):
+    for r in differential.differential(store, ids, seed=seed, trust_real=trust):
         ok += r.ok
         bad += not r.ok
         if not r.ok:

@@ -226,6 +226,13 @@ class KernelStoreMixin:
     def origin_counts(self) -> dict[str, int]:
         return dict(self.conn.execute("SELECT origin, COUNT(*) FROM kernels GROUP BY origin ORDER BY origin"))
 
+    def category_origin_counts(self) -> dict[str, dict[str, int]]:
+        """category -> origin (synthetic, real) -> kernels."""
+        out: dict[str, dict[str, int]] = {}
+        for cat, origin, n in self.conn.execute("SELECT category, origin, COUNT(*) FROM kernels GROUP BY 1, 2"):
+            out.setdefault(cat, {})[origin] = n
+        return out
+
     def failures(self, limit: int = 20) -> list[dict]:
         cur = self.conn.execute(
             "SELECT kernel_id, category, stage, exc_type, message FROM failures ORDER BY id LIMIT ?", (limit,)

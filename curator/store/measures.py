@@ -59,6 +59,18 @@ class MeasuresStoreMixin:
             args.append(origin)
         return self.conn.execute(sql + " ORDER BY k.id LIMIT ?", [*args, limit]).fetchall()
 
+    def count_kernels_without_measures(self, version: int, origin: str | None) -> int:
+        """How many kernels of ``origin`` (None: all) have no measures of ``version`` kept."""
+        sql = (
+            "SELECT COUNT(*) FROM kernels k LEFT JOIN kernel_measures m ON m.kernel_id = k.id"
+            " WHERE (m.version IS NULL OR m.version != ?)"
+        )
+        args: list = [version]
+        if origin is not None:
+            sql += " AND k.origin = ?"
+            args.append(origin)
+        return self.conn.execute(sql, args).fetchone()[0]
+
     def write_kernel_measures(self, version: int, rows: Iterable[tuple[str, list[str], dict | None]]) -> int:
         """Keep (kernel id, names, figures or None) as measured by ``version``, replacing rows of another
         version; one transaction."""

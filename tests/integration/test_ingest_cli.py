@@ -142,6 +142,8 @@ def test_rerun_adds_nothing_and_stats_counts_real_kernels(ingested, folder):
     figures = json.loads(stats.stdout)
     assert figures["kernels"] == 8
     assert figures["devices"]["cpu"]["kernels"] == 6 and figures["devices"]["cuda"]["kernels"] == 8
+    per_category = figures["categories"].values()  # every stored kernel is an ingested one, told apart
+    assert sum(c["real"] for c in per_category) == 8 and sum(c["synthetic"] for c in per_category) == 0
     assert run_curator("stats", "--db", str(db)).returncode == 0
 
 

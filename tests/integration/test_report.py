@@ -27,7 +27,8 @@ def test_report_figures_match_store_and_manifest(small_store, tmp_path):
         kernels = s.conn.execute("SELECT COUNT(*) FROM kernels").fetchone()[0]
         skeletons = s.conn.execute("SELECT COUNT(DISTINCT skeleton_hash) FROM kernels").fetchone()[0]
         per_cat = s.conn.execute(
-            "SELECT category, COUNT(*), COUNT(DISTINCT skeleton_hash) FROM kernels GROUP BY category"
+            "SELECT category, COUNT(*), SUM(origin = 'synthetic'), SUM(origin = 'real'), COUNT(DISTINCT skeleton_hash)"
+            " FROM kernels GROUP BY category"
         ).fetchall()
         sources = [r[0] for r in s.conn.execute("SELECT source FROM kernels")]
         first_cpu = s.conn.execute("SELECT COUNT(*) FROM artifacts WHERE device = 'cpu'").fetchone()[0]
@@ -39,8 +40,8 @@ def test_report_figures_match_store_and_manifest(small_store, tmp_path):
     assert f"| distinct normalised skeletons | {skeletons:,} (" in text
     assert f"| distinct `wp.<name>` builtins and types in the Python | {len(wp_names)} |" in text
     assert f"| stored cpu code | {first_cpu:,} kernels, " in text
-    for cat, n, skel in per_cat:
-        assert f"| {cat} | {n:,} | {skel:,} (" in text
+    for cat, n, synthetic, real, skel in per_cat:
+        assert f"| {cat} | {n:,} | {synthetic:,} | {real:,} | {skel:,} (" in text
     # the manifest's figures, and the bar chart agrees with the per-category records
     for dev, m in manifest["devices"].items():
         row = re.search(rf"^\| {dev} \| `[^`]+` \| ([\d,]+) \| ([\d.]+) \| ([\d,]+) \|", text, re.M)

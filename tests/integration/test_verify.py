@@ -11,7 +11,7 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from curator import neardup, records, verify
+from curator import differential, neardup, records, verify
 from curator.cli import main
 from curator.records import kernel_id
 from curator.store import KernelRecord, Store
@@ -181,6 +181,7 @@ def test_cli_records_failure_with_diagnostic_and_rerun_skips(tmp_path, artifacts
     assert res.exit_code == 1, res.output
     assert list(temp.iterdir()) == []  # a pool worker ends with os._exit: its compilers removed them first
     assert ids["k_b"] in res.output and "this_is_not_valid_cpp" in res.output  # shown
+    assert ", mode fast)" in res.output  # which option set it failed under
     with Store.open(db, readonly=True) as s:
         rows = s.conn.execute("SELECT kernel_id, device, ok, diagnostics, compiler, ms FROM verifications").fetchall()
         assert len(rows) == 4
@@ -383,8 +384,8 @@ def test_differential_compares_and_records(tmp_path, artifacts, monkeypatch):
         # hand-written kernels are stored as synthetic here: running them needs the trust flag
         # that real kernels get, or they are refused (see test_launch_runs_only_generator_source)
         store.conn.execute("UPDATE kernels SET origin = 'real'")
-        (same,) = verify.differential(store, [ids["k_a"]], seed=2, trust_real=True)
-        (differs,) = verify.differential(store, [ids["k_a"]], seed=3, trust_real=True)
+        (same,) = differential.differential(store, [ids["k_a"]], seed=2, trust_real=True)
+        (differs,) = differential.differential(store, [ids["k_a"]], seed=3, trust_real=True)
         rows = store.conn.execute("SELECT ok, diagnostics, options FROM verifications ORDER BY options").fetchall()
         assert store.verified_ids("cuda") == set()  # launches are not compile verifications
     assert calls == ["cpu", "cuda", "cpu", "cuda"]
@@ -404,13 +405,13 @@ def test_launch_runs_only_generator_source(tmp_path):
     with store:
         store.write_batch([rec], [], None)
         k = store.get_kernel(rec.id)
-        assert verify.executable_source(k) is None
+        assert differential.executable_source(k) is None
         tampered = k | {"source": k["source"] + "\nimport os  # injected\n"}
-        assert "differs" in verify.executable_source(tampered)
-        assert "generator" in verify.executable_source(k | {"generator_version": "0.0.1"})
+        assert "differs" in differential.executable_source(tampered)
+        assert "generator" in differential.executable_source(k | {"generator_version": "0.0.1"})
         real = k | {"origin": "real"}
-        assert "--trust" in verify.executable_source(real)
-        assert verify.executable_source(real, trust_real=True) is None
+        assert "--trust" in differential.executable_source(real)
+        assert differential.executable_source(real, trust_real=True) is None
         store.conn.execute("UPDATE kernels SET source = source || '\n# edited'")
-        (result,) = verify.differential(store, [rec.id])
+        (result,) = differential.differential(store, [rec.id])
         assert not result.ok and "not executed" in result.message

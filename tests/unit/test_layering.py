@@ -101,7 +101,15 @@ def _fresh(code: str) -> str:
     return out.stdout.strip()
 
 
-HEADLESS = ["curator.store", "curator.neardup", "curator.export", "curator.generate", "curator.verify", "curator.cli"]
+HEADLESS = [
+    "curator.store",
+    "curator.neardup",
+    "curator.export",
+    "curator.generate",
+    "curator.verify",
+    "curator.differential",
+    "curator.cli",
+]
 
 
 @pytest.mark.parametrize("module", HEADLESS)

@@ -8,6 +8,7 @@ import hashlib
 import importlib.util
 import inspect
 import json
+import os
 import random
 from pathlib import Path
 
@@ -239,3 +240,30 @@ def test_measure_code_changes_come_with_a_new_version():
         "the per-kernel measure code changed: bump MEASURES_VERSION in curator/measures.py (kept measures of the"
         f" old version are recomputed) and set PINNED = ({measures.MEASURES_VERSION + 1}, {digest!r})"
     )
+
+
+def test_a_pool_of_processes_keeps_what_this_process_keeps(store_path, tmp_path, monkeypatch):
+    """Over PARALLEL_FROM kernels to measure, fill measures on every core: the same rows."""
+    import concurrent.futures
+
+    pools = []
+
+    class Spied(concurrent.futures.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Spied)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # a pool even on a one-core machine
+    kept = {}
+    for label, parallel_from in (("here", 10**9), ("pool", 1)):
+        path = tmp_path / f"{label}.db"
+        path.write_bytes(store_path.read_bytes())
+        monkeypatch.setattr(measures, "PARALLEL_FROM", parallel_from)
+        with Store.open(path) as s:
+            assert measures.fill(s) == s.count_kernels()
+            kept[label] = s.conn.execute(
+                "SELECT kernel_id, version, names, figures FROM kernel_measures ORDER BY 1"
+            ).fetchall()
+        assert len(pools) == (label == "pool")
+    assert kept["pool"] and kept["pool"] == kept["here"]
