@@ -34,19 +34,24 @@ def _worker(conn, opt: int, work: str) -> None:
     import warp as wp
 
     from curator.warp import init_warp
-    from curator.warp.compile import Compiler
+    from curator.warp.compile import DRIVER_FLAGS, Compiler
 
     if not os.environ.get("CURATOR_EXEC_VERBOSE"):  # kernels print, Clang warns: keep the command's output clean
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
 
+    # Warp's own temporary folders (its precompiled headers, when it compiles a module itself) go
+    # in ``work`` too: this process ends with os._exit, or killed, and Warp cannot remove them then.
+    tempfile.tempdir = work
+    os.environ["TMPDIR"] = work
     cache = os.path.join(work, "cache")
     os.makedirs(cache)
     wp.config.kernel_cache_dir = cache
     wp.config.optimization_level = opt
     init_warp()
-    compiler = Compiler("cpu", mode="fast", workdir=work)  # -O0: the run's level (RUN_OPT)
+    # -O0: the run's level (RUN_OPT); the driver's two flags leave the object code as it is
+    compiler = Compiler("cpu", mode="fast", workdir=work, extra_flags=DRIVER_FLAGS)
     conn.send(("ready", None))
     while True:
         job = conn.recv()
@@ -121,7 +126,8 @@ def _compile_result(row: ExecutionRow, batched: bool = False):
     if not (built or broken):
         return None
     compiler, options = warp_compile.compiler_identity("cpu", mode="fast")
-    options = options.replace("-O0", f"-O{RUN_OPT}", 1) + (" warp-jit batch" if batched else " warp-jit")
+    options = options.replace("-O0", f"-O{RUN_OPT}", 1)
+    options += f" warp-jit batch {' '.join(warp_compile.DRIVER_FLAGS)}" if batched else " warp-jit"
     return Verification(row.kernel_id, "cpu", compiler, options, bool(built), row.message, row.ms, RUN_MODE)
 
 

@@ -112,6 +112,7 @@ def build(store, exports: Path, db_name: str = "curator.db") -> str:
     out += _store_section(store, s)
     out += _verification_section(store.verification_summary())
     out += _execution_section(store.execution_stats("cpu"), manifest)
+    out += _grad_findings_section(store.grad_failure_sources("cpu"))
     out += _category_section(s)
     out += _measures_section(store)
     out += _earlier_section(s)
@@ -165,6 +166,22 @@ def _verification_section(ver: dict) -> list[str]:
     for dev, v in ver.items():
         rate = 100 * v["ok"] / v["checked"] if v["checked"] else 0.0
         out.append(f"| {dev} | {v['checked']:,} | {v['ok']:,} | {rate:.2f} % | {v['compilers']} |")
+    return [*out, ""]
+
+
+def _grad_findings_section(failures: list[tuple[str, str, str]]) -> list[str]:
+    """The adjoint check's failures sorted by the construct in the kernel (curator.gradfindings)."""
+    if not failures:
+        return []
+    from curator import gradfindings
+
+    out = ["#### What the adjoint failures are", "",
+           f"The {len(failures):,} kernels that failed the adjoint check, each counted under the first construct of"
+           " this list its source holds (read from the AST by `curator/gradfindings.py`):", "",
+           "| construct | kernels | most in | what goes wrong |", "| --- | ---: | --- | --- |"]  # fmt: skip
+    for f in gradfindings.summarize(failures):
+        cats = ", ".join(f"{c} {n}" for c, n in f.categories)
+        out.append(f"| {f.construct} | {f.kernels:,} | {cats} | {f.why} |")
     return [*out, ""]
 
 

@@ -94,6 +94,15 @@ class ExecutionStoreMixin:
                 "grad_pass", "grad_fail", "grad_nd")  # fmt: skip
         return [{k: (v or 0) if k != "category" else v for k, v in zip(keys, row, strict=True)} for row in cur]
 
+    def grad_failure_sources(self, device: str = "cpu") -> list[tuple[str, str, str]]:
+        """(category, kernel name, source) of the kernels whose latest execution failed the adjoint check."""
+        cur = self.conn.execute(
+            f"SELECT k.category, k.name, k.source FROM ({_latest()}) e JOIN kernels k ON k.id = e.kernel_id"
+            " WHERE e.grad = 'fail' ORDER BY k.id",
+            (device,),
+        )
+        return cur.fetchall()
+
     def execution_failures(self, device: str = "cpu", limit: int = 20) -> list[dict]:
         """Latest executions that failed (any status but ran/not-runnable) or failed the adjoint check."""
         cur = self.conn.execute(

@@ -3,6 +3,7 @@ the stored pieces; the translation unit Warp would compile for stored pieces."""
 
 from __future__ import annotations
 
+import itertools
 import linecache
 import re
 import sys
@@ -66,7 +67,24 @@ def load_module(source: str, module_name: str) -> types.ModuleType:
     # dont_inherit: the module is compiled as Python imports it, not with this file's
     # ``from __future__ import annotations`` (closures over types in annotations resolve eagerly)
     exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)
+    _unique_exec_ids(module_name)
     return module
+
+
+_EXEC_IDS = itertools.count(1)
+
+
+def _unique_exec_ids(module_name: str) -> None:
+    """Warp names a module's loaded CPU code ``wp_<module name>_<n>`` with ``n`` counted per
+    Module object, so loading a module of the same name again (a kernel run twice in one process)
+    reuses the name; when the first executable is garbage-collected late, its unload then removes
+    the second's code, and the next launch jumps into unmapped memory (a segfault).  The count of
+    every module curator loads starts from a process-wide counter instead."""
+    from warp._src import context
+
+    module = context.user_modules.get(module_name)
+    if module is not None:
+        module.cpu_exec_id = next(_EXEC_IDS) * 1_000_000
 
 
 def release_module(module_name: str) -> None:
@@ -75,6 +93,7 @@ def release_module(module_name: str) -> None:
 
     module = context.user_modules.pop(module_name, None)
     if module is not None:
+        module.unload()  # its loaded code goes now, not when the garbage collector gets to it
         # Warp links modules both ways (a kernel using warp.math registers as its dependent);
         # cut the edges or every generated module stays reachable from warp.math.
         for ref in tuple(module.references):

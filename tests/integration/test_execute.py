@@ -248,3 +248,43 @@ def test_a_generic_kernels_pair_is_one_of_the_overloads_warp_compiles():
     assert edited != stored
     broken = execute(row, edited, seed=1, grad=False)
     assert broken.status == "failed" and broken.message.startswith("pair check:")
+
+
+SAME_NAME = """
+import gc, sys
+import warp as wp
+wp.config.kernel_cache_dir = sys.argv[1]
+from warp._src import context
+from curator.warp import init_warp
+from curator.warp.build import load_module, release_module
+
+init_warp()
+SRC = ("import warp as wp\\n\\n@wp.kernel\\ndef twice(a: wp.array(dtype=float)):\\n"
+       "    i = wp.tid()\\n    a[i] = a[i] * 2.0\\n")
+first = load_module(SRC, "curator_same_name")
+a = wp.ones(4, dtype=float, device="cpu")
+wp.launch(first.twice, dim=4, inputs=[a], device="cpu")
+held = list(context.user_modules["curator_same_name"].execs.values())  # a late garbage collection
+release_module("curator_same_name")
+second = load_module(SRC, "curator_same_name")
+b = wp.ones(4, dtype=float, device="cpu")
+wp.launch(second.twice, dim=4, inputs=[b], device="cpu")
+del held
+gc.collect()  # the first load's executable goes now, while the second's is in use
+wp.launch(second.twice, dim=4, inputs=[b], device="cpu")
+wp.synchronize_device("cpu")
+print(b.numpy().tolist())
+"""
+
+
+def test_a_module_loaded_again_under_its_name_survives_the_first_loads_late_unload(tmp_path):
+    """A kernel run twice in one process (the same module name) used to reuse Warp's name for the
+    loaded code; the first load's executable, collected late, then unloaded the second's and the
+    next launch segfaulted (it did in this file's in-process test, depending on GC timing)."""
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-c", SAME_NAME, str(tmp_path)], capture_output=True, text=True,
+                         timeout=300)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip().splitlines()[-1] == "[4.0, 4.0, 4.0, 4.0]"

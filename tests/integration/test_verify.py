@@ -118,6 +118,24 @@ def test_batch_compiles_in_one_call_and_bisects_to_the_broken_kernel(device, art
     assert "this_is_not_valid_cpp" not in results[0].diagnostics
 
 
+def test_the_driver_flags_of_cpu_runs_leave_the_object_code_as_it_is(artifacts, tmp_path):
+    """CPU runs compile with Warp's flags plus the two the Clang driver adds (no IR verifier, no
+    local value names): the object file is byte for byte the one Warp's flags give."""
+    source, _ = warp_compile.batch_source("cpu", [artifacts[n]["cpu"] for n in SOURCES])
+    objects = {}
+    for extra in ((), warp_compile.DRIVER_FLAGS):
+        compiler = warp_compile.Compiler("cpu", mode="fast", extra_flags=extra)
+        try:
+            out = tmp_path / f"{len(extra)}.o"
+            assert compiler.compile(source, output=str(out)).ok
+            objects[extra] = out.read_bytes()
+            assert compiler.options.endswith(" ".join(extra))
+        finally:
+            compiler.close()
+    assert len(objects) == 2 and len(objects[()]) > 1000
+    assert objects[()] == objects[warp_compile.DRIVER_FLAGS]
+
+
 def test_naive_concatenation_would_clash(artifacts, compilers):
     """Why batches wrap each kernel in a namespace: the same TU without them does not compile."""
     bodies = "".join("".join(artifacts[n]["cpu"][p] for p in records.PIECES) for n in ("k_a", "k_b"))

@@ -1,0 +1,115 @@
+"""What the adjoint check's failures are: each failing kernel sorted by the construct in its
+source that Warp's reverse mode is known (or was seen) to get wrong, read from the AST (no Warp
+import).  `curator report` shows the counts; docs/verification.md gives the reproducers."""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+DYNAMIC_LOOP = "dynamic loop"
+ATOMIC_MINMAX = "atomic min/max"
+COMPONENT_WRITE = "in-place component write"
+READ_BACK = "reads back what it wrote"
+TILE_SCAN = "tile scan"
+MATRIX_SOLVE = "matrix inverse or decomposition"
+OTHER = "other"
+
+# The first construct of this list a kernel holds is the one it is counted under.
+ORDER = (DYNAMIC_LOOP, ATOMIC_MINMAX, COMPONENT_WRITE, READ_BACK, TILE_SCAN, MATRIX_SOLVE)
+WHY = {
+    DYNAMIC_LOOP: "a `while` loop or a `for` over a run-time `range` carrying a value: Warp's adjoint "
+    "of a dynamic loop keeps no per-iteration record (reproducer in docs/verification.md)",
+    ATOMIC_MINMAX: "a scatter with `wp.atomic_min`/`wp.atomic_max`: the tape gives about 0 for those outputs",
+    COMPONENT_WRITE: "a component of a local vector, matrix or transform written in place (`v[j] = ...`, "
+    "`wp.transform_set_rotation(t, q)`): seen to give wrong tape gradients (removing such steps from "
+    "generated kernels removed their failures), not isolated yet",
+    READ_BACK: "reads an array element the kernel wrote earlier in the same launch (the tape replays the "
+    "read with the written value)",
+    TILE_SCAN: "`wp.tile_scan_*`: Warp's tape returns a zero gradient for the scan (reproducer in "
+    "docs/verification.md)",
+    MATRIX_SOLVE: "`wp.inverse`, `svd`, `eig`, `qr` or `determinant` of a near-degenerate random matrix",
+    OTHER: "none of the above in the source: not attributed",
+}
+_MATRIX = frozenset({"inverse", "svd2", "svd3", "eig3", "qr3", "determinant"})
+
+
+def _static(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "static"
+
+
+def constructs(source: str, name: str) -> set[str]:
+    """The constructs of ORDER that the module ``source`` (kernel ``name`` and its helpers) holds."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    params = {a.arg for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) for a in f.args.args}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.While):
+            found.add(DYNAMIC_LOOP)
+        elif isinstance(node, ast.For) and isinstance(node.iter, ast.Call) and not _static(node.iter):
+            if getattr(node.iter.func, "id", "") == "range" and not all(
+                isinstance(a, ast.Constant) or _static(a) for a in node.iter.args
+            ):
+                found.add(DYNAMIC_LOOP)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            attr = node.func.attr
+            if attr in ("atomic_min", "atomic_max"):
+                found.add(ATOMIC_MINMAX)
+            elif attr.startswith("tile_scan"):
+                found.add(TILE_SCAN)
+            elif attr in _MATRIX:
+                found.add(MATRIX_SOLVE)
+            elif "_set_" in attr:
+                found.add(COMPONENT_WRITE)
+        elif isinstance(node, (ast.Assign, ast.AugAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                local = isinstance(target, (ast.Subscript, ast.Attribute)) and isinstance(target.value, ast.Name)
+                if local and target.value.id not in params:  # a local's component, not an array element
+                    found.add(COMPONENT_WRITE)
+    kernel = next((f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name == name), None)
+    if kernel is not None and _reads_back(kernel, params):
+        found.add(READ_BACK)
+    return found
+
+
+def _reads_back(kernel: ast.FunctionDef, params: set[str]) -> bool:
+    """Whether, in source order, an array parameter is indexed for reading after being written."""
+    uses = sorted(
+        (n.lineno, n.col_offset, n.value.id, isinstance(n.ctx, ast.Store))
+        for n in ast.walk(kernel)
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in params
+    )
+    written: set[str] = set()
+    for _line, _col, array, store in uses:
+        if store:
+            written.add(array)
+        elif array in written:
+            return True
+    return False
+
+
+def classify(source: str, name: str) -> str:
+    """The construct a failing kernel is counted under (the first of ORDER it holds, else OTHER)."""
+    found = constructs(source, name)
+    return next((c for c in ORDER if c in found), OTHER)
+
+
+@dataclass
+class Finding:
+    construct: str
+    kernels: int
+    categories: list[tuple[str, int]]  # the categories with most of them, most first
+    why: str
+
+
+def summarize(failures: Iterable[tuple[str, str, str]]) -> list[Finding]:
+    """Findings, in ORDER (then OTHER), of (category, kernel name, source) rows of failing kernels."""
+    by: dict[str, Counter] = {c: Counter() for c in (*ORDER, OTHER)}
+    for category, name, source in failures:
+        by[classify(source, name)][category] += 1
+    return [Finding(c, sum(n.values()), n.most_common(4), WHY[c]) for c, n in by.items() if n]
