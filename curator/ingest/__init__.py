@@ -8,6 +8,7 @@ AST (``categorize``).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue
 import threading
@@ -76,7 +77,11 @@ class IngestReport:
 
 
 class _Worker:
-    """One spawned worker process and its pipe; started lazily, killed on hang or crash."""
+    """One spawned worker process and its pipe; started lazily, killed on hang or crash.
+
+    ``stop`` and ``close`` may be called from another thread than the one using the worker
+    (the run's main thread kills a worker still importing when the run is interrupted), so the
+    handles change under a lock and the user holds its own references from ``ensure``."""
 
     def __init__(self, devices: tuple[str, ...], have: set[str]):
         self.devices = devices
@@ -85,44 +90,60 @@ class _Worker:
         self.proc = None
         self.pipe = None
         self.jobs = 0
+        self.closed = False
+        self._lock = threading.Lock()
 
-    def ensure(self) -> None:
-        if self.proc is not None:
-            return
+    def ensure(self):
+        """The running worker's (process, pipe), started if need be."""
+        with self._lock:
+            if self.closed:
+                raise IngestError("the ingest run is stopping")
+            if self.proc is not None:
+                return self.proc, self.pipe
         from curator.ingest import worker
 
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
         with self.have_lock:
             have = frozenset(self.have)
-        self.proc = ctx.Process(target=worker.main, args=(child, self.devices, have), daemon=True)
-        self.proc.start()
+        proc = ctx.Process(target=worker.main, args=(child, self.devices, have), daemon=True)
+        proc.start()
         child.close()
-        self.pipe = parent
-        self.jobs = 0
+        with self._lock:  # from here a stop() from another thread kills it
+            self.proc, self.pipe, self.jobs = proc, parent, 0
+            stopped = self.closed
         # Starting (Python, curator, Warp) is not the module's time: wait for it separately.
         try:
-            ready = parent.poll(STARTUP_TIMEOUT_S) and parent.recv() == ("ready",)
+            ready = not stopped and parent.poll(STARTUP_TIMEOUT_S) and parent.recv() == ("ready",)
         except (EOFError, OSError):
             ready = False
         if not ready:
             self.stop(kill=True)
+            if self.closed:
+                raise IngestError("the ingest run is stopping")
             raise IngestError(f"the ingest worker process did not start within {STARTUP_TIMEOUT_S:g} s")
+        return proc, parent
 
     def stop(self, *, kill: bool = False) -> None:
-        if self.proc is None:
+        with self._lock:
+            proc, pipe = self.proc, self.pipe
+            self.proc = self.pipe = None
+        if proc is None:
             return
         if not kill:
-            try:
-                self.pipe.send(None)
-            except (BrokenPipeError, OSError):
-                kill = True
-            self.proc.join(5)
-        if self.proc.is_alive():
-            self.proc.kill()
-            self.proc.join()
-        self.pipe.close()
-        self.proc = self.pipe = None
+            with contextlib.suppress(BrokenPipeError, OSError):
+                pipe.send(None)
+            proc.join(5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+        pipe.close()
+
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the worker for good: a later ``ensure`` raises instead of starting another."""
+        with self._lock:
+            self.closed = True
+        self.stop(kill=kill)
 
 
 def _file_failure(job: ModuleJob, exc_type: str, message: str) -> FailureRecord:
@@ -167,7 +188,7 @@ def run(
         worker = free.get()
         try:
             result = _gather(worker, job, timeout)
-            if worker.proc is not None and worker.jobs >= restart_every:
+            if worker.jobs >= restart_every:
                 worker.stop()
             return result
         finally:
@@ -188,10 +209,8 @@ def run(
     finally:
         threads.shutdown(wait=False, cancel_futures=True)  # no module starts after this
         for w in pool:  # a worker still importing is killed: its thread's wait ends at once
-            w.stop(kill=not finished)
+            w.close(kill=not finished)
         threads.shutdown(wait=True)
-        for w in pool:  # one its thread was respawning as it was stopped
-            w.stop(kill=True)
     return report
 
 
@@ -245,19 +264,24 @@ def _gather(worker: _Worker, job: ModuleJob, timeout: float) -> _JobResult:
         counts.import_failures[exc_type] += 1
         counts.kernels_in_failed_modules += len(job.defs)
         return out
-    worker.ensure()
+    proc, pipe = worker.ensure()  # its own handles: another thread may stop the worker
     worker.jobs += 1
-    worker.pipe.send(job)
     lost = None  # why the worker stopped answering
+    with contextlib.suppress(BrokenPipeError, OSError):  # a dead worker: recv below says so
+        pipe.send(job)
     while True:
-        if not worker.pipe.poll(timeout):
+        try:
+            answered = pipe.poll(timeout)
+        except (EOFError, OSError):  # closed by a stop() from the run's main thread
+            answered = True
+        if not answered:
             lost = ("Timeout", f"importing or generating code went silent for over {timeout:g} s; worker killed")
             break
         try:
-            msg = worker.pipe.recv()
+            msg = pipe.recv()
         except (EOFError, ConnectionResetError, OSError):
-            worker.proc.join(5)
-            code = worker.proc.exitcode
+            proc.join(5)
+            code = proc.exitcode
             lost = ("WorkerCrash", f"the worker process died (exit code {code}) while importing this module")
             break
         if msg[0] == "done":

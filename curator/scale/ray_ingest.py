@@ -94,25 +94,44 @@ class RayIngestWorker:
         self.have_lock = threading.Lock()  # curator.ingest.run gives every worker the one that guards ``have``
         self.proc = self.pipe = self.actor = None
         self.jobs = 0
+        self.closed = False
+        self._lock = threading.Lock()  # stop() may come from the run's main thread
 
-    def ensure(self) -> None:
-        if self.actor is not None:
-            return
+    def ensure(self):
+        """The actor's (process, connection), as curator.ingest's _Worker.ensure gives them."""
+        with self._lock:
+            if self.closed:
+                raise ClusterError("the ingest run is stopping")
+            if self.actor is not None:
+                return self.proc, self.pipe
         with self.have_lock:
             have = frozenset(self.have)
-        self.actor = actor_class(IngestActor).options(namespace=NAMESPACE).remote(self.devices, have)
+        actor = actor_class(IngestActor).options(namespace=NAMESPACE).remote(self.devices, have)
+        with self._lock:
+            self.actor = actor
         try:
-            ray.get(self.actor.pid.remote(), timeout=self.startup_timeout)
+            ray.get(actor.pid.remote(), timeout=self.startup_timeout)
         except (GetTimeoutError, RayActorError):
             self.stop(kill=True)
             why = f"the ingest actor did not start on the Ray cluster within {self.startup_timeout:g} s"
             raise ClusterError(why) from None
-        self.proc, self.pipe, self.jobs = _ActorProcess(), _ActorConnection(self.actor), 0
+        proc, pipe = _ActorProcess(), _ActorConnection(actor)
+        with self._lock:
+            if self.actor is actor:
+                self.proc, self.pipe, self.jobs = proc, pipe, 0
+        return proc, pipe
 
     def stop(self, *, kill: bool = False) -> None:
-        if self.actor is not None:
-            kill_actor(self.actor)
-        self.proc = self.pipe = self.actor = None
+        with self._lock:
+            actor = self.actor
+            self.proc = self.pipe = self.actor = None
+        if actor is not None:
+            kill_actor(actor)
+
+    def close(self, *, kill: bool = False) -> None:
+        with self._lock:
+            self.closed = True
+        self.stop(kill=kill)
 
 
 def ray_worker_factory(address: str):

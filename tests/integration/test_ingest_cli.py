@@ -218,3 +218,40 @@ def test_workers_import_modules_at_once_and_store_what_one_worker_stores(tmp_pat
     for sql in queries:
         one, many = rows(stores[1], sql), rows(stores[3], sql)
         assert one and one == many, sql
+
+
+def test_a_worker_stopped_from_another_thread_while_importing_ends_its_job_cleanly(tmp_path):
+    """What Ctrl-C does: the run's main thread kills a worker whose thread is waiting on an
+    import. The waiting thread must record the module as lost, not fail on handles the main
+    thread cleared (CI once saw AttributeError: 'NoneType' object has no attribute 'close')."""
+    import threading
+    import time
+
+    from curator.ingest import IngestError, _gather, _Worker
+    from curator.ingest.discover import make_job
+
+    job = make_job(FIXTURES / "hostile" / "hangs.py")
+    for _ in range(3):  # the two threads' stops interleave differently from one try to the next
+        worker = _Worker(("cpu",), set())
+        proc, _pipe = worker.ensure()
+        outcome: dict = {}
+
+        def gather(w=worker, out=outcome):
+            try:
+                out["result"] = _gather(w, job, timeout=120)
+            except BaseException as exc:  # what the test is about
+                out["error"] = exc
+
+        thread = threading.Thread(target=gather)
+        thread.start()
+        time.sleep(0.5)
+        assert thread.is_alive() and proc.is_alive(), "the import ended before the stop"  # the stop lands mid-import
+        worker.close(kill=True)
+        thread.join(60)
+        assert not thread.is_alive()
+        assert "error" not in outcome, repr(outcome.get("error"))
+        (failure,) = outcome["result"].failures
+        assert failure.exc_type == "WorkerCrash" and failure.message.startswith("hangs.py:")
+        assert not proc.is_alive() and worker.proc is None and worker.pipe is None
+        with pytest.raises(IngestError, match="stopping"):
+            worker.ensure()  # a closed worker never starts another process
