@@ -1,21 +1,29 @@
-"""CPU-vs-GPU differential and GPU compile on a sample, for a machine with an NVIDIA GPU (meant to
-finish within 5 minutes).  Without a GPU it says so and exits 0.  Prints figures; asserts nothing.
+"""The GPU check, for a machine with an NVIDIA GPU (meant to finish within 5 minutes).  Without a
+GPU it says so and exits 0.  Prints figures; asserts nothing.
 
-    python bench/bench_gpu.py [--db STORE] [--kernels 40] [--seed 101] [--budget-s 270]
+    python bench/bench_gpu.py [--kernels 500] [--seed 101] [--real 0.1] [--workers N] [--json FILE]
 
-Without --db a fresh store of --kernels generated kernels is made first.  For each kernel: the
-stored CUDA code compiled by NVRTC for this GPU's architecture (full mode, Warp's options), then
-the kernel launched on CPU and GPU with the same seeded inputs and every array compared
-(`curator verify --run`).  Stops starting new kernels once --budget-s is spent.
+On a fresh store of --kernels generated kernels (all categories, round-robin), and on a --real
+share of the kernels `curator ingest --package warp` finds in the installed Warp:
+1. `curator verify --device all --mode full --arch <this GPU's> --execute`: the stored C++ and
+   CUDA compiled with Warp's own options for this GPU's architecture, and every kernel run on the
+   CPU (pair and adjoint checks) on a machine whose default Warp device is the GPU.
+2. The differential of `curator verify --run`: each kernel launched through Warp's JIT on the CPU
+   and on the GPU with the same seeded inputs (meshes, volumes, textures built on each device),
+   every array compared, and the .cu Warp compiled for the GPU launch compared with the stored
+   CUDA code.  Figures per category and per outcome.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -23,62 +31,122 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--db", type=Path, help="an existing store (default: generate one)")
-    ap.add_argument("--kernels", type=int, default=40)
+    ap.add_argument("--kernels", type=int, default=500, help="generated kernels (default 500)")
     ap.add_argument("--seed", type=int, default=101)
-    ap.add_argument("--budget-s", type=float, default=270.0)
+    ap.add_argument("--real", type=float, default=0.1, help="share of ingested Warp kernels to run (0: none)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument(
+        "--dry-run-on-cpu",
+        action="store_true",
+        help="rehearse every step without a GPU: a second CPU launch stands in for the GPU's, sm_86",
+    )
     args = ap.parse_args()
 
     from curator.warp import init_warp, launch
 
     wp = init_warp()
-    if not launch.cuda_available():
+    if args.dry_run_on_cpu:
+        args.devices, name, arch = ("cpu", "cpu"), "none (dry run: the CPU stands in)", 86
+    elif not launch.cuda_available():
         print("bench_gpu: SKIPPED - no CUDA driver or NVIDIA GPU on this machine; nothing was measured.")
         return
-    arch = wp.get_device("cuda:0").arch
-    print(f"GPU: {wp.get_device('cuda:0').name}, sm_{arch}")
+    else:
+        args.devices, name, arch = ("cpu", "cuda:0"), wp.get_device("cuda:0").name, wp.get_device("cuda:0").arch
+    gpu = argparse.Namespace(name=name, arch=arch)
+    print(f"GPU: {gpu.name}, sm_{gpu.arch}; Warp {wp.config.version}; {args.workers} workers", flush=True)
+    figures: dict = {"gpu": gpu.name, "arch": gpu.arch, "warp": wp.config.version, "steps": {}}
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        db = args.db
-        if db is None:
-            db = Path(tmp) / "gpu.db"
-            subprocess.run([sys.executable, "-m", "curator", "generate", "--count", str(args.kernels), "--seed",
-                            str(args.seed), "--db", str(db)], check=True, capture_output=True)  # fmt: skip
-        run(db, args.kernels, args.seed, arch, args.budget_s)
+        db = str(Path(tmp) / "gpu.db")
+        w = ["--workers", str(args.workers)]
+        _step(figures, "generate", ["generate", "--count", str(args.kernels), "--seed", str(args.seed), *w, "--db", db])
+        _step(figures, "verify full + CPU runs (synthetic)",
+              ["verify", "--device", "all", "--mode", "full", "--arch", str(gpu.arch), "--origin", "synthetic",
+               "--execute", *w, "--db", db])  # fmt: skip
+        if args.real > 0:
+            _step(figures, "ingest --package warp", ["ingest", "--package", "warp", *w, "--db", db])
+            _step(figures, "verify full (real sample)",
+                  ["verify", "--device", "all", "--mode", "full", "--arch", str(gpu.arch), "--origin", "real",
+                   "--sample", str(args.real), "--seed", str(args.seed), *w, "--db", db])  # fmt: skip
+        _compile_figures(figures, db)
+        _differential(figures, db, args)
+    figures["total_s"] = round(time.perf_counter() - started, 1)
+    print(f"total {figures['total_s']} s")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
 
 
-def run(db: Path, kernels: int, seed: int, arch: int, budget_s: float) -> None:
+def _step(figures: dict, name: str, argv: list[str]) -> None:
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-m", "curator", *argv], capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    tail = (res.stdout + res.stderr).strip().splitlines()[-6:]
+    figures["steps"][name] = {"rc": res.returncode, "s": round(seconds, 1), "tail": tail}
+    print(f"\n== {name}: rc {res.returncode}, {seconds:.1f} s", flush=True)
+    for line in tail:
+        print(f"   {line}")
+
+
+def _compile_figures(figures: dict, db: str) -> None:
+    from curator.store import Store
+
+    with Store.open(db, readonly=True) as s:
+        rows = s.conn.execute(
+            "SELECT k.origin, v.device, v.compiler, v.options, SUM(v.ok), COUNT(*) FROM verifications v "
+            "JOIN kernels k ON k.id = v.kernel_id WHERE v.compiler NOT LIKE 'launch%' GROUP BY 1, 2, 3, 4"
+        ).fetchall()
+        runs = s.conn.execute(
+            "SELECT k.origin, e.status, e.grad, COUNT(*) FROM executions e JOIN kernels k ON k.id = e.kernel_id "
+            "GROUP BY 1, 2, 3"
+        ).fetchall()
+    print("\n== compiled (Warp's own options, this GPU's architecture)")
+    figures["compiled"] = []
+    for origin, device, compiler, options, ok, n in rows:
+        print(f"   {origin:9} {device:4} {ok}/{n} compiled  ({compiler}; {options[:70]})")
+        figures["compiled"].append({"origin": origin, "device": device, "ok": ok, "n": n, "options": options})
+    print("== CPU runs on this GPU machine (status, adjoint)")
+    figures["cpu_runs"] = [{"origin": o, "status": st, "grad": g, "n": n} for o, st, g, n in runs]
+    for o, st, g, n in runs:
+        print(f"   {o:9} {st:12} grad {g or '-':18} {n}")
+
+
+def _differential(figures: dict, db: str, args) -> None:
     from curator import differential
     from curator.store import Store
-    from curator.warp import build
-    from curator.warp import compile as warp_compile
 
-    started = time.perf_counter()
-    with Store.open(db) as store:
-        ids = sorted(store.kernel_ids())[:kernels]
-        pieces = store.artifact_pieces(ids, "cuda")
-        compiler = warp_compile.Compiler("cuda", arch, mode="full")
-        compiled = failed_compile = 0
-        t0 = time.perf_counter()
-        for kid in ids:
-            if time.perf_counter() - started > budget_s / 2:
-                break
-            ok = compiler.compile(build.module_source("cuda", pieces[kid])).ok
-            compiled += ok
-            failed_compile += not ok
-        compile_s = time.perf_counter() - t0
-        compiler.close()
-        print(f"NVRTC sm_{arch} full: {compiled} compiled, {failed_compile} failed in {compile_s:.1f} s")
-        same = differ = 0
-        t0 = time.perf_counter()
-        for result in differential.differential(store, ids, seed=seed):
-            same += result.ok
-            differ += not result.ok
-            if not result.ok:
-                print(f"  differs/failed: {result.kernel_id}: {result.message[:200]}")
-            if time.perf_counter() - started > budget_s:
-                break
-        print(f"CPU vs GPU: {same} kernels gave the same outputs, {differ} did not ({time.perf_counter() - t0:.1f} s)")
-    print(f"total {time.perf_counter() - started:.1f} s")
+    t0 = time.perf_counter()
+    per_cat: dict = defaultdict(Counter)
+    bad: list = []
+    with Store.open(db) as s:
+        both = s.verified_ids("cpu") & s.verified_ids("cuda")
+        ids = [k for k in s.kernel_ids(origin="synthetic") if k in both]  # ingested ones are stored without imports
+        cats = {k: (r[0], r[1]) for k, *r in s.conn.execute("SELECT id, origin, category FROM kernels")}
+        for r in differential.differential(s, ids, seed=args.seed, trust_real=True, workers=args.workers,
+                                           devices=args.devices):  # fmt: skip
+            origin, category = cats[r.kernel_id]
+            per_cat[(origin, category)][r.status] += 1
+            if not r.ok:
+                bad.append((origin, category, r.kernel_id, r.status, r.message[:300]))
+    seconds = time.perf_counter() - t0
+    total: Counter = Counter()
+    for c in per_cat.values():
+        total.update(c)
+    n = sum(total.values())
+    print(f"\n== CPU vs GPU differential ({n} kernels compiled for both devices, {seconds:.1f} s, "
+          f"{n / max(seconds, 1e-9):.1f} kernels/s on {args.workers} workers)")  # fmt: skip
+    print(f"   {dict(total.most_common())}")
+    statuses = sorted(total)
+    print(f"   {'origin':9} {'category':18} " + " ".join(f"{st:>13}" for st in statuses))
+    for (origin, category), c in sorted(per_cat.items()):
+        print(f"   {origin:9} {category:18} " + " ".join(f"{c[st]:>13}" for st in statuses))
+    print("== not ok (first 40)")
+    for row in bad[:40]:
+        print("   " + " | ".join(row))
+    figures["differential"] = {
+        "seconds": round(seconds, 1), "total": dict(total),
+        "per_category": {f"{o}/{c}": dict(v) for (o, c), v in sorted(per_cat.items())}, "not_ok": bad,
+    }  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -90,7 +90,8 @@ DIAGNOSTIC_LINES = 8
     "--run",
     "launch",
     is_flag=True,
-    help="Also launch each verified kernel on CPU and GPU with random inputs and compare (needs a GPU).",
+    help="Also launch each kernel compiled for both devices on CPU and GPU with the same seeded inputs, compare "
+    "every array and check that the .cu Warp compiled is the stored CUDA code (needs a GPU; --workers processes).",
 )
 @click.option(
     "--trust",
@@ -147,7 +148,7 @@ def command(device, fraction, all_kernels, ids_file, seed, origin, categories, a
             failed += _compile(store, verify, devices, fraction, seed, arch, workers, batch_size, mode, arguments,
                                pool_factory, ids, skip)  # fmt: skip
         if launch:
-            _differential(store, verify, fraction, seed, trust)
+            _differential(store, verify, ids, fraction, seed, trust, workers)
     if failed:
         raise click.ClickException(f"{failed} kernel(s) failed verification; see `curator verify --failures`")
 
@@ -246,21 +247,29 @@ def _show_failures(store, devices, limit: int, only: set[str] | None = None) -> 
             click.echo(f"    ... {len(lines) - DIAGNOSTIC_LINES} more lines")
 
 
-def _differential(store, verify, fraction, seed, trust) -> None:
+def _differential(store, verify, ids, fraction, seed, trust, workers: int = 1) -> None:
+    from collections import Counter
+
     from curator import differential
     from curator.warp import launch
 
     if not launch.cuda_available():
         click.echo("--run: no CUDA driver or GPU on this machine; differential CPU/GPU launches skipped")
         return
-    ids = verify.sample(sorted(store.verified_ids("cpu") & store.verified_ids("cuda")), fraction, seed)
-    ok = bad = 0
-    for r in differential.differential(store, ids, seed=seed, trust_real=trust):
-        ok += r.ok
-        bad += not r.ok
-        if not r.ok:
-            click.echo(f"- launch {r.kernel_id}: {r.message}")
-    click.echo(f"--run: {ok} kernels gave the same outputs on CPU and GPU, {bad} did not")
+    compiled = store.verified_ids("cpu") & store.verified_ids("cuda")
+    ids = verify.sample([k for k in ids if k in compiled], fraction, seed)
+    counts: Counter = Counter()
+    try:
+        for r in differential.differential(store, ids, seed=seed, trust_real=trust, workers=workers):
+            counts[r.status] += 1
+            if not r.ok:
+                click.echo(f"- launch {r.kernel_id} ({r.status}): {r.message}")
+    except differential.DifferentialError as exc:
+        raise click.ClickException(str(exc)) from None
+    ok = sum(counts[s] for s in differential.OK_STATUSES)
+    detail = ", ".join(f"{n} {s}" for s, n in counts.most_common())
+    click.echo(f"--run: {ok} of {sum(counts.values())} kernels ran on CPU and GPU alike, their stored CUDA code "
+               f"being what Warp compiled ({detail or 'none compiled for both devices'})")  # fmt: skip
 
 
 def _progress():

@@ -159,7 +159,10 @@ def _tape(kernel, inputs, dim: int, u: dict, v: dict, differentiable: frozenset)
     for n, arr in by_name.items():  # the backward pass replays the forward: give it the inputs again
         if n in inputs.arrays:
             arr.assign(inputs.arrays[n])
-    grads = {by_name[n]: wp.array(v[n].astype(by_name[n].numpy().dtype), dtype=by_name[n].dtype) for n in v}
+    grads = {}
+    for n in v:  # made where the array lives (Warp's default device is the GPU, where there is one)
+        a = by_name[n]
+        grads[a] = wp.array(v[n].astype(a.numpy().dtype), dtype=a.dtype, device=a.device)
     tape.backward(grads=grads)
     g = {n: by_name[n].grad.numpy().astype("float64") * (d != 0) for n, d in u.items()}
     tape.zero()

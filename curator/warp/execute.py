@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from curator.records import PIECES
 from curator.warp import fresh_function_numbering, init_warp
-from curator.warp.build import load_module, module_source, normalize_line_comments, release_module
+from curator.warp.build import BLOCK_DIM, load_module, module_source, normalize_line_comments, release_module
 from curator.warp.inputs import SIZE, Inputs, NotRunnable, release_objects
 
 __all__ = ["SIZE", "Execution", "Inputs", "NotRunnable", "execute"]
@@ -38,14 +38,22 @@ class Execution:
     ms: float = 0.0
 
 
-def launch(kernel, values: list, launch_dim: int, size: int = SIZE) -> None:
+def launch(kernel, values: list, launch_dim: int, size: int = SIZE, device: str = "cpu") -> None:
+    """Launch as Warp launches it, on ``device``; a tile kernel tiled with the block_dim its stored
+    code was built for (CPU 1, CUDA 256: what Warp uses at launch)."""
     wp = init_warp()
     dim = (size,) * launch_dim
-    if "tile" in (kernel.adj.source or ""):  # tile kernels: CPU launches use block_dim 1
-        wp.launch_tiled(kernel, dim=dim, inputs=values, block_dim=1, device="cpu")
+    if is_tiled(kernel):
+        block_dim = BLOCK_DIM["cpu" if str(device) == "cpu" else "cuda"]
+        wp.launch_tiled(kernel, dim=dim, inputs=values, block_dim=block_dim, device=device)
     else:
-        wp.launch(kernel, dim=dim, inputs=values, device="cpu")
-    wp.synchronize_device("cpu")
+        wp.launch(kernel, dim=dim, inputs=values, device=device)
+    wp.synchronize_device(device)
+
+
+def is_tiled(kernel) -> bool:
+    """Whether the kernel uses tiles (launched tiled; what it computes may depend on block_dim)."""
+    return "tile" in (kernel.adj.source or "")
 
 
 def checksum(arrays: list) -> tuple[str, bool]:
@@ -61,19 +69,21 @@ def checksum(arrays: list) -> tuple[str, bool]:
     return h.hexdigest(), bool(nonfinite)
 
 
-def pair_check(cache_dir: str, stored_cpu: dict[str, str], module_name: str = "") -> str:
-    """'' if the .cpp Warp wrote to its kernel cache for ``module_name`` equals the stored pieces'
-    translation unit (``<L n>`` comments, source file comments and kernel hash suffixes
-    normalised), else why not.  (Building a volume's index grid compiles a Warp module too.)"""
-    found = glob.glob(os.path.join(cache_dir, f"wp_{module_name}*", "*.cpp"))
+def pair_check(cache_dir: str, stored: dict[str, str], module_name: str = "", device: str = "cpu") -> str:
+    """'' if the source Warp wrote to its kernel cache for ``module_name`` on ``device`` (the
+    .cpp of a CPU launch, the .cu of a GPU launch) equals the stored pieces' translation unit
+    (``<L n>`` comments, source file comments and kernel hash suffixes normalised), else why not.
+    (Building a volume's index grid compiles a Warp module too.)"""
+    ext = "cpp" if device == "cpu" else "cu"
+    found = glob.glob(os.path.join(cache_dir, f"wp_{module_name}*", f"*.{ext}"))
     if len(found) != 1:
-        return f"pair check: {len(found)} .cpp files in Warp's kernel cache, expected 1"
+        return f"pair check: {len(found)} .{ext} files in Warp's kernel cache, expected 1"
     with open(found[0], encoding="utf-8") as fh:
         compiled = _normalise(fh.read())
-    stored = _normalise(module_source("cpu", stored_cpu))
-    if compiled == stored or _one_of_its_overloads(compiled, stored_cpu):
+    stored_tu = _normalise(module_source(device, stored))
+    if compiled == stored_tu or _one_of_its_overloads(compiled, stored, device):
         return ""
-    a, b = compiled.splitlines(), stored.splitlines()
+    a, b = compiled.splitlines(), stored_tu.splitlines()
     line = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
     got = a[line] if line < len(a) else "<end>"
     want = b[line] if line < len(b) else "<end>"
@@ -82,15 +92,15 @@ def pair_check(cache_dir: str, stored_cpu: dict[str, str], module_name: str = ""
     )
 
 
-def _one_of_its_overloads(compiled: str, stored_cpu: dict[str, str]) -> bool:
+def _one_of_its_overloads(compiled: str, stored: dict[str, str], device: str = "cpu") -> bool:
     """A generic kernel's module holds every overload registered for it (``wp.overload``), and
     Warp compiles them all at launch; a stored pair is one overload.  It is right when the module
     Warp compiled holds more than one kernel and every block of the stored pieces (a struct, a
     function, the kernel's forward, backward and entry points: blank-line separated) appears in
     it verbatim."""
-    if compiled.count("_cpu_kernel_forward(\n") < 2:
+    if compiled.count(f"_{device}_kernel_forward(\n") < 2:
         return False
-    code = _normalise("".join(stored_cpu.get(k, "") for k in PIECES))
+    code = _normalise("".join(stored.get(k, "") for k in PIECES))
     blocks = [b for b in code.split("\n\n") if b.strip()]
     return bool(blocks) and all(b in compiled for b in blocks)
 

@@ -37,11 +37,14 @@ class Inputs:
     ``materialize`` also returns the arrays held inside structs and behind indexed or fabric
     views, so a checksum covers everything the kernel can write."""
 
-    def __init__(self, kernel, source: str, seed: int, size: int = SIZE):
+    def __init__(self, kernel, source: str, seed: int, size: int = SIZE, device: str = "cpu"):
         import numpy as np
 
         self.rng = np.random.default_rng(seed)
         self.source, self.size = source, size
+        # Every value is made on ``device``, never on Warp's default device (the GPU, where there
+        # is one): the same seed gives the same values on every device.
+        self.device = device
         self.names: list[str] = []
         self._specs: list[_Spec] = []
         self._alive: list[list] = []  # every array handed out, alive as long as these inputs
@@ -60,28 +63,31 @@ class Inputs:
 
         kind = type(t).__name__
         if isinstance(t, type) and issubclass(t, wp.Texture):
-            return _Spec("fixed", _texture(t, name, self.source, self.rng, self.size))
+            return _Spec("fixed", _texture(t, name, self.source, self.rng, self.size, self.device))
         if isinstance(t, wcodegen.Struct):
             return _Spec("struct", t, {f: self._spec(f, var.type) for f, var in t.vars.items()})
         if hasattr(t, "dtype") and hasattr(t, "ndim"):
             dtype = {float: wp.float32, int: wp.int32, bool: wp.bool}.get(t.dtype, t.dtype)
-            backing = _random_value(dtype, (ROOM * self.size,) * t.ndim, self.rng, "cpu")
+            backing = _random_value(dtype, (ROOM * self.size,) * t.ndim, self.rng, self.device)
             if "indexed" in kind or "fabric" in kind:
-                return _Spec("view", backing, wrap=_view_maker(kind, t.ndim, self.rng, self.size))
+                return _Spec("view", backing, wrap=_view_maker(kind, t.ndim, self.rng, self.size, self.device))
             return _Spec("array", backing)
         if t is wp.uint64 and (geo := _geometry_kind(name, self.source)):
-            return _Spec("fixed", _geometry(geo, name, self.source, self.rng))
+            return _Spec("fixed", _geometry(geo, name, self.source, self.rng, self.device))
         return _Spec("fixed", _scalar(t, self.rng, self.size))
 
-    def materialize(self, shift: dict | None = None, requires_grad: frozenset = frozenset()) -> tuple[list, list]:
+    def materialize(self, shift: dict | None = None, requires_grad: frozenset = frozenset(),
+                    labels: list | None = None) -> tuple[list, list]:  # fmt: skip
         """(launch arguments, every array they hold) with fresh copies of the arrays
-        (``shift``: name -> ndarray added to that top-level array)."""
+        (``shift``: name -> ndarray added to that top-level array; ``labels``, if given, gets
+        the argument name of each array held)."""
         held: list = []
         self._alive.append(held)  # a nested struct copies its fields' pointers, not the arrays
-        out = [
-            _fresh(spec, held, (shift or {}).get(name), name in requires_grad)
-            for name, spec in zip(self.names, self._specs, strict=True)
-        ]
+        out = []
+        for name, spec in zip(self.names, self._specs, strict=True):
+            out.append(_fresh(spec, held, (shift or {}).get(name), name in requires_grad))
+            if labels is not None:
+                labels.extend([name] * (len(held) - len(labels)))
         return out, held
 
     def values(self, shift: dict | None = None, requires_grad: frozenset = frozenset()) -> list:
@@ -149,7 +155,7 @@ def _fresh(spec: _Spec, held: list, shift=None, requires_grad: bool = False, bas
     return spec.wrap(array) if spec.kind == "view" else array
 
 
-def _view_maker(kind: str, ndim: int, rng, size: int):
+def _view_maker(kind: str, ndim: int, rng, size: int, device: str = "cpu"):
     """A function wrapping a backing array in the indexed or fabric array ``kind`` names: indices
     are a seeded permutation of the first axis, a fabric array is one bucket over the data."""
     import numpy as np
@@ -157,16 +163,16 @@ def _view_maker(kind: str, ndim: int, rng, size: int):
     wp = init_warp()
     order = rng.permutation(size).astype(np.int32)
     if "fabric" in kind and ndim != 1:
-        raise NotRunnable(f"a {ndim}-d {kind}: only 1-d fabric arrays are built for CPU runs")
+        raise NotRunnable(f"a {ndim}-d {kind}: only 1-d fabric arrays are built for runs")
 
     def indices():
-        return [wp.array(order, dtype=wp.int32, device="cpu")] + [None] * (ndim - 1)
+        return [wp.array(order, dtype=wp.int32, device=device)] + [None] * (ndim - 1)
 
     def wrap(backing):
         if kind == "indexedarray":
             view = wp.indexedarray(backing, indices())
         else:
-            view = wp.fabricarray(_fabric_interface(backing), "data")
+            view = wp.fabricarray(_fabric_interface(backing, device), "data")
             view.dtype = backing.dtype  # Fabric has no quaternion or transform role: keep the kernel's type
             if kind == "indexedfabricarray":
                 view = wp.indexedfabricarray(view, indices()[0])
@@ -178,7 +184,7 @@ def _view_maker(kind: str, ndim: int, rng, size: int):
     return wrap
 
 
-def _fabric_interface(data) -> dict:
+def _fabric_interface(data, device: str = "cpu") -> dict:
     """Fabric's array interface over one bucket: a Warp array posing as Fabric attribute data."""
     wp = init_warp()
     scalars = {wp.bool: "b", wp.int8: "i1", wp.int16: "i2", wp.int32: "i4", wp.int64: "i8", wp.uint8: "u1",
@@ -191,7 +197,7 @@ def _fabric_interface(data) -> dict:
     else:
         kind = (True, scalars[dtype], 1, 0, "")
     attrib = {"type": kind, "access": 2, "pointers": [int(data.ptr)], "counts": [data.size]}
-    return {"version": 1, "device": "cpu", "attribs": {"data": attrib}, "_ref": data}
+    return {"version": 1, "device": str(device), "attribs": {"data": attrib}, "_ref": data}
 
 
 def _geometry_kind(name: str, source: str) -> str | None:
@@ -204,22 +210,23 @@ def _geometry_kind(name: str, source: str) -> str | None:
     return next((k for k in ("mesh", "bvh", "volume", "grid") if k in lowered), None)
 
 
-def _geometry(kind: str, name: str, source: str, rng) -> int:
-    """A small real geometry object on the CPU; its handle (the object kept alive in ``_KEEP``)."""
+def _geometry(kind: str, name: str, source: str, rng, device: str = "cpu") -> int:
+    """A small real geometry object on ``device``; its handle (the object kept alive in ``_KEEP``)."""
     import numpy as np
 
     wp = init_warp()
     points = rng.uniform(-1, 1, (8, 3)).astype(np.float32)
     if kind == "mesh":
         faces = np.array([0, 1, 2, 1, 3, 2, 4, 5, 6, 5, 7, 6], dtype=np.int32)
-        obj = wp.Mesh(wp.array(points, dtype=wp.vec3), wp.array(faces, dtype=int))
+        obj = wp.Mesh(wp.array(points, dtype=wp.vec3, device=device), wp.array(faces, dtype=int, device=device))
     elif kind == "bvh":
-        obj = wp.Bvh(wp.array(points - 0.1, dtype=wp.vec3), wp.array(points + 0.1, dtype=wp.vec3))
+        lower, upper = (wp.array(p, dtype=wp.vec3, device=device) for p in (points - 0.1, points + 0.1))
+        obj = wp.Bvh(lower, upper)
     elif kind in ("grid", "hash_grid"):
-        obj = wp.HashGrid(4, 4, 4, device="cpu")
-        obj.build(wp.array(points, dtype=wp.vec3), 0.5)
+        obj = wp.HashGrid(4, 4, 4, device=device)
+        obj.build(wp.array(points, dtype=wp.vec3, device=device), 0.5)
     else:
-        obj = _volume(name, source, rng)
+        obj = _volume(name, source, rng, device)
     _KEEP.append(obj)
     return obj.id
 
@@ -235,8 +242,8 @@ def release_objects() -> None:
 _VOLUME_USE = r"wp\.volume_(\w+)\(\s*(?:\w+\.)?{name}\b([^\n]*)"
 
 
-def _volume(name: str, source: str, rng):
-    """A small NanoVDB volume on the CPU of the grid type the kernel's calls on ``name`` ask for:
+def _volume(name: str, source: str, rng, device: str = "cpu"):
+    """A small NanoVDB volume on ``device`` of the grid type the kernel's calls on ``name`` ask for:
     an index grid of ``SIZE - 1`` active voxels (``*_index`` sampling: voxel data arrays of
     ``SIZE`` elements cover its indices), else a dense 8x8x8 grid of floats in [-1, 1], integers
     in [0, 8) or vec3 (``_i``/``_v`` calls, or ``dtype=``), unit voxels at the origin."""
@@ -254,18 +261,18 @@ def _volume(name: str, source: str, rng):
             grid = {"int": "i", "wp.int32": "i", "wp.vec3": "v", "wp.vec3f": "v"}.get(dtype.group(1), "f")
     if grid == "index":
         voxels = rng.integers(0, SIZE, (SIZE - 1, 3)).astype(np.int32)
-        return wp.Volume.allocate_by_voxels(wp.array(voxels, dtype=wp.vec3i), 1.0, device="cpu")
+        return wp.Volume.allocate_by_voxels(wp.array(voxels, dtype=wp.vec3i, device=device), 1.0, device=device)
     if grid == "i":
-        return wp.Volume.load_from_numpy(rng.integers(0, SIZE, (SIZE,) * 3).astype(np.int32), bg_value=0, device="cpu")
+        return wp.Volume.load_from_numpy(rng.integers(0, SIZE, (SIZE,) * 3).astype(np.int32), bg_value=0, device=device)
     if grid == "v":
         data = rng.uniform(-1, 1, (SIZE,) * 3 + (3,)).astype(np.float32)
-        return wp.Volume.load_from_numpy(data, bg_value=wp.vec3(0.0), device="cpu")
+        return wp.Volume.load_from_numpy(data, bg_value=wp.vec3(0.0), device=device)
     data = rng.uniform(-1, 1, (SIZE,) * 3).astype(np.float32)
-    return wp.Volume.load_from_numpy(data, bg_value=0.0, device="cpu")
+    return wp.Volume.load_from_numpy(data, bg_value=0.0, device=device)
 
 
-def _texture(cls, name: str, source: str, rng, size: int):
-    """A CPU texture of ``cls``'s dimension (``size`` texels a side) with the channel count the
+def _texture(cls, name: str, source: str, rng, size: int, device: str = "cpu"):
+    """A texture on ``device`` of ``cls``'s dimension (``size`` texels a side) with the channel count the
     kernel's ``wp.texture_sample(name, ..., dtype=...)`` calls ask for (float: 1, vec2, vec4)."""
     import numpy as np
 
@@ -273,6 +280,6 @@ def _texture(cls, name: str, source: str, rng, size: int):
     channels = _TEXTURE_CHANNELS.get(use.group(1), 1) if use else 1
     ndim = {"Texture1D": 1, "Texture2D": 2, "Texture3D": 3}.get(cls.__name__, 2)
     shape = (size,) * ndim + ((channels,) if channels > 1 else ())
-    texture = cls(rng.uniform(0, 1, shape).astype(np.float32), device="cpu")
+    texture = cls(rng.uniform(0, 1, shape).astype(np.float32), device=device)
     _KEEP.append(texture)
     return texture

@@ -384,31 +384,78 @@ def test_launch_stored_kernels_on_cpu_with_random_inputs(tmp_path, artifacts):
 
 
 def test_differential_compares_and_records(tmp_path, artifacts, monkeypatch):
-    """The `--run` comparison and its stored row, with the GPU launch stood in for by a CPU one
-    (this machine may have no GPU); a perturbed 'GPU' output must be reported as a mismatch."""
+    """The `--run` comparison and its stored row, with the GPU launch stood in for by a second
+    CPU launch (this machine may have no GPU); a perturbed 'GPU' output must be reported as a
+    mismatch, naming the array."""
     store, ids = _make_store(tmp_path / "v.db", artifacts, names=("k_a",))
-    real = launch.launch_random
+    real = differential._run_on
     calls = []
 
-    def fake(kernel, module, args, dim, device, seed, size):
+    def fake(kernel, row, seed, size, device):
         calls.append(device)
-        inputs, outputs = real(kernel, module, args, dim, "cpu", seed, size)
-        if device == "cuda" and len(calls) > 2:  # second kernel run: the 'GPU' disagrees
-            outputs["y"] = outputs["y"] + 1.0
-        return inputs, outputs
+        outputs = real(kernel, row, seed, size, device)
+        if len(calls) == 4:  # the second kernel run's 'GPU' launch disagrees
+            outputs = [(name, a + 1.0 if name == "y" else a) for name, a in outputs]
+        return outputs
 
-    monkeypatch.setattr(launch, "launch_random", fake)
+    monkeypatch.setattr(differential, "_run_on", fake)
+    cpu_twice = {"workers": 0, "devices": ("cpu", "cpu"), "trust_real": True}
     with store:
         # hand-written kernels are stored as synthetic here: running them needs the trust flag
         # that real kernels get, or they are refused (see test_launch_runs_only_generator_source)
         store.conn.execute("UPDATE kernels SET origin = 'real'")
-        (same,) = differential.differential(store, [ids["k_a"]], seed=2, trust_real=True)
-        (differs,) = differential.differential(store, [ids["k_a"]], seed=3, trust_real=True)
+        (same,) = differential.differential(store, [ids["k_a"]], seed=2, **cpu_twice)
+        (differs,) = differential.differential(store, [ids["k_a"]], seed=3, **cpu_twice)
         rows = store.conn.execute("SELECT ok, diagnostics, options FROM verifications ORDER BY options").fetchall()
         assert store.verified_ids("cuda") == set()  # launches are not compile verifications
-    assert calls == ["cpu", "cuda", "cpu", "cuda"]
-    assert same.ok and not differs.ok and "y" in differs.message
+    assert calls == ["cpu"] * 4
+    assert (same.ok, same.status) == (True, "same")
+    assert (differs.ok, differs.status) == (False, "differ") and differs.message.endswith(": y")
     assert [(ok, opts.split()[-1]) for ok, _, opts in rows] == [(1, "seed=2"), (0, "seed=3")]
+
+
+BAD_HANDLE = """import warp as wp
+
+
+@wp.kernel
+def bad_handle(a: wp.array(dtype=wp.vec3), n: int):
+    i = wp.tid()
+    a[i] = wp.mesh_eval_position(wp.uint64(n), 0, 0.5, 0.5)
+"""
+
+
+def test_differential_in_workers_pair_checks_and_survives_a_crash(tmp_path):
+    """The worker path of `--run` (CPU standing in for the GPU): generated kernels of every kind
+    of input (a mesh handle, a struct, a tile kernel) come out 'same'; a stored piece edited
+    after generation fails the pair check against Warp's kernel cache; a kernel reading a mesh
+    through a made-up handle kills its worker (SIGSEGV), is recorded as crashed, and the next
+    kernel runs in a fresh worker."""
+    from curator.generate import record_for_spec
+    from curator.kernels import generate_kernel
+
+    specs = [next(s for s in (generate_kernel(seed, c) for seed in range(40)) if ok(s.source))
+             for c, ok in (("geometry", lambda src: "wp.mesh_" in src), ("struct", lambda src: True),
+                           ("tile", lambda src: "tile_load" in src))]  # fmt: skip
+    records = [record_for_spec(spec, 0, 0, ("cpu",)) for spec in specs]
+    edited = record_for_spec(generate_kernel(3, "math"), 0, 0, ("cpu",))
+    fwd = edited.artifacts["cpu"]["pieces"]["forward"]
+    edited.artifacts["cpu"]["pieces"]["forward"] = fwd.replace("{", "{\n    // edited after generation", 1)
+    pieces = build.generate(BAD_HANDLE, "bad_handle", "m_bad_handle", ("cpu",))["cpu"].pieces
+    crash = KernelRecord(id=kernel_id(BAD_HANDLE), name="bad_handle", category="arithmetic", source=BAD_HANDLE,
+                         skeleton_hash="x", minhash=neardup.signature_of_tokens(neardup.normalize_tokens(BAD_HANDLE)),
+                         artifacts={"cpu": {"pieces": pieces, "codegen_ms": 1.0, "warp_version": "1.19.0"}},
+                         launch_dim=1, kernel_args=[["a", "wp.array(dtype=wp.vec3)"], ["n", "int"]])  # fmt: skip
+    store = Store.open(tmp_path / "d.db", create=True)
+    with store:
+        store.write_batch([*records, edited, crash], [], None)
+        store.conn.execute("UPDATE kernels SET origin = 'real' WHERE id = ?", (crash.id,))
+        order = [crash.id, *(r.id for r in records), edited.id]
+        results = list(differential.differential(store, order, seed=1, workers=1, devices=("cpu", "cpu"),
+                                                 trust_real=True))  # fmt: skip
+    by_id = {r.kernel_id: r for r in results}
+    assert by_id[crash.id].status == "crashed" and "SIGSEGV" in by_id[crash.id].message
+    assert [by_id[r.id].status for r in records] == ["same", "same", "same"], [by_id[r.id].message for r in records]
+    assert by_id[edited.id].status == "pair-mismatch" and "edited after generation" in by_id[edited.id].message
 
 
 def test_launch_runs_only_generator_source(tmp_path):

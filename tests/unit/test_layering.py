@@ -129,3 +129,39 @@ def test_generating_a_kernel_loads_no_warp():
         "print(sorted(m for m in sys.modules if m == 'warp' or m.startswith('warp.')))"
     )
     assert _fresh(code) == "[]"
+
+
+# Where there is a GPU, Warp's default device is the GPU: a launch input made without naming its
+# device lands there, and a CPU kernel given a mesh or an array built on the GPU crashes.  The
+# modules that make launch inputs and launch name the device of every allocation and launch.
+# (a Mesh or Bvh is made on the device of its point arrays)
+DEVICE_CALLS = {"array", "zeros", "empty", "ones", "full", "HashGrid", "launch", "launch_tiled",
+                "synchronize_device", "load_from_numpy", "allocate_by_voxels"}  # fmt: skip
+LAUNCHING = ["warp/inputs.py", "warp/adjoint.py", "warp/execute.py", "warp/launch.py", "differential.py"]
+
+
+def _calls_without_device(code: str) -> list[int]:
+    """Lines of ``wp.<call>(...)`` / ``wp.<Type>.<call>(...)`` in DEVICE_CALLS with no ``device=``."""
+    lines = []
+    for node in ast.walk(ast.parse(code)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        base = node.func.value
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        named = any(k.arg == "device" for k in node.keywords)
+        named |= node.func.attr == "synchronize_device" and bool(node.args)
+        if isinstance(base, ast.Name) and base.id == "wp" and node.func.attr in DEVICE_CALLS and not named:
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
+@pytest.mark.parametrize("module", LAUNCHING)
+def test_launch_inputs_name_their_device(module):
+    assert _calls_without_device((ROOT / module).read_text()) == [], module
+
+
+def test_the_device_check_can_fail():
+    planted = ("import warp as wp\nm = wp.Mesh(wp.array(p, dtype=wp.vec3), faces)\nwp.launch(k, dim=1, device=d)\n"
+               "g = wp.HashGrid(4, 4, 4)\nwp.synchronize_device()\n")  # fmt: skip
+    assert _calls_without_device(planted) == [2, 4, 5]
