@@ -5,21 +5,34 @@ import).  `curator report` shows the counts; docs/verification.md gives the repr
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.util
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
+MISSING_ADJOINT = "builtin without an adjoint"
+FURTHEST_POINT = "furthest-point query"
+INDEXED_STORE = "indexed tile store"
 DYNAMIC_LOOP = "dynamic loop"
 ATOMIC_MINMAX = "atomic min/max"
 COMPONENT_WRITE = "in-place component write"
 READ_BACK = "reads back what it wrote"
-TILE_SCAN = "tile scan"
 MATRIX_SOLVE = "matrix inverse or decomposition"
 OTHER = "other"
 
 # The first construct of this list a kernel holds is the one it is counted under.
-ORDER = (DYNAMIC_LOOP, ATOMIC_MINMAX, COMPONENT_WRITE, READ_BACK, TILE_SCAN, MATRIX_SOLVE)
+ORDER = (MISSING_ADJOINT, FURTHEST_POINT, DYNAMIC_LOOP, ATOMIC_MINMAX, COMPONENT_WRITE, READ_BACK, INDEXED_STORE,
+         MATRIX_SOLVE)  # fmt: skip
 WHY = {
+    MISSING_ADJOINT: "calls a builtin whose adjoint Warp leaves out although its derivative is not zero "
+    "(`MISSINGADJOINT` in Warp's headers: `wp.frac`, `tile_reduce`, `tile_max`/`tile_min`, `tile_sort`, the "
+    "tile solves, `mesh_get_point`...): the tape gives 0 through it",
+    FURTHEST_POINT: "`wp.mesh_query_furthest_point_no_sign`: Warp's adjoint of it is the closest point's "
+    "(`adj_closest_point_to_triangle`, a 'Todo' in Warp's mesh.h); the furthest point of a triangle is a "
+    "corner, which does not move with the query point",
     DYNAMIC_LOOP: "a `while` loop or a `for` over a run-time `range` carrying a value: Warp's adjoint "
     "of a dynamic loop keeps no per-iteration record (reproducer in docs/verification.md)",
     ATOMIC_MINMAX: "a scatter with `wp.atomic_min`/`wp.atomic_max`: the tape gives about 0 for those outputs",
@@ -28,8 +41,8 @@ WHY = {
     "generated kernels removed their failures), not isolated yet",
     READ_BACK: "reads an array element the kernel wrote earlier in the same launch (the tape replays the "
     "read with the written value)",
-    TILE_SCAN: "`wp.tile_scan_*`: Warp's tape returns a zero gradient for the scan (reproducer in "
-    "docs/verification.md)",
+    INDEXED_STORE: "`wp.tile_store_indexed` scattering rows to indices the run draws at random, so some "
+    "repeat: a row written twice keeps one value, while the tape sends gradient back to every row written",
     MATRIX_SOLVE: "`wp.inverse`, `svd`, `eig`, `qr` or `determinant` of a near-degenerate random matrix",
     OTHER: "none of the above in the source: not attributed",
 }
@@ -58,10 +71,14 @@ def constructs(source: str, name: str) -> set[str]:
                 found.add(DYNAMIC_LOOP)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             attr = node.func.attr
+            if attr in missing_adjoints():
+                found.add(MISSING_ADJOINT)
+            if attr == "mesh_query_furthest_point_no_sign":
+                found.add(FURTHEST_POINT)
+            if attr == "tile_store_indexed":
+                found.add(INDEXED_STORE)
             if attr in ("atomic_min", "atomic_max"):
                 found.add(ATOMIC_MINMAX)
-            elif attr.startswith("tile_scan"):
-                found.add(TILE_SCAN)
             elif attr in _MATRIX:
                 found.add(MATRIX_SOLVE)
             elif "_set_" in attr:
@@ -75,6 +92,33 @@ def constructs(source: str, name: str) -> set[str]:
     if kernel is not None and _reads_back(kernel, params):
         found.add(READ_BACK)
     return found
+
+
+_MISSING = re.compile(r"MISSINGADJOINT")
+# an adjoint's definition: ``[template <...>] [inline] [CUDA_CALLABLE] [void] adj_NAME(`` at a line's start
+_ADJ_DEF = re.compile(r"^\s*(?:template\s*<[^>]*>\s*)?(?:(?:inline|CUDA_CALLABLE|void)\s+)*adj_(\w+)\s*\(")
+
+
+@functools.cache
+def missing_adjoints() -> frozenset[str]:
+    """The builtins whose adjoint Warp's headers mark MISSINGADJOINT where the derivative is not
+    zero almost everywhere (``floor``, ``sign``... are left out: finite differences see 0 too),
+    read from the installed Warp's ``native/*.h`` (no import).  Empty if Warp is not installed."""
+    spec = importlib.util.find_spec("warp")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    names = set()
+    for header in sorted(Path(spec.submodule_search_locations[0], "native").glob("*.h")):
+        lines = header.read_text(encoding="utf-8", errors="replace").splitlines()
+        for i, line in enumerate(lines):
+            if not _MISSING.search(line) or "zero almost everywhere" in line:
+                continue
+            for j in range(i - 1, max(i - 16, -1), -1):  # the adjoint the comment is in
+                if m := _ADJ_DEF.match(lines[j]):
+                    names.add(m.group(1).removesuffix("_axis"))  # tile_reduce along an axis
+                    break
+    # ``mod``: the vector overload only; a kernel's ``wp.mod`` is mostly a scalar's, which has one
+    return frozenset(names - {"mod"})
 
 
 def _reads_back(kernel: ast.FunctionDef, params: set[str]) -> bool:

@@ -49,6 +49,21 @@ SOURCES = {
             x[i] = x[i] * 0.5 + x[j] * x[j] + w[i]
             y[i] = x[i] * 2.0
     """,
+    # wp.frac: Warp 1.19 leaves its adjoint out (MISSINGADJOINT in builtin.h), its derivative is 1
+    "frac_missing": """
+        @wp.kernel
+        def frac_missing(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+            i = wp.tid()
+            y[i] = wp.frac(x[i] * 0.37 + 3.0) + x[i] * x[i]
+    """,
+    # the same kernel with frac written out: the tape is right
+    "frac_written_out": """
+        @wp.kernel
+        def frac_written_out(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+            i = wp.tid()
+            v = x[i] * 0.37 + 3.0
+            y[i] = v - wp.trunc(v) + x[i] * x[i]
+    """,
 }
 # "kinks" has kinks at 0 (abs), +-0.3 (clamp) and jumps at odd multiples of 0.125 (floor).  AT_KINK: one
 # element exactly at the kink of abs, the others a step-size or more away (central differences
@@ -110,3 +125,18 @@ def test_in_place_update_read_by_another_thread_is_not_a_failure():
     status, err, note = _check("inplace")
     assert status == "not-differentiable", note
     assert "writes array(s) it reads (x)" in note and err > 0.02
+
+
+def test_a_builtin_warp_leaves_without_adjoint_fails_and_is_attributed():
+    """What `curator report` says of such failures, checked: the kernel with ``wp.frac`` fails the
+    adjoint check, the same arithmetic written out passes, and gradfindings counts the first
+    under "builtin without an adjoint" because Warp's own header says so."""
+    from curator import gradfindings
+
+    missing, err, note = _check("frac_missing")
+    written, _, wnote = _check("frac_written_out")
+    assert missing == "fail" and err > 0.05, note
+    assert written == "pass", wnote
+    source = "import warp as wp\n\n" + textwrap.dedent(SOURCES["frac_missing"]).lstrip()
+    assert "frac" in gradfindings.missing_adjoints()
+    assert gradfindings.classify(source, "frac_missing") == gradfindings.MISSING_ADJOINT

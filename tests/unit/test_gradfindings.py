@@ -27,7 +27,15 @@ BODIES = {
     "read_back": ("    i = wp.tid()\n    out[i] = a[i] * a[i]\n    out[i] = wp.sin(out[i])\n", g.READ_BACK),
     "tile_scan": ("    i = wp.tid()\n    t = wp.tile_load(a, shape=8)\n"
                   "    wp.tile_store(out, wp.tile_scan_inclusive(t))\n",
-                  g.TILE_SCAN),
+                  g.MISSING_ADJOINT),
+    "frac": ("    i = wp.tid()\n    out[i] = wp.frac(a[i] * 3.0)\n", g.MISSING_ADJOINT),
+    "tile_max": ("    i = wp.tid()\n    t = wp.tile_load(a, shape=8)\n    wp.tile_store(out, wp.tile_max(t))\n",
+                 g.MISSING_ADJOINT),
+    "floor": ("    i = wp.tid()\n    out[i] = wp.floor(a[i] * 3.0) + a[i]\n", g.OTHER),
+    "furthest": ("    i = wp.tid()\n    q = wp.mesh_query_furthest_point_no_sign(wp.uint64(n), wp.vec3(a[i]), 1.0)\n"
+                 "    out[i] = q.u\n", g.FURTHEST_POINT),
+    "indexed_store": ("    i = wp.tid()\n    ids = wp.tile_load(wp.array(ptr=0, shape=8, dtype=int), shape=2)\n"
+                      "    wp.tile_store_indexed(out, ids, wp.tile_load(a, shape=2), axis=0)\n", g.INDEXED_STORE),
     "inverse": ("    i = wp.tid()\n    m = wp.mat22(a[i], 1.0, 2.0, a[i])\n    out[i] = wp.inverse(m)[0, 0]\n",
                 g.MATRIX_SOLVE),
     "plain": ("    i = wp.tid()\n    out[i] = wp.sin(a[i]) * 2.0\n", g.OTHER),
@@ -58,3 +66,49 @@ def test_summary_counts_per_construct_and_category():
     assert list(findings) == [g.DYNAMIC_LOOP, g.ATOMIC_MINMAX, g.OTHER]
     assert findings[g.DYNAMIC_LOOP].kernels == 2 and findings[g.DYNAMIC_LOOP].categories == [("while_loop", 2)]
     assert findings[g.OTHER].kernels == 2 and all(f.why for f in findings.values())
+
+
+HEADER = """
+inline CUDA_CALLABLE void adj_frac(T x, T& adj_x, T adj_ret) \\
+{ \\
+    /* MISSINGADJOINT: gradient is 1 between integers (subgradient at integer points) */ \\
+}\\
+inline CUDA_CALLABLE void adj_floor(T x, T& adj_x, T adj_ret) \\
+{ \\
+    /* MISSINGADJOINT: gradient is zero almost everywhere (subgradient at integer points) */ \\
+}\\
+template <typename Tile, typename AdjTile> void adj_tile_max(Tile& t, Tile& adj_t, AdjTile& adj_ret)
+{
+    // MISSINGADJOINT: subgradient: route adj_ret to the index of the maximum element
+}
+template <typename A, typename B>
+inline CUDA_CALLABLE void
+adj_tile_reduce_axis(A& a, B& adj_a, B& adj_ret)
+{
+    int unused = 0;
+    // MISSINGADJOINT: distribute adj_ret along the reduction axis
+}
+inline CUDA_CALLABLE void adj_sin(T x, T& adj_x, T adj_ret) { adj_x += cos(x) * adj_ret; }
+"""
+
+
+def test_missing_adjoints_are_read_from_warps_headers(tmp_path, monkeypatch):
+    """The parser on a planted header: an adjoint marked MISSINGADJOINT counts unless its derivative is
+    zero almost everywhere (floor); templates, split signatures and the ``_axis`` variant included."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    (tmp_path / "warp" / "native").mkdir(parents=True)
+    (tmp_path / "warp" / "native" / "planted.h").write_text(HEADER)
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name: SimpleNamespace(submodule_search_locations=[str(tmp_path / "warp")]))  # fmt: skip
+    g.missing_adjoints.cache_clear()
+    try:
+        assert g.missing_adjoints() == {"frac", "tile_max", "tile_reduce"}
+    finally:
+        g.missing_adjoints.cache_clear()
+
+
+def test_the_installed_warp_leaves_frac_without_adjoint_but_not_sin():
+    names = g.missing_adjoints()
+    assert {"frac", "tile_reduce", "tile_scan_inclusive"} <= names and not {"sin", "floor", "mod"} & names
