@@ -140,3 +140,52 @@ def test_a_builtin_warp_leaves_without_adjoint_fails_and_is_attributed():
     source = "import warp as wp\n\n" + textwrap.dedent(SOURCES["frac_missing"]).lstrip()
     assert "frac" in gradfindings.missing_adjoints()
     assert gradfindings.classify(source, "frac_missing") == gradfindings.MISSING_ADJOINT
+
+
+FURTHEST = """
+import warp as wp
+
+@wp.kernel
+def furthest(mesh: wp.uint64, x: wp.array(dtype=wp.vec3), out: wp.array(dtype=float)):
+    i = wp.tid()
+    q = wp.mesh_query_furthest_point_no_sign(mesh, x[i], 0.0)
+    out[i] = wp.length(x[i] - wp.mesh_eval_position(mesh, q.face, q.u, q.v))
+"""
+
+
+def test_warps_furthest_point_adjoint_is_the_closest_points():
+    """The reproducer behind "furthest-point query" in curator report: the distance from a point to
+    the corner (1, 0, 0) of the triangle (0,0,0) (1,0,0) (0,1,0), the corner furthest from it.  Its
+    gradient is the unit vector from that corner, which finite differences find; Warp's tape loses
+    the in-plane part (it differentiates the closest point instead)."""
+    from curator.warp.build import load_module, release_module
+
+    wp = init_warp()
+    module = load_module(FURTHEST, "curator_furthest_reproducer")
+    try:
+        kernel = module.furthest
+        corners = wp.array(np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]], np.float32), dtype=wp.vec3, device="cpu")
+        mesh = wp.Mesh(corners, wp.array(np.array([0, 1, 2], np.int32), dtype=int, device="cpu"))
+        x0 = np.array([[0.2, 0.3, 0.4]], np.float32)
+
+        def distance(x):
+            out = wp.zeros(1, dtype=float, device="cpu", requires_grad=True)
+            wp.launch(kernel, dim=1, inputs=[mesh.id, x, out], device="cpu")
+            return out
+
+        x = wp.array(x0, dtype=wp.vec3, device="cpu", requires_grad=True)
+        tape = wp.Tape()
+        with tape:
+            out = distance(x)
+        tape.backward(grads={out: wp.array([1.0], dtype=float, device="cpu")})
+        h = 1e-3
+        fd = [(distance(wp.array(x0 + h * e, dtype=wp.vec3, device="cpu")).numpy()[0]
+               - distance(wp.array(x0 - h * e, dtype=wp.vec3, device="cpu")).numpy()[0]) / (2 * h)
+              for e in np.eye(3, dtype=np.float32)]  # fmt: skip
+        exact = (x0[0] - [1.0, 0.0, 0.0]) / np.linalg.norm(x0[0] - [1.0, 0.0, 0.0])
+        assert np.allclose(fd, exact, atol=1e-2)  # finite differences find the true gradient
+        tape_grad = x.grad.numpy()[0]
+        assert abs(tape_grad[2] - exact[2]) < 1e-2  # the part off the triangle's plane is right
+        assert abs(tape_grad[0] - exact[0]) > 0.5  # the in-plane part is lost
+    finally:
+        release_module("curator_furthest_reproducer")
