@@ -36,9 +36,9 @@ WHY = {
     DYNAMIC_LOOP: "a `while` loop or a `for` over a run-time `range` carrying a value: Warp's adjoint "
     "of a dynamic loop keeps no per-iteration record (reproducer in docs/verification.md)",
     ATOMIC_MINMAX: "a scatter with `wp.atomic_min`/`wp.atomic_max`: the tape gives about 0 for those outputs",
-    COMPONENT_WRITE: "a component of a local vector, matrix or transform written in place (`v[j] = ...`, "
-    "`wp.transform_set_rotation(t, q)`): seen to give wrong tape gradients (removing such steps from "
-    "generated kernels removed their failures), not isolated yet",
+    COMPONENT_WRITE: "a component of a local vector, matrix or transform overwritten in place (`v[j] = ...`): "
+    "Warp's tape still sends the component's adjoint to the value it overwrote (reproducer in "
+    "docs/verification.md; `+=` is right; `wp.transform_set_*` is counted here too, not isolated)",
     READ_BACK: "reads an array element the kernel wrote earlier in the same launch (the tape replays the "
     "read with the written value)",
     INDEXED_STORE: "`wp.tile_store_indexed` scattering rows to indices the run draws at random, so some "

@@ -189,3 +189,51 @@ def test_warps_furthest_point_adjoint_is_the_closest_points():
         assert abs(tape_grad[0] - exact[0]) > 0.5  # the in-plane part is lost
     finally:
         release_module("curator_furthest_reproducer")
+
+
+COMPONENT = """
+import warp as wp
+
+@wp.kernel
+def overwrite(x: wp.array(dtype=float), out: wp.array(dtype=float)):
+    i = wp.tid()
+    v = wp.vec3(x[i], x[i] * x[i], 1.0)
+    v[1] = 2.0 * x[i]
+    out[i] = wp.length(v)
+
+@wp.kernel
+def accumulate(x: wp.array(dtype=float), out: wp.array(dtype=float)):
+    i = wp.tid()
+    v = wp.vec3(x[i], x[i] * x[i], 1.0)
+    v[1] += 2.0 * x[i]
+    out[i] = wp.length(v)
+"""
+
+
+def test_warps_adjoint_of_a_component_overwrite_still_feeds_the_value_overwritten():
+    """The reproducer behind "in-place component write" in curator report: after ``v[1] = 2x`` the
+    vector is (x, 2x, 1), yet Warp's tape also sends v[1]'s adjoint to the x*x it overwrote, so its
+    gradient is the true one plus 4x^2/|v|.  ``+=`` is differentiated right."""
+    from curator.warp.build import load_module, release_module
+
+    wp = init_warp()
+    module = load_module(COMPONENT, "curator_component_reproducer")
+    try:
+        x0 = 0.7
+        for kernel, true_v in ((module.overwrite, (x0, 2 * x0, 1.0)), (module.accumulate, (x0, x0 * x0 + 2 * x0, 1.0))):
+            x = wp.array([x0], dtype=float, device="cpu", requires_grad=True)
+            out = wp.zeros(1, dtype=float, device="cpu", requires_grad=True)
+            tape = wp.Tape()
+            with tape:
+                wp.launch(kernel, dim=1, inputs=[x, out], device="cpu")
+            tape.backward(grads={out: wp.array([1.0], dtype=float, device="cpu")})
+            norm = float(np.linalg.norm(true_v))
+            assert abs(out.numpy()[0] - norm) < 1e-5  # the forward is right
+            if kernel is module.overwrite:  # d|(x, 2x, 1)|/dx = 5x/|v|; the tape adds 4x^2/|v|
+                exact = 5 * x0 / norm
+                assert abs(x.grad.numpy()[0] - (exact + 4 * x0 * x0 / norm)) < 1e-4
+            else:  # v = (x, x^2 + 2x, 1): (x + (x^2 + 2x)(2x + 2)) / |v|
+                exact = (x0 + (x0 * x0 + 2 * x0) * (2 * x0 + 2)) / norm
+                assert abs(x.grad.numpy()[0] - exact) < 1e-4
+    finally:
+        release_module("curator_component_reproducer")
