@@ -35,7 +35,8 @@ WHY = {
     "corner, which does not move with the query point",
     DYNAMIC_LOOP: "a `while` loop or a `for` over a run-time `range` carrying a value: Warp's adjoint "
     "of a dynamic loop keeps no per-iteration record (reproducer in docs/verification.md)",
-    ATOMIC_MINMAX: "a scatter with `wp.atomic_min`/`wp.atomic_max`: the tape gives about 0 for those outputs",
+    ATOMIC_MINMAX: "a scatter with `wp.atomic_min`/`wp.atomic_max`: Warp's tape passes each output element's "
+    "gradient to its initial value even where a thread's value replaced it (reproducer in docs/verification.md)",
     COMPONENT_WRITE: "a component of a local vector, matrix or transform overwritten in place (`v[j] = ...`): "
     "Warp's tape still sends the component's adjoint to the value it overwrote (reproducer in "
     "docs/verification.md; `+=` is right; `wp.transform_set_*` is counted here too, not isolated)",

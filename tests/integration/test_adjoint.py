@@ -237,3 +237,57 @@ def test_warps_adjoint_of_a_component_overwrite_still_feeds_the_value_overwritte
                 assert abs(x.grad.numpy()[0] - exact) < 1e-4
     finally:
         release_module("curator_component_reproducer")
+
+
+SCATTER_MAX = """
+import warp as wp
+
+@wp.kernel
+def scatter_max(x: wp.array(dtype=float), idx: wp.array(dtype=int), out: wp.array(dtype=float)):
+    i = wp.tid()
+    wp.atomic_max(out, idx[i], x[i] * 2.0)
+"""
+
+
+def test_warps_atomic_max_adjoint_keeps_the_gradient_of_a_replaced_initial_value():
+    """The reproducer behind "atomic min/max" in curator report: a scatter-max into ``out``.  The
+    gradient to the winning x is right; but Warp's tape passes each output element's gradient to
+    its initial value even where a thread's value replaced it, where finite differences give 0."""
+    from curator.warp.build import load_module, release_module
+
+    wp = init_warp()
+    module = load_module(SCATTER_MAX, "curator_atomic_max_reproducer")
+    rng = np.random.default_rng(0)
+    x0, out0 = rng.uniform(-1, 1, 8).astype(np.float32), rng.uniform(-1, 1, 4).astype(np.float32)
+    idx = wp.array(np.array([0, 1, 0, 2, 1, 3, 3, 0], np.int32), dtype=int, device="cpu")
+
+    def run(xv, ov):
+        x = wp.array(xv, dtype=float, device="cpu", requires_grad=True)
+        out = wp.array(ov, dtype=float, device="cpu", requires_grad=True)
+        wp.launch(module.scatter_max, dim=8, inputs=[x, idx, out], device="cpu")
+        return x, out
+
+    try:
+        tape = wp.Tape()
+        with tape:
+            x, out = run(x0, out0)
+        tape.backward(grads={out: wp.array(np.ones(4, np.float32), dtype=float, device="cpu")})
+        h = 1e-3
+
+        def fd(which: int, n: int) -> np.ndarray:
+            step = [np.zeros(8, np.float32), np.zeros(4, np.float32)]
+            grads = []
+            for k in range(n):
+                step[which][k] = h
+                a, b = run(x0 + step[0], out0 + step[1])[1], run(x0 - step[0], out0 - step[1])[1]
+                grads.append((a.numpy() - b.numpy()).sum() / (2 * h))
+                step[which][k] = 0.0
+            return np.array(grads)
+
+        replaced = out.numpy() != out0  # from the data: the elements some thread's value replaced
+        assert replaced.any() and not replaced.all()
+        assert np.allclose(x.grad.numpy(), fd(0, 8), atol=1e-2)  # the winners' gradient is right
+        assert np.allclose(fd(1, 4), np.where(replaced, 0.0, 1.0), atol=1e-2)
+        assert np.allclose(out.grad.numpy(), 1.0)  # the tape: 1 for every initial value, replaced or not
+    finally:
+        release_module("curator_atomic_max_reproducer")
