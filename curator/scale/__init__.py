@@ -28,7 +28,11 @@ class PoolWorkerDied(WorkerDied):
     """The pool's worker process died while running this task, and the task is not run again (a
     pool made with ``rerun_dead=False``); a new worker takes the dead one's place and the pool
     goes on.  Only the task that was running dies with a worker: such a pool gives each worker one
-    task at a time."""
+    task at a time.  ``seconds``: how long the task had been on its worker (None: not known)."""
+
+    def __init__(self, reason: str, seconds: float | None = None):
+        super().__init__(None, reason=reason)
+        self.seconds = seconds
 
 
 def local_pool(workers: int, initializer: Callable | None = None, initargs: tuple = (), *,

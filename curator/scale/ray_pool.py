@@ -98,6 +98,7 @@ class RayPool(Executor):
         self._lock = threading.Lock()
         self._pending: collections.deque = collections.deque()  # (future, fn, args, tries)
         self._running: dict = {}  # ObjectRef -> (actor, task)
+        self._given: dict = {}  # ObjectRef -> when its task was given to its actor (time.monotonic())
         self._actors: dict = {}  # ready actor -> tasks in flight on it
         self._starting: dict = {}  # ObjectRef of an actor's first answer -> the actor (placed, initialising)
         self._started = 0
@@ -177,6 +178,7 @@ class RayPool(Executor):
                             fut.set_exception(ClusterError("the Ray pool was shut down before this batch finished"))
                     self._pending.clear()
                     self._running.clear()
+                    self._given.clear()
                     return
                 if self._error is not None or (self._closing and not self._pending and not self._running):
                     return
@@ -219,13 +221,16 @@ class RayPool(Executor):
                 task = self._pending.popleft()
                 if task[3] == 0 and not task[0].set_running_or_notify_cancel():
                     continue  # cancelled before it ran (a retried batch is running already)
-                self._running[actor.run.remote(task[1], task[2])] = (actor, task)
+                ref = actor.run.remote(task[1], task[2])
+                self._running[ref] = (actor, task)
+                self._given[ref] = time.monotonic()
                 busy += 1
             self._actors[actor] = busy
 
     def _finish(self, ref) -> None:
         with self._lock:  # kill_worker looks a task's actor up from another thread
             actor, task = self._running.pop(ref)
+            given = self._given.pop(ref, None)
         fut = task[0]
         try:
             fut.set_result(self._get(ref))
@@ -235,7 +240,7 @@ class RayPool(Executor):
         except RayTaskError as exc:  # the function itself raised: hand the caller its exception
             fut.set_exception(exc.as_instanceof_cause())
         except RayError as exc:  # its actor died or is unreachable (killed, node lost, cluster gone), or result lost
-            self._actor_died(actor, task, exc)
+            self._actor_died(actor, task, exc, None if given is None else time.monotonic() - given)
             return
         if actor in self._actors:
             self._actors[actor] -= 1
@@ -250,7 +255,7 @@ class RayPool(Executor):
             except GetTimeoutError:
                 self._check_cluster()
 
-    def _actor_died(self, actor, task, exc: RayError) -> None:
+    def _actor_died(self, actor, task, exc: RayError, ran_s: float | None = None) -> None:
         """Run the batch again elsewhere (or fail it with PoolWorkerDied), or stop everything if
         the cluster itself is gone."""
         self.actor_deaths += 1
@@ -268,7 +273,7 @@ class RayPool(Executor):
             self._start_actor()
         fut, fn, args, tries = task
         if not self._rerun_dead:
-            fut.set_exception(PoolWorkerDied(None, reason=death_reason(exc, pid)))
+            fut.set_exception(PoolWorkerDied(death_reason(exc, pid), seconds=ran_s))
             return
         if tries + 1 >= MAX_TRIES:
             fut.set_exception(ClusterError(f"a batch's Ray actor died {tries + 1} times; giving up"))
@@ -290,6 +295,7 @@ class RayPool(Executor):
             waiting = [t[0] for t in self._pending] + [t[0] for _, t in self._running.values()]
             self._pending.clear()
             self._running.clear()
+            self._given.clear()
         for fut in waiting:
             if not fut.done():
                 fut.set_exception(error)
