@@ -9,23 +9,17 @@ import multiprocessing.util
 import signal
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from curator.scale import PoolFactory, local_pool
-from curator.scale.isolated import IsolatedWorker, WorkerDied, WorkerStartError, exit_reason
 from curator.store import Store
 from curator.store.verify import Verification
+from curator.verify_pool import COMPILE_TIMEOUT, Batch, BatchRunner, VerifyError
 from curator.warp import DEFAULT_ARCH
 from curator.warp.modes import DEFAULT_MODE
 
 BATCH_SIZE = 128
 MAX_DIAGNOSTICS = 20_000  # characters of compiler output kept per result
-
-
-class VerifyError(Exception):
-    """Verification cannot go on for a reason the user must act on (one sentence)."""
 
 
 # -- sampling ---------------------------------------------------------------------------
@@ -128,6 +122,7 @@ class DeviceCounts:
     compile_calls: int = 0
     compile_ms: float = 0.0  # summed compiler time over all workers
     crashed: int = 0  # of the failed: the compiler crashed on them (their worker process died)
+    hung: int = 0  # of the failed: the compiler did not finish on them (their worker was killed)
 
     @property
     def done(self) -> int:
@@ -141,6 +136,7 @@ class Report:
     devices: dict[str, DeviceCounts] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (device, kernel id) found this run
     worker_deaths: int = 0  # compiler worker processes (or pools) that died under a batch
+    hangs: int = 0  # batches past their limit (compile_limit): their worker killed
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -161,15 +157,8 @@ class Report:
             "devices": {d: vars(c) | {"done": c.done} for d, c in self.devices.items()},
             "failures": [list(f) for f in self.failures],
             "worker_deaths": self.worker_deaths,
+            "hangs": self.hangs,
         }
-
-
-@dataclass
-class _Batch:
-    device: str
-    ids: list[str]
-    retried: bool = False  # one kernel run alone again after its process died
-    crash: KernelResult | None = None  # a probe (no kernel): if it compiles, this crash is the kernel's
 
 
 class Verifier:
@@ -178,19 +167,15 @@ class Verifier:
 
     ``submit`` queues kernels and returns at once; ``collect`` stores what has finished
     (``block=True`` waits for everything); ``close`` does both and shuts the pool down.  The
-    store is only touched from the calling thread.
-
-    A worker that dies (the compiler crashed: Warp's Clang aborts on some kernels at -O2) breaks
-    the pool and fails every batch in flight.  Those batches are then rerun each alone in its own
-    process (``IsolatedWorker``), so a death is that batch's: it is halved until the kernel the
-    compiler crashes on is found, which is run once more in a fresh process and, if that dies too
-    while a fresh process compiles Warp's header alone, recorded as a failed compile naming the
-    signal.  Every other kernel gets its real result, and a fresh pool takes the rest of the queue.
+    store is only touched from the calling thread.  Where batches run, and what happens when a
+    worker crashes or hangs under one (the kernel found and recorded as a failed compile, every
+    other kernel with its real result), is ``curator.verify_pool.BatchRunner``'s.
     """
 
     def __init__(self, store: Store, devices: tuple[str, ...], *, arch: int = DEFAULT_ARCH, workers: int = 1,
                  batch_size: int = BATCH_SIZE, on_progress: Callable[[Report], None] | None = None,
-                 pool_factory: PoolFactory | None = None, mode: str = DEFAULT_MODE):  # fmt: skip
+                 pool_factory: PoolFactory | None = None, mode: str = DEFAULT_MODE,
+                 compile_timeout: float = COMPILE_TIMEOUT):  # fmt: skip
         from curator.warp import compile as warp_compile
 
         self.store, self.devices, self.batch_size = store, devices, max(1, batch_size)
@@ -203,18 +188,9 @@ class Verifier:
             raise VerifyError(str(exc)) from None
         for d, (compiler, options) in identities.items():
             self.report.devices[d] = DeviceCounts(compiler=compiler, options=options, mode=mode)
-        self._workers = max(1, workers)
-        self._max_in_flight = self._workers * 2
-        self._queue: list[_Batch] = []
-        self._in_flight: dict[Future, tuple[_Batch, IsolatedWorker | None]] = {}  # None: on the pool
-        self._suspects: list[_Batch] = []  # batches in flight when the pool died: each to run alone
-        self._idle: list[IsolatedWorker] = []
-        self._init_args = (devices, arch, mode)
-        self._pool_factory = pool_factory or local_pool
-        self._pool: Executor | None = self._new_pool()
-
-    def _new_pool(self) -> Executor:
-        return self._pool_factory(self._workers, _init_worker, self._init_args)
+        self._runner = BatchRunner(self._task, workers=workers, pool_factory=pool_factory or local_pool,
+                                   initializer=_init_worker, initargs=(devices, arch, mode), report=self.report,
+                                   compile_timeout=compile_timeout)  # fmt: skip
 
     def pending(self, device: str, ids: Iterable[str]) -> list[str]:
         """Those of ``ids`` with code for ``device`` not yet verified under this compiler (nor
@@ -232,104 +208,31 @@ class Verifier:
     def submit(self, ids: Iterable[str]) -> None:
         """Queue kernels for every device (skipping what is verified already)."""
         ids = list(ids)
+        batches = []
         for device in self.devices:
             todo = self.pending(device, ids)
-            for start in range(0, len(todo), self.batch_size):
-                self._queue.append(_Batch(device, todo[start : start + self.batch_size]))
-        self._fill()
+            batches += [Batch(device, todo[i : i + self.batch_size]) for i in range(0, len(todo), self.batch_size)]
+        self._runner.add(batches)
 
-    def _items(self, batch: _Batch) -> list[tuple[str, dict]]:
+    def _task(self, batch: Batch) -> tuple:
+        """What a worker runs for ``batch``: its compile, or for a probe Warp's header alone."""
+        if batch.probe_for is not None:
+            return _compile_nothing, batch.device
         pieces = self.store.artifact_pieces(batch.ids, batch.device)
-        return [(k, pieces[k]) for k in batch.ids if k in pieces]
-
-    def _fill(self) -> None:
-        if self._pool is None:  # it died: the batches it had run alone first, then a fresh pool
-            self._isolate()
-            if self._in_flight or not self._queue:
-                return
-            for worker in self._idle:
-                worker.close()
-            self._idle.clear()
-            self._pool = self._new_pool()
-        while self._queue and len(self._in_flight) < self._max_in_flight:
-            batch = self._queue.pop(0)
-            try:
-                fut = self._pool.submit(_verify_batch, batch.device, self._items(batch))
-            except BrokenProcessPool:  # died before its batches in flight came back
-                self._queue.insert(0, batch)
-                self._pool_died()
-                return
-            self._in_flight[fut] = (batch, None)
-
-    def _isolate(self) -> None:
-        alone = sum(worker is not None for _, worker in self._in_flight.values())
-        while self._suspects and alone < self._workers:
-            batch = self._suspects.pop(0)
-            worker = self._idle.pop() if self._idle else IsolatedWorker(_init_worker, self._init_args)
-            if batch.crash is None:
-                fut = worker.submit(_verify_batch, batch.device, self._items(batch))
-            else:
-                fut = worker.submit(_compile_nothing, batch.device)
-            self._in_flight[fut] = (batch, worker)
-            alone += 1
+        return _verify_batch, batch.device, [(k, pieces[k]) for k in batch.ids if k in pieces]
 
     def collect(self, block: bool = False) -> None:
         """Store the results of finished batches; with ``block``, of all queued batches."""
-        while self._in_flight:
-            done, _ = wait(self._in_flight, timeout=None if block else 0, return_when=FIRST_COMPLETED)
-            if not done:
-                return
-            for fut in done:
-                batch, worker = self._in_flight.pop(fut)
-                if worker is not None and worker.alive:
-                    self._idle.append(worker)
-                elif worker is not None:
-                    worker.close(wait=False)
-                try:
-                    answer = fut.result()
-                except BrokenProcessPool:
-                    self._suspects.append(batch)
-                    self._pool_died()
-                    continue
-                except WorkerDied as exc:
-                    self._died_alone(batch, exc)
-                    continue
-                except WorkerStartError as exc:
-                    raise VerifyError(f"a compiler worker process could not start: {exc}") from None
-                if batch.crash is None:
-                    self._write(batch.device, *answer)
-                else:  # a fresh process compiles: the crash was the kernel's
-                    c = self.report.devices[batch.device]
-                    c.crashed += 1
-                    self._write(batch.device, c.compiler, c.options, [batch.crash], 1)
-            self._fill()
-
-    def _pool_died(self) -> None:
-        """The pool broke (its futures all fail at once): count it once and drop it."""
-        if self._pool is not None:
-            self.report.worker_deaths += 1
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-
-    def _died_alone(self, batch: _Batch, exc: WorkerDied) -> None:
-        """A batch's own process died: halve it; one kernel is run once more in a fresh process (a
-        death of something else, such as memory, should not fail it), then a probe decides."""
-        self.report.worker_deaths += 1
-        reason = exit_reason(exc.exitcode)
-        if exc.starting:
-            raise VerifyError(f"a compiler worker process died while starting ({reason})")
-        if batch.crash is not None:
-            raise VerifyError(f"compiler worker processes die even compiling no kernel ({reason})")
-        if len(batch.ids) > 1:
-            half = len(batch.ids) // 2
-            self._suspects[:0] = [_Batch(batch.device, batch.ids[:half]), _Batch(batch.device, batch.ids[half:])]
-        elif not batch.retried:
-            self._suspects.insert(0, _Batch(batch.device, batch.ids, retried=True))
-        else:
-            diagnostics = (f"the compiler crashed: {reason}; the worker process compiling this kernel alone "
-                           "died (twice, each time in a fresh process)")  # fmt: skip
-            crash = KernelResult(batch.ids[0], False, diagnostics, 0.0)
-            self._suspects.insert(0, _Batch(batch.device, [], crash=crash))
+        for batch, answer in self._runner.finished(block):
+            fatal = batch.probe_for
+            if fatal is None:
+                self._write(batch.device, *answer)
+                continue
+            c = self.report.devices[batch.device]  # a fresh process compiles: the crash (or hang) was the kernel's
+            c.hung += fatal.hung
+            c.crashed += not fatal.hung
+            self._write(batch.device, c.compiler, c.options,
+                        [KernelResult(fatal.kernel_id, False, fatal.diagnostics, fatal.ms)], 1)  # fmt: skip
 
     def _write(self, device: str, compiler: str, options: str, results: list[KernelResult], calls: int) -> None:
         c = self.report.devices[device]
@@ -358,18 +261,7 @@ class Verifier:
 
     def shutdown(self, wait_for_workers: bool = True) -> None:
         """Stop the workers, dropping what has not finished (committed results stay)."""
-        self._queue.clear()
-        self._suspects.clear()
-        for fut, (_, worker) in self._in_flight.items():
-            fut.cancel()
-            if worker is not None:
-                worker.close(wait=False)
-        self._in_flight.clear()
-        for worker in self._idle:
-            worker.close(wait=wait_for_workers)
-        self._idle.clear()
-        if self._pool is not None:
-            self._pool.shutdown(wait=wait_for_workers, cancel_futures=True)
+        self._runner.shutdown(wait_for_workers)
 
     def __enter__(self):
         return self
@@ -386,14 +278,15 @@ def run(store: Store, devices: tuple[str, ...], *, fraction: float | None = None
         arch: int = DEFAULT_ARCH, workers: int = 1, batch_size: int = BATCH_SIZE,
         arguments: dict | None = None, on_progress: Callable[[Report], None] | None = None,
         pool_factory: PoolFactory | None = None, mode: str = DEFAULT_MODE,
-        ids: list[str] | None = None, skip: dict[str, set[str]] | None = None) -> Report:  # fmt: skip
+        ids: list[str] | None = None, skip: dict[str, set[str]] | None = None,
+        compile_timeout: float = COMPILE_TIMEOUT) -> Report:  # fmt: skip
     """`curator verify`: the deterministic ``fraction`` sample (all kernels if None, or of
     ``ids``) of the store, for each device, recorded as a run (batches run where
     ``pool_factory`` puts them).  ``skip``: device -> kernels proven otherwise (a CPU run's
     compile), counted as verified before."""
     ids = sample(store.kernel_ids() if ids is None else ids, fraction, seed)
     verifier = Verifier(store, devices, arch=arch, workers=workers, batch_size=batch_size, on_progress=on_progress,
-                        pool_factory=pool_factory, mode=mode)  # fmt: skip
+                        pool_factory=pool_factory, mode=mode, compile_timeout=compile_timeout)  # fmt: skip
     verifier.skip = skip or {}
     with store.recorded_run("verify", arguments or {}, verifier.report.as_dict), verifier:
         verifier.submit(ids)

@@ -20,6 +20,7 @@ from curator.cli.common import (
 from curator.cli.scale import pool_factory_of, ray_option
 from curator.scale import ClusterError
 from curator.verify import BATCH_SIZE
+from curator.verify_pool import COMPILE_S_PER_KERNEL, COMPILE_TIMEOUT
 from curator.warp import DEFAULT_ARCH
 from curator.warp.modes import DEFAULT_MODE, MODES
 
@@ -70,6 +71,15 @@ DIAGNOSTIC_LINES = 8
     "(docs/verification.md).",
 )
 @click.option(
+    "--compile-timeout",
+    type=click.FloatRange(min=1),
+    default=COMPILE_TIMEOUT,
+    show_default=True,
+    help=f"Seconds a compiler worker may take over one batch ({COMPILE_S_PER_KERNEL:g} s a kernel of it if more) "
+    "before it counts as hung: it is killed and the batch bisected; a kernel that hangs alone twice is recorded "
+    "as failed.",
+)
+@click.option(
     "--execute",
     is_flag=True,
     help="Also launch every selected kernel on the CPU (random inputs, checksum, pair and adjoint checks).",
@@ -107,7 +117,7 @@ DIAGNOSTIC_LINES = 8
 @ray_option
 @db_option
 def command(device, fraction, all_kernels, ids_file, seed, origin, categories, arch, workers, batch_size, mode,
-            execute, timeout, no_compile, launch, trust, show_failures, ray, db):  # fmt: skip
+            compile_timeout, execute, timeout, no_compile, launch, trust, show_failures, ray, db):  # fmt: skip
     """Compile the stored code of kernels and record, per kernel and device, whether it compiled,
     the compiler's messages, the compiler with its version and options, and the time.
 
@@ -128,7 +138,8 @@ def command(device, fraction, all_kernels, ids_file, seed, origin, categories, a
     workers = workers or cluster_cpus or os.cpu_count() or 1
     arguments = {"device": device, "sample": fraction, "seed": seed, "origin": origin, "categories": list(categories),
                  "arch": arch, "workers": workers,
-                 "batch_size": batch_size, "run": launch, "mode": mode, "execute": execute}  # fmt: skip
+                 "batch_size": batch_size, "run": launch, "mode": mode, "execute": execute,
+                 "compile_timeout": compile_timeout}  # fmt: skip
     arguments |= {"ray": ray} if ray else {}
     arguments |= {"ids_from": str(ids_file)} if ids_file else {}
     store = open_store(db)
@@ -146,7 +157,7 @@ def command(device, fraction, all_kernels, ids_file, seed, origin, categories, a
             skip["cpu"] = store.run_compiled_keys(ids)
         if not no_compile:
             failed += _compile(store, verify, devices, fraction, seed, arch, workers, batch_size, mode, arguments,
-                               pool_factory, ids, skip)  # fmt: skip
+                               pool_factory, ids, skip, compile_timeout)  # fmt: skip
         if launch:
             _differential(store, verify, ids, fraction, seed, trust, workers)
     if failed:
@@ -169,12 +180,13 @@ def _listed_ids(store, path: Path) -> list[str]:
 
 
 def _compile(store, verify, devices, fraction, seed, arch, workers, batch_size, mode, arguments,
-             pool_factory=None, ids=None, skip=None) -> int:  # fmt: skip
+             pool_factory=None, ids=None, skip=None, compile_timeout=COMPILE_TIMEOUT) -> int:  # fmt: skip
     with _progress() as on_progress:
         try:
             report = verify.run(store, devices, fraction=fraction, seed=seed, arch=arch, workers=workers,
                                 batch_size=batch_size, arguments=arguments, on_progress=on_progress,
-                                mode=mode, pool_factory=pool_factory, ids=ids, skip=skip)  # fmt: skip
+                                mode=mode, pool_factory=pool_factory, ids=ids, skip=skip,
+                                compile_timeout=compile_timeout)  # fmt: skip
         except (verify.VerifyError, ClusterError) as exc:
             raise click.ClickException(str(exc)) from None
     _summary(report)
@@ -208,14 +220,17 @@ def _summary(report) -> None:
     for d, c in report.devices.items():
         done = c.done
         pct = f" ({100 * c.passed / done:.1f} % passed)" if done else ""
-        crashed = f" ({c.crashed} compiler crash{'es' if c.crashed > 1 else ''})" if c.crashed else ""
+        fatal = [f"{c.crashed} compiler crash{'es' if c.crashed > 1 else ''}"] if c.crashed else []
+        fatal += [f"{c.hung} compiler hang{'s' if c.hung > 1 else ''}"] if c.hung else []
+        fatal_note = f" ({', '.join(fatal)})" if fatal else ""
         click.echo(f"{d}: {c.selected} selected, {c.skipped} verified before, {done} compiled now: "
-                   f"{c.passed} passed, {c.failed} failed{crashed}{pct}")  # fmt: skip
+                   f"{c.passed} passed, {c.failed} failed{fatal_note}{pct}")  # fmt: skip
         rate = f", {1000 * done / c.compile_ms:.2f} kernels per compiler-second" if c.compile_ms else ""
         click.echo(f"  {c.compiler}; {c.options}; {c.compile_calls} compiler calls{rate}")
-    if report.worker_deaths:
-        click.echo(f"{report.worker_deaths} compiler worker process death(s): the batches they had were rerun "
-                   "alone, the kernels the compiler crashed on recorded as failed")  # fmt: skip
+    if report.worker_deaths or report.hangs:
+        hangs = f" ({report.hangs} killed past the compile timeout)" if report.hangs else ""
+        click.echo(f"{report.worker_deaths} compiler worker process death(s){hangs}: the batches they had were "
+                   "bisected, the kernels the compiler crashed or hung on recorded as failed")  # fmt: skip
     if report.done and secs:
         click.echo(f"{report.done} kernel compiles in {secs:.1f} s ({report.done / secs:.2f} kernels/s overall)")
 

@@ -9,6 +9,7 @@ import multiprocessing
 import pickle
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -28,11 +29,13 @@ def exit_reason(exitcode: int | None) -> str:
 
 class WorkerDied(Exception):
     """The worker process ended before it answered (``exitcode`` as multiprocessing gives it:
-    minus the signal that ended it); ``starting``: it died before its initializer finished."""
+    minus the signal that ended it); ``starting``: it died before its initializer finished;
+    ``reason``: how it ended, in words (``exit_reason``, unless the caller knows better)."""
 
-    def __init__(self, exitcode: int | None, starting: bool = False):
+    def __init__(self, exitcode: int | None, starting: bool = False, reason: str | None = None):
         self.exitcode, self.starting = exitcode, starting
-        super().__init__(f"the worker process died{' while starting' if starting else ''}: {exit_reason(exitcode)}")
+        self.reason = reason or exit_reason(exitcode)
+        super().__init__(f"the worker process died{' while starting' if starting else ''}: {self.reason}")
 
 
 class WorkerStartError(Exception):
@@ -69,7 +72,8 @@ class IsolatedWorker:
     """A spawned process that ran ``initializer(*initargs)`` once, then runs ``submit``ted tasks
     one at a time (submit the next only when the last one's future is done).  A task whose
     process dies fails with WorkerDied; the worker is then dead (``alive`` is False): start
-    another."""
+    another.  ``ready_at``: when the initializer had finished (``time.monotonic()``; None before),
+    so that a caller timing its tasks need not count the start."""
 
     def __init__(self, initializer: Callable | None = None, initargs: tuple = ()):
         ctx = multiprocessing.get_context("spawn")
@@ -78,6 +82,7 @@ class IsolatedWorker:
         self.process.start()
         child.close()
         self._ready = False
+        self.ready_at: float | None = None
         self.alive = True
 
     def submit(self, fn: Callable, *args) -> Future:
@@ -95,6 +100,7 @@ class IsolatedWorker:
                 if kind != "ready":
                     break
                 self._ready = True
+                self.ready_at = time.monotonic()
         except (EOFError, OSError):
             self.alive = False
             self.process.join(5)

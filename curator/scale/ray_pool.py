@@ -16,14 +16,14 @@ from concurrent.futures import Executor, Future
 import ray
 from ray.exceptions import GetTimeoutError, RayError, RayTaskError
 
-from curator.scale import ClusterError
+from curator.scale import ClusterError, PoolWorkerDied
 
 NAMESPACE = "curator"
 READY_TIMEOUT_S = 300.0  # an actor starting (Python, curator, Warp) on a busy node
 PROBE_EVERY_S = 10.0  # with nothing finishing, check that the cluster still answers this often
 GET_PROBE_S = 2.0  # a finished result not fetched within this: check the cluster (it may be gone)
 INLINE_RESULT_BYTES = 256 << 20  # below Ray's 512 MiB gRPC message limit
-MAX_TRIES = 4  # a batch whose actor died this many times fails the run
+MAX_TRIES = 4  # a batch whose actor died this many times fails the run (pools that rerun the dead's batches)
 
 
 class BatchActor:
@@ -77,21 +77,28 @@ class RayPool(Executor):
     """``submit(fn, *args)`` runs ``fn(*args)`` on one of ``actors`` Ray actors and returns a
     concurrent Future, so code written for a ProcessPoolExecutor drives it unchanged.
 
-    A batch whose actor died is run again on another actor (a replacement is started); when the
-    cluster itself stops answering, every waiting future fails with ClusterError.  Work is
-    idempotent on the driver's side (content-hash ids), so a batch run twice stores nothing twice.
+    A batch whose actor died is run again on another actor (a replacement is started), up to
+    MAX_TRIES times; with ``rerun_dead=False`` it is not, and its future fails with PoolWorkerDied
+    (the caller decides: verify bisects the batch to find the kernel its compiler crashes on).
+    Such a pool gives each actor one batch at a time, so that the batch that fails is the one the
+    actor died running, not one waiting behind it.  When the cluster itself stops answering, every
+    waiting future fails with ClusterError.  Work is idempotent on the driver's side (content-hash
+    ids), so a batch run twice stores nothing twice.
     """
 
     def __init__(self, actors: int, initializer: Callable | None = None, initargs: tuple = (), *,
-                 per_actor: int = 2):  # fmt: skip
+                 per_actor: int = 2, rerun_dead: bool = True):  # fmt: skip
         # passed by value, not ray.put: a put object lives in the object store of the driver's node,
         # and when that node goes away Ray's recovery of it ends this process (exit 1, no message)
         self._setup = (initializer, initargs)
         self._gcs = gcs_address()
-        self._per_actor = per_actor
+        self._per_actor = per_actor if rerun_dead else 1
+        self._rerun_dead = rerun_dead
+        self._pids: dict = {}  # actor -> its process id (for the message of a death)
         self._lock = threading.Lock()
         self._pending: collections.deque = collections.deque()  # (future, fn, args, tries)
         self._running: dict = {}  # ObjectRef -> (actor, task)
+        self._given: dict = {}  # ObjectRef -> when its task was given to its actor (time.monotonic())
         self._actors: dict = {}  # ready actor -> tasks in flight on it
         self._starting: dict = {}  # ObjectRef of an actor's first answer -> the actor (placed, initialising)
         self._started = 0
@@ -119,6 +126,14 @@ class RayPool(Executor):
             else:
                 self._pending.append((fut, fn, args, 0))
         return fut
+
+    def kill_worker(self, fut: Future) -> None:
+        """Kill the actor running ``fut``'s task (a task that hangs): the task then ends as one
+        whose actor died (run again, or PoolWorkerDied with ``rerun_dead=False``)."""
+        with self._lock:
+            actors = [actor for actor, task in self._running.values() if task[0] is fut]
+        for actor in actors:
+            kill_actor(actor)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """With ``wait``, let the batches submitted finish first; without, stop now: batches in
@@ -163,6 +178,7 @@ class RayPool(Executor):
                             fut.set_exception(ClusterError("the Ray pool was shut down before this batch finished"))
                     self._pending.clear()
                     self._running.clear()
+                    self._given.clear()
                     return
                 if self._error is not None or (self._closing and not self._pending and not self._running):
                     return
@@ -186,7 +202,7 @@ class RayPool(Executor):
     def _started_or_not(self, ref) -> None:
         actor = self._starting.pop(ref)
         try:
-            self._get(ref)
+            self._pids[actor] = self._get(ref)
         except RayError as exc:  # e.g. Warp failed to initialise there
             self._check_cluster()
             kill_actor(actor)
@@ -205,12 +221,16 @@ class RayPool(Executor):
                 task = self._pending.popleft()
                 if task[3] == 0 and not task[0].set_running_or_notify_cancel():
                     continue  # cancelled before it ran (a retried batch is running already)
-                self._running[actor.run.remote(task[1], task[2])] = (actor, task)
+                ref = actor.run.remote(task[1], task[2])
+                self._running[ref] = (actor, task)
+                self._given[ref] = time.monotonic()
                 busy += 1
             self._actors[actor] = busy
 
     def _finish(self, ref) -> None:
-        actor, task = self._running.pop(ref)
+        with self._lock:  # kill_worker looks a task's actor up from another thread
+            actor, task = self._running.pop(ref)
+            given = self._given.pop(ref, None)
         fut = task[0]
         try:
             fut.set_result(self._get(ref))
@@ -219,8 +239,8 @@ class RayPool(Executor):
             raise
         except RayTaskError as exc:  # the function itself raised: hand the caller its exception
             fut.set_exception(exc.as_instanceof_cause())
-        except RayError:  # its actor died or is unreachable (killed, node lost, cluster gone), or its result lost
-            self._actor_died(actor, task)
+        except RayError as exc:  # its actor died or is unreachable (killed, node lost, cluster gone), or result lost
+            self._actor_died(actor, task, exc, None if given is None else time.monotonic() - given)
             return
         if actor in self._actors:
             self._actors[actor] -= 1
@@ -235,9 +255,11 @@ class RayPool(Executor):
             except GetTimeoutError:
                 self._check_cluster()
 
-    def _actor_died(self, actor, task) -> None:
-        """Run the batch again elsewhere, or stop everything if the cluster itself is gone."""
+    def _actor_died(self, actor, task, exc: RayError, ran_s: float | None = None) -> None:
+        """Run the batch again elsewhere (or fail it with PoolWorkerDied), or stop everything if
+        the cluster itself is gone."""
         self.actor_deaths += 1
+        pid = self._pids.pop(actor, None)
         if self._abandon:
             return
         if actor in self._actors:
@@ -250,6 +272,9 @@ class RayPool(Executor):
             kill_actor(actor)
             self._start_actor()
         fut, fn, args, tries = task
+        if not self._rerun_dead:
+            fut.set_exception(PoolWorkerDied(death_reason(exc, pid), seconds=ran_s))
+            return
         if tries + 1 >= MAX_TRIES:
             fut.set_exception(ClusterError(f"a batch's Ray actor died {tries + 1} times; giving up"))
             return
@@ -270,6 +295,7 @@ class RayPool(Executor):
             waiting = [t[0] for t in self._pending] + [t[0] for _, t in self._running.values()]
             self._pending.clear()
             self._running.clear()
+            self._given.clear()
         for fut in waiting:
             if not fut.done():
                 fut.set_exception(error)
@@ -286,6 +312,12 @@ def actor_class(cls: type):
     return ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0, runtime_env=env)(cls)
 
 
+def death_reason(exc: RayError, pid: int | None) -> str:
+    """How an actor's process ended, as far as Ray says (it gives no exit status or signal)."""
+    who = f"the Ray actor process{f' {pid}' if pid else ''}"
+    return f"{who} ended ({type(exc).__name__}; Ray does not say how)"
+
+
 def kill_actor(actor) -> None:
     """Kill ``actor`` unless the head is gone (its actors are gone with it, and Ray's kill call
     would wait 60 s for the head before ending this process)."""
@@ -300,8 +332,8 @@ def kill_actor(actor) -> None:
 def ray_pool_factory(address: str):
     """A PoolFactory making RayPools on the cluster at ``address`` (joined on first use)."""
 
-    def make(workers: int, initializer=None, initargs=()) -> RayPool:
+    def make(workers: int, initializer=None, initargs=(), *, rerun_dead: bool = True) -> RayPool:
         connect(address)
-        return RayPool(workers, initializer, initargs)
+        return RayPool(workers, initializer, initargs, rerun_dead=rerun_dead)
 
     return make

@@ -1,5 +1,6 @@
 """`curator generate --ray` on a real local Ray cluster (separate processes on 127.0.0.1): the same
-rows as a local run, an actor SIGKILLed mid-run, and the cluster going away mid-run."""
+rows as a local run, an actor SIGKILLed mid-run, and the cluster going away mid-run; `ingest` and
+`verify` (a compiler that crashes or hangs on a kernel) on the cluster."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_curator
+from tests.integration import compiler_faults
 from tests.integration.conftest import REFERENCE_ARGS, REFERENCE_COUNT, store_rows
 from tests.integration.ray_cluster import ENV, LocalRayCluster, actor_pids
 
@@ -224,6 +226,90 @@ def test_verify_on_ray_records_what_a_local_verify_records(cluster, small_store,
     sql = "SELECT kernel_id, device, compiler, options, ok FROM verifications ORDER BY 1, 2"
     results = [select(db, sql) for db in (local, remote)]
     assert results[0] and results[1] == results[0]
+
+
+# `curator verify` with the compilers of compiler_faults in its workers: the initializer carries
+# them to the Ray actors (argv: the fault log, then the command line)
+FAULTY_VERIFY = """
+import sys
+from curator import verify
+from tests.integration import compiler_faults
+verify._init_worker = compiler_faults.use(sys.argv[1])
+from curator.cli import main
+main(sys.argv[2:], prog_name="curator")
+"""
+
+
+def test_verify_on_ray_records_a_compiler_crash_and_a_hang_for_their_kernels(cluster, small_store, tmp_path):
+    """Four kernels in batches of 2 on two actors: the compiler aborts on one kernel and never
+    returns on another.  Each batch is bisected on the pool (its actor died or was killed past
+    --compile-timeout, and replaced), the two kernels recorded as failed compiles, the others as
+    passed, and the run ends as a local one does: exit 1 for the failed kernels, in one line."""
+    db = tmp_path / "faults.db"
+    shutil.copy(small_store, db)
+    ids = [r[0] for r in select(db, "SELECT id FROM kernels ORDER BY id LIMIT 4")]
+    crashes, hangs = ids[1], ids[3]  # batches [ids[0], crashes] and [ids[2], hangs]
+    compiler_faults.plant(db, crashes, compiler_faults.ABORT_MARKER)
+    compiler_faults.plant(db, hangs, compiler_faults.HANG_MARKER)
+    listed = tmp_path / "ids.txt"
+    listed.write_text("\n".join(ids) + "\n")
+    log = tmp_path / "faults.log"
+    args = ["verify", "--device", "cpu", "--ids-from", str(listed), "--batch-size", "2", "--compile-timeout", "8",
+            "--ray", cluster.address, "--db", str(db)]  # fmt: skip
+    res = subprocess.run([sys.executable, "-c", FAULTY_VERIFY, str(log), *args], env=ENV, capture_output=True,
+                         text=True, timeout=600)  # fmt: skip
+    assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr[-3000:]
+    errors = [ln for ln in res.stderr.splitlines() if ln.startswith("Error:")]
+    assert errors == ["Error: 2 kernel(s) failed verification; see `curator verify --failures`"], res.stderr[-3000:]
+
+    # the faults happened, in Ray actors (not here): each kernel's batch, then the kernel alone twice
+    aborted, hung = compiler_faults.faulty_pids(log, "abort"), compiler_faults.faulty_pids(log, "hang")
+    assert len(set(aborted)) == len(aborted) == 3 and len(set(hung)) == len(hung) == 3
+    assert os.getpid() not in aborted + hung
+    rows = {r[0]: r[1:] for r in select(db, "SELECT kernel_id, ok, diagnostics, ms FROM verifications")}
+    assert set(rows) == set(ids)
+    ok, diagnostics, ms = rows[crashes]
+    assert ok == 0 and "the compiler crashed: the Ray actor process" in diagnostics and ms > 0
+    ok, diagnostics, ms = rows[hangs]
+    assert ok == 0 and "the compiler did not finish within 8 s" in diagnostics and ms >= 8000
+    assert [rows[k][0] for k in ids if k not in (crashes, hangs)] == [1, 1]
+    ((status, counts),) = select(db, "SELECT status, counts FROM runs WHERE command = 'verify'")
+    counts = json.loads(counts)
+    assert status == "done" and counts["hangs"] == 3 and counts["worker_deaths"] == 6
+    assert (counts["devices"]["cpu"]["crashed"], counts["devices"]["cpu"]["hung"]) == (1, 1)
+
+
+def test_verify_cluster_gone_mid_compile_one_line_error(small_store, tmp_path, tmp_path_factory):
+    """The cluster goes away while an actor compiles (a compile that never returns, so the run is
+    surely mid-batch): one line naming the cluster, no kernel blamed, the run marked failed."""
+    own = LocalRayCluster(tmp_path_factory.mktemp("r")).start()  # this test stops its cluster
+    db, log = tmp_path / "gone.db", tmp_path / "faults.log"
+    shutil.copy(small_store, db)
+    ids = [r[0] for r in select(db, "SELECT id FROM kernels ORDER BY id LIMIT 2")]
+    compiler_faults.plant(db, ids[0], compiler_faults.HANG_MARKER)
+    listed = tmp_path / "ids.txt"
+    listed.write_text("\n".join(ids) + "\n")
+    args = ["verify", "--device", "cpu", "--ids-from", str(listed), "--batch-size", "1", "--compile-timeout", "600",
+            "--ray", own.address, "--db", str(db)]  # fmt: skip
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", FAULTY_VERIFY, str(log), *args], env=ENV,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        try:
+            wait_for(lambda: compiler_faults.faulty_pids(log, "hang"), proc, what="the compile to hang")
+            own.stop()
+            _out, err = proc.communicate(timeout=300)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    finally:
+        own.stop()
+    assert own.pids() == []
+    assert proc.returncode == 1 and "Traceback" not in err, err[-3000:]
+    message = [ln for ln in err.splitlines() if ln.startswith("Error:")]
+    assert len(message) == 1 and "Ray cluster" in message[0], err[-3000:]
+    assert ids[0] not in {r[0] for r in select(db, "SELECT kernel_id FROM verifications")}
+    assert select(db, "SELECT status FROM runs WHERE command = 'verify'") == [("failed",)]
 
 
 POOL_KILL = """

@@ -17,6 +17,7 @@ from curator.records import kernel_id
 from curator.store import KernelRecord, Store
 from curator.warp import build, init_warp, launch
 from curator.warp import compile as warp_compile
+from tests.integration import compiler_faults
 
 # Two kernels whose @wp.func are both numbered helper_0 (with different bodies) and which share
 # a struct: concatenated naively into one translation unit they would clash.
@@ -245,45 +246,21 @@ def test_cli_records_failure_with_diagnostic_and_rerun_skips(tmp_path, artifacts
         assert {o.split()[0] for o in options} == {"sm_75", "sm_86"}
 
 
-# A compiler crash planted in the verify workers (test-only, nothing in curator reads these): the
-# workers' initializer is swapped for one whose compilers call os.abort() on a translation unit
-# holding ABORT_MARKER (on every one if CURATOR_TEST_ABORT_ON is "any"), as Warp's Clang aborts at
-# -O2 on one real ingested kernel.  Each aborting process first logs its pid to CURATOR_TEST_ABORT_LOG.
-ABORT_MARKER = "// curator test: the compiler aborts here"
-_real_init_worker = verify._init_worker
-
-
-def _init_worker_with_aborting_compiler(*args):
-    _real_init_worker(*args)
-    for compiler in verify._compilers.values():
-
-        def aborting_compile(source, *rest, _compile=compiler.compile, **kw):
-            if ABORT_MARKER in source or os.environ["CURATOR_TEST_ABORT_ON"] == "any":
-                with open(os.environ["CURATOR_TEST_ABORT_LOG"], "a") as log:
-                    log.write(f"{os.getpid()}\n")
-                os.abort()
-            return _compile(source, *rest, **kw)
-
-        compiler.compile = aborting_compile
-
-
 @pytest.fixture
-def aborting_compiler(tmp_path, monkeypatch):
-    """The pids of the worker processes that aborted, as a function to call after the run."""
-    log = tmp_path / "aborts.log"
-    monkeypatch.setattr(verify, "_init_worker", _init_worker_with_aborting_compiler)
-    monkeypatch.setenv("CURATOR_TEST_ABORT_LOG", str(log))
-    monkeypatch.setenv("CURATOR_TEST_ABORT_ON", "marker")
-    return lambda: [int(pid) for pid in log.read_text().split()] if log.exists() else []
+def faulty_compiler(tmp_path, monkeypatch):
+    """Verify's workers get compilers that abort or hang on planted markers (compiler_faults); the
+    pids of the processes that did, as a function of the fault ("abort", "hang") to call after."""
+    log = tmp_path / "faults.log"
+    monkeypatch.setattr(verify, "_init_worker", compiler_faults.use(log))
+    return functools.partial(compiler_faults.faulty_pids, log)
 
 
 def _plant_abort(db, kid: str) -> None:
-    with Store.open(db) as s:
-        s.conn.execute("UPDATE artifacts SET forward = forward || ? WHERE kernel_id = ?", (f"\n{ABORT_MARKER}\n", kid))
+    compiler_faults.plant(db, kid, compiler_faults.ABORT_MARKER)
 
 
 @pytest.mark.slow
-def test_compiler_crash_is_recorded_for_its_kernel_and_the_run_goes_on(tmp_path, artifacts, aborting_compiler):
+def test_compiler_crash_is_recorded_for_its_kernel_and_the_run_goes_on(tmp_path, artifacts, faulty_compiler):
     """A worker whose compiler aborts (SIGABRT) on one kernel of a batch: that kernel is recorded
     as a failed compile naming the crash, the others of its batch get their real results, exit 1
     as for any failed kernel, and the crash shows in `verify --failures`."""
@@ -298,17 +275,19 @@ def test_compiler_crash_is_recorded_for_its_kernel_and_the_run_goes_on(tmp_path,
 
     # the fault happened, in worker processes: the pool's worker, the batch alone, then the
     # crashing kernel alone twice, each a fresh process that died of SIGABRT
-    pids = aborting_compiler()
+    pids = faulty_compiler("abort")
     assert len(pids) >= 4 and len(set(pids)) == len(pids) and os.getpid() not in pids
     with Store.open(db, readonly=True) as s:
-        rows = {r[0]: r[1:] for r in s.conn.execute("SELECT kernel_id, ok, diagnostics, options FROM verifications")}
+        sql = "SELECT kernel_id, ok, diagnostics, options, ms FROM verifications"
+        rows = {r[0]: r[1:] for r in s.conn.execute(sql)}
         (run,) = s.runs("verify")
     assert set(rows) == set(ids.values())
     assert rows[ids["k_a"]][0] == 1
     assert rows[ids["k_b"]][0] == 0 and "this_is_not_valid_cpp" in rows[ids["k_b"]][1]
-    ok, diagnostics, options = rows[ids["k_c"]]
+    ok, diagnostics, options, ms = rows[ids["k_c"]]
     assert ok == 0 and "the compiler crashed" in diagnostics and "SIGABRT" in diagnostics
     assert options.startswith("-O2")
+    assert ms > 0  # the time its last (fatal) attempt took
     counts = json.loads(run["counts"])
     assert run["status"] == "done" and counts["worker_deaths"] == len(pids)
     assert counts["devices"]["cpu"] | {"compile_ms": 0} == counts["devices"]["cpu"] | {
@@ -318,22 +297,56 @@ def test_compiler_crash_is_recorded_for_its_kernel_and_the_run_goes_on(tmp_path,
     assert res.exit_code == 0 and ids["k_c"] in res.output and "SIGABRT" in res.output
     # a rerun compiles nothing: the crash is a result like any other
     res = runner.invoke(main, ["verify", "--db", str(db), "--device", "cpu", "--mode", "full", "--workers", "1"])
-    assert res.exit_code == 0 and len(aborting_compiler()) == len(pids), res.output
+    assert res.exit_code == 0 and len(faulty_compiler("abort")) == len(pids), res.output
 
 
-def test_workers_that_die_on_anything_stop_the_run_in_one_line(tmp_path, artifacts, aborting_compiler, monkeypatch):
+def test_workers_that_die_on_anything_stop_the_run_in_one_line(tmp_path, artifacts, faulty_compiler, monkeypatch):
     """When a fresh worker dies even compiling no kernel, no kernel is blamed: exit 1, one line."""
-    monkeypatch.setenv("CURATOR_TEST_ABORT_ON", "any")
+    monkeypatch.setattr(verify, "_init_worker", compiler_faults.use(tmp_path / "faults.log", abort_on="any"))
     db = tmp_path / "v.db"
     _make_store(db, artifacts, names=("k_a", "k_c"))[0].close()
     res = CliRunner().invoke(main, ["verify", "--db", str(db), "--device", "cpu", "--workers", "1"])
     assert res.exit_code == 1
     assert "Error: compiler worker processes die even compiling no kernel (abort (SIGABRT))" in res.output
     # the pool's worker, the batch alone, the first kernel alone twice, then the probe
-    assert len(aborting_compiler()) == 5
+    assert len(faulty_compiler("abort")) == 5
     with Store.open(db, readonly=True) as s:
         assert s.conn.execute("SELECT COUNT(*) FROM verifications").fetchone()[0] == 0
         assert s.runs("verify")[-1]["status"] == "failed"
+
+
+@pytest.mark.slow
+def test_compiler_hang_is_killed_and_recorded_for_its_kernel(tmp_path, artifacts, faulty_compiler):
+    """A compile that never returns: past --compile-timeout its worker is killed (here the local
+    pool's, then a lone process's, twice), the batch bisected, the kernel recorded as failed with
+    the limit and the time of its last attempt, the others with their real results."""
+    db = tmp_path / "v.db"
+    store, ids = _make_store(db, artifacts)  # k_b's code is broken (a real compile error)
+    order = store.kernel_ids()  # batches of 2 in this order: the hang is in a batch with another
+    store.close()
+    hung, other = order[0], order[1]
+    compiler_faults.plant(db, hung, compiler_faults.HANG_MARKER)
+    res = CliRunner().invoke(main, ["verify", "--db", str(db), "--device", "cpu", "--workers", "1",
+                                    "--batch-size", "2", "--compile-timeout", "8"])  # fmt: skip
+    assert res.exit_code == 1, res.output
+    assert "2 kernel(s) failed verification" in res.output and "1 compiler hang" in res.output
+
+    # the fault happened, each time in another process (killed): the pool's, the kernel alone, again
+    pids = faulty_compiler("hang")
+    assert len(pids) == 3 and len(set(pids)) == 3 and os.getpid() not in pids
+    with Store.open(db, readonly=True) as s:
+        rows = {r[0]: r[1:] for r in s.conn.execute("SELECT kernel_id, ok, diagnostics, ms FROM verifications")}
+        (run,) = s.runs("verify")
+    assert set(rows) == set(ids.values())
+    ok, diagnostics, ms = rows[hung]
+    assert ok == 0 and "the compiler did not finish within 8 s" in diagnostics and ms >= 8000
+    assert rows[other][0] == (other != ids["k_b"])  # the hung kernel's batch mate: its real result
+    assert rows[ids["k_b"]][0] == 0 and "this_is_not_valid_cpp" in rows[ids["k_b"]][1]
+    assert all(rows[k][0] == 1 for k in ids.values() if k not in (hung, ids["k_b"]))
+    counts = json.loads(run["counts"])
+    assert run["status"] == "done" and counts["hangs"] == 3
+    assert counts["devices"]["cpu"] | {"compile_ms": 0} == counts["devices"]["cpu"] | {
+        "compile_ms": 0, "selected": 3, "passed": 1, "failed": 2, "crashed": 0, "hung": 1}  # fmt: skip
 
 
 def test_bad_options_are_usage_errors(tmp_path, artifacts):
@@ -342,6 +355,7 @@ def test_bad_options_are_usage_errors(tmp_path, artifacts):
     runner = CliRunner()
     assert runner.invoke(main, ["verify", "--db", str(db), "--sample", "0.5", "--all"]).exit_code == 2
     assert runner.invoke(main, ["verify", "--db", str(db), "--sample", "1.5"]).exit_code == 2
+    assert runner.invoke(main, ["verify", "--db", str(db), "--compile-timeout", "0"]).exit_code == 2
     res = runner.invoke(main, ["verify", "--db", str(db), "--arch", "12"])
     assert res.exit_code == 1 and "sm_12" in res.output
     res = runner.invoke(main, ["verify", "--db", str(tmp_path / "missing.db")])
