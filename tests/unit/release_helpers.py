@@ -24,7 +24,7 @@ def clone(source: str, rng: random.Random) -> str:
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             defined.add(node.id)
     defined -= {"wp", "warp"}
-    for name in sorted(defined, key=len, reverse=True):
+    for name in sorted(defined, key=lambda n: (-len(n), n)):  # longest first; ties by name, not by hash order
         new = f"{name}_c{rng.randrange(10**6)}"
         source = re.sub(rf"(?<![\w.]){re.escape(name)}\b", new, source)
 
