@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing.util
+import os
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -75,7 +78,7 @@ def compile_batch(compiler, items: list[tuple[str, dict]]) -> tuple[list[KernelR
 _compilers: dict = {}
 
 
-def _init_worker(devices: tuple[str, ...], arch: int, mode: str = DEFAULT_MODE) -> None:
+def _init_worker(devices: tuple[str, ...], arch: int, mode: str = DEFAULT_MODE, root: str | None = None) -> None:
     from curator.warp import compile as warp_compile
     from curator.warp import init_warp
 
@@ -83,8 +86,12 @@ def _init_worker(devices: tuple[str, ...], arch: int, mode: str = DEFAULT_MODE) 
     # line; a worker dying of it would print its own traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     init_warp()
+    # the compilers' folders go in the run's folder (``root``, removed by the run when it ends: a
+    # worker killed under a hang or dead of a compiler crash cannot remove its own); a Ray actor
+    # on another machine has no such folder and uses its own temporary folder
+    workdir = root if root and os.path.isdir(root) else None
     for device in devices:
-        _compilers[device] = warp_compile.Compiler(device, arch, mode=mode)
+        _compilers[device] = warp_compile.Compiler(device, arch, mode=mode, workdir=workdir)
     # A pool's worker ends with os._exit, which skips the compilers' own clean-up of their folders
     # (precompiled headers, objects): multiprocessing's exit finalizers still run.
     multiprocessing.util.Finalize(None, _close_compilers, exitpriority=10)
@@ -188,9 +195,10 @@ class Verifier:
             raise VerifyError(str(exc)) from None
         for d, (compiler, options) in identities.items():
             self.report.devices[d] = DeviceCounts(compiler=compiler, options=options, mode=mode)
+        self._root = tempfile.mkdtemp(prefix="curator_verify_run_")  # the workers' folders (see _init_worker)
         self._runner = BatchRunner(self._task, workers=workers, pool_factory=pool_factory or local_pool,
-                                   initializer=_init_worker, initargs=(devices, arch, mode), report=self.report,
-                                   compile_timeout=compile_timeout)  # fmt: skip
+                                   initializer=_init_worker, initargs=(devices, arch, mode, self._root),
+                                   report=self.report, compile_timeout=compile_timeout)  # fmt: skip
 
     def pending(self, device: str, ids: Iterable[str]) -> list[str]:
         """Those of ``ids`` with code for ``device`` not yet verified under this compiler (nor
@@ -260,8 +268,12 @@ class Verifier:
         return self.report
 
     def shutdown(self, wait_for_workers: bool = True) -> None:
-        """Stop the workers, dropping what has not finished (committed results stay)."""
-        self._runner.shutdown(wait_for_workers)
+        """Stop the workers, dropping what has not finished (committed results stay), and remove
+        their folders."""
+        try:
+            self._runner.shutdown(wait_for_workers)
+        finally:
+            shutil.rmtree(self._root, ignore_errors=True)
 
     def __enter__(self):
         return self

@@ -316,10 +316,17 @@ def test_workers_that_die_on_anything_stop_the_run_in_one_line(tmp_path, artifac
 
 
 @pytest.mark.slow
-def test_compiler_hang_is_killed_and_recorded_for_its_kernel(tmp_path, artifacts, faulty_compiler):
+def test_compiler_hang_is_killed_and_recorded_for_its_kernel(tmp_path, artifacts, faulty_compiler, monkeypatch):
     """A compile that never returns: past --compile-timeout its worker is killed (here the local
     pool's, then a lone process's, twice), the batch bisected, the kernel recorded as failed with
-    the limit and the time of its last attempt, the others with their real results."""
+    the limit and the time of its last attempt, the others with their real results.  The killed
+    workers' folders (they cannot remove them) go with the run's."""
+    import tempfile
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     db = tmp_path / "v.db"
     store, ids = _make_store(db, artifacts)  # k_b's code is broken (a real compile error)
     order = store.kernel_ids()  # batches of 2 in this order: the hang is in a batch with another
@@ -334,6 +341,7 @@ def test_compiler_hang_is_killed_and_recorded_for_its_kernel(tmp_path, artifacts
     # the fault happened, each time in another process (killed): the pool's, the kernel alone, again
     pids = faulty_compiler("hang")
     assert len(pids) == 3 and len(set(pids)) == 3 and os.getpid() not in pids
+    assert list(temp.iterdir()) == []
     with Store.open(db, readonly=True) as s:
         rows = {r[0]: r[1:] for r in s.conn.execute("SELECT kernel_id, ok, diagnostics, ms FROM verifications")}
         (run,) = s.runs("verify")
