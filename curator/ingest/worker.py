@@ -170,7 +170,10 @@ def _process_def(job, d: KernelDef, instances: list, devices, have, seen: set[st
         yield ("failure", _skip(job, d, reason, detail))
         yield ("skip", reason)
         return
-    concrete = [c for k in instances for c in registry.concrete_kernels(k)]
+    # instances with the same source get one id and the first is stored: the order is by what
+    # tells them apart (closure values, overload signature), not the order Warp lists them in
+    concrete = sorted((c for k in instances for c in registry.concrete_kernels(k)),
+                      key=lambda c: (registry.instance_order(c), registry.kernel_signature(c)))  # fmt: skip
     if not concrete:
         yield ("failure", _skip(job, d, GENERIC, "generic kernel that the module gives no wp.overload for"))
         yield ("skip", GENERIC)

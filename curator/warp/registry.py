@@ -3,6 +3,7 @@ overloads, a kernel's struct/function dependencies, and Warp's global settings."
 
 from __future__ import annotations
 
+import re
 import types
 
 from curator.warp import CodegenError, init_warp
@@ -24,8 +25,26 @@ def kernels_from_file(filename: str) -> list:
             code = getattr(kernel.func, "__code__", None)
             if code is not None and os.path.realpath(code.co_filename) == want:
                 found.append(kernel)
-    found.sort(key=lambda k: (k.func.__code__.co_firstlineno, k.key, k.module.name))
+    found.sort(key=instance_order)
     return found
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def instance_order(kernel) -> tuple:
+    """A kernel's place among the live kernels of a file: line, key, Warp module, then what its
+    closure holds.  A factory's instances share line, key and module; Warp lists them in an order
+    that can differ from one process to the next, and the first of those with the same source is
+    the one stored, so they are told apart by their closure values (reprs without addresses)."""
+    cells = getattr(kernel.func, "__closure__", None) or ()
+    values = []
+    for cell in cells:
+        try:
+            values.append(_ADDRESS.sub("", repr(cell.cell_contents)))
+        except Exception:  # an empty cell (ValueError), or a repr that fails
+            values.append("")
+    return (kernel.func.__code__.co_firstlineno, kernel.key, kernel.module.name, tuple(values))
 
 
 def concrete_kernels(kernel) -> list:
