@@ -37,14 +37,17 @@ def bench_signatures(n: int) -> list[tuple[str, str, str, bytes, str]]:
     out = []
     for s in specs:
         tokens = neardup.normalize_tokens(s.source)
-        out.append((s.name, s.category, s.source, neardup.signature_of_tokens(tokens),
-                    neardup.skeleton_hash_of_tokens(tokens)))  # fmt: skip
+        out.append(
+            (s.name, s.category, s.source, neardup.signature_of_tokens(tokens), neardup.skeleton_hash_of_tokens(tokens))
+        )
     secs = time.perf_counter() - t
     t = time.perf_counter()
     for s in specs[: n // 4]:
         neardup.signature_of_tokens(neardup.normalize_tokens(s.source))
-    print(f"signatures at generation: {n / secs:,.0f} kernels/s (normalise + shingle + MinHash, {n:,} kernels, "
-          f"mean source {sum(len(s.source) for s in specs) / n:,.0f} chars)")  # fmt: skip
+    print(
+        f"signatures at generation: {n / secs:,.0f} kernels/s (normalise + shingle + MinHash, {n:,} kernels, "
+        f"mean source {sum(len(s.source) for s in specs) / n:,.0f} chars)"
+    )
     return out
 
 
@@ -71,8 +74,18 @@ def bench_dedup(tmp: Path, base: list[tuple], total: int) -> None:
     rows = variants(base, total)
     db = tmp / "neardup.db"
     with Store.open(db, create=True) as s:
-        recs = [KernelRecord(id=k, name=k, category=CATEGORIES[j % len(CATEGORIES)], source="", skeleton_hash=sk,
-                             minhash=b, artifacts={}) for j, (k, sk, b) in enumerate(rows)]  # fmt: skip
+        recs = [
+            KernelRecord(
+                id=k,
+                name=k,
+                category=CATEGORIES[j % len(CATEGORIES)],
+                source="",
+                skeleton_hash=sk,
+                minhash=b,
+                artifacts={},
+            )
+            for j, (k, sk, b) in enumerate(rows)
+        ]
         s.write_batch(recs, [], None)
         t = time.perf_counter()
         blobs = [r[2] for r in s.dedup_inputs()]
@@ -93,9 +106,11 @@ def bench_dedup(tmp: Path, base: list[tuple], total: int) -> None:
         neardup.save_clusters(s, run)
         t_save = time.perf_counter() - t
     c = run.clusters
-    print(f"dedup of {c.kernels:,} stored signatures: {t_cluster + t_save:.2f} s "
-          f"(cluster {t_cluster:.2f} s incl. read {t_read:.2f} s; save {t_save:.2f} s) -> {c.clusters:,} clusters, "
-          f"{c.removed:,} near-duplicates")  # fmt: skip
+    print(
+        f"dedup of {c.kernels:,} stored signatures: {t_cluster + t_save:.2f} s "
+        f"(cluster {t_cluster:.2f} s incl. read {t_read:.2f} s; save {t_save:.2f} s) -> {c.clusters:,} clusters, "
+        f"{c.removed:,} near-duplicates"
+    )
     print(f"  parsing {len(blobs):,} BLOBs: numpy {t_parse:.3f} s vs LeanMinHash.deserialize ~{t_deser:.2f} s")
 
 
@@ -106,11 +121,16 @@ def build_export_store(db: Path, base: list[tuple], line_kb: int = 36) -> None:
     recs = []
     for name, cat, src, blob, skel in base:
         n = int(line_kb * 1024 * rng.uniform(0.5, 1.5) / 6 / 6)
-        pieces = {p: " ".join(rng.choices(words, k=n)) for p in ("structs", "functions", "args", "forward",
-                                                                     "backward", "entry")}  # fmt: skip
+        pieces = {
+            p: " ".join(rng.choices(words, k=n))
+            for p in ("structs", "functions", "args", "forward", "backward", "entry")
+        }
         arts = {d: {"pieces": pieces, "codegen_ms": 1.0, "warp_version": "1.19.0"} for d in ("cpu", "cuda")}
-        recs.append(KernelRecord(id=kernel_id(src), name=name, category=cat, source=src, skeleton_hash=skel,
-                                 minhash=blob, artifacts=arts))  # fmt: skip
+        recs.append(
+            KernelRecord(
+                id=kernel_id(src), name=name, category=cat, source=src, skeleton_hash=skel, minhash=blob, artifacts=arts
+            )
+        )
     with Store.open(db, create=True) as s:
         for i in range(0, len(recs), 500):
             s.write_batch(recs[i : i + 500], [], None)
@@ -118,8 +138,9 @@ def build_export_store(db: Path, base: list[tuple], line_kb: int = 36) -> None:
 
 def bench_export(db: Path, out: Path, target_mb: float, dedup_flag: bool) -> None:
     with Store.open(db) as s:
-        opts = exp.ExportOptions(out=out, devices=("cpu", "cuda"), target_bytes=int(target_mb * MIB),
-                                 dedup=dedup_flag, allow_short=True)  # fmt: skip
+        opts = exp.ExportOptions(
+            out=out, devices=("cpu", "cuda"), target_bytes=int(target_mb * MIB), dedup=dedup_flag, allow_short=True
+        )
         t = time.perf_counter()
         res = exp.export(s, opts)
         secs = time.perf_counter() - t
@@ -127,8 +148,10 @@ def bench_export(db: Path, out: Path, target_mb: float, dedup_flag: bool) -> Non
     per = ", ".join(
         f"{k} {d['bytes'] / MIB:.2f} MiB / {d['records']:,} lines" for k, d in res.manifest["devices"].items()
     )
-    print(f"export{' --dedup' if dedup_flag else ''} --target-mb {target_mb:g}: {written / MIB:.1f} MiB in {secs:.2f} s"
-          f" = {written / MIB / secs:,.1f} MiB/s ({per}){' SHORT' if res.shortfalls else ''}")  # fmt: skip
+    print(
+        f"export{' --dedup' if dedup_flag else ''} --target-mb {target_mb:g}: {written / MIB:.1f} MiB in {secs:.2f} s"
+        f" = {written / MIB / secs:,.1f} MiB/s ({per}){' SHORT' if res.shortfalls else ''}"
+    )
 
 
 def main() -> None:

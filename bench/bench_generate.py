@@ -63,8 +63,24 @@ def anchor(sources: Path) -> tuple[float, float]:
 
 def curator(seed: int, n: int, workers: int, folder: Path, tag: str) -> tuple[float, float]:
     db = folder / f"{tag}.db"
-    return timed([sys.executable, "-m", "curator", "generate", "--device", "all", "--count", str(n), "--seed",
-                  str(seed), "--workers", str(workers), "--db", str(db)])  # fmt: skip
+    return timed(
+        [
+            sys.executable,
+            "-m",
+            "curator",
+            "generate",
+            "--device",
+            "all",
+            "--count",
+            str(n),
+            "--seed",
+            str(seed),
+            "--workers",
+            str(workers),
+            "--db",
+            str(db),
+        ]
+    )
 
 
 def rss_mib() -> float:
@@ -95,8 +111,10 @@ def main() -> None:
     a = ap.parse_args()
     n = a.kernels
     print(f"load average (1, 5, 15 min) at the start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"machine: {os.cpu_count()} cores; {n} kernels, both devices, seed {a.seed}; "
-          f"whole processes, best of {a.rounds}")  # fmt: skip
+    print(
+        f"machine: {os.cpu_count()} cores; {n} kernels, both devices, seed {a.seed}; "
+        f"whole processes, best of {a.rounds}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         sources = sources_file(a.seed, n, folder)
@@ -120,8 +138,7 @@ def main() -> None:
     print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if a.memory_kernels:
         samples = worker_memory(a.seed + 1, a.memory_kernels)
-        print(f"worker RSS over {a.memory_kernels} kernels (MiB): "
-              + ", ".join(f"{i}: {m:.0f}" for i, m in samples))  # fmt: skip
+        print(f"worker RSS over {a.memory_kernels} kernels (MiB): " + ", ".join(f"{i}: {m:.0f}" for i, m in samples))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         first = samples[1][1]
         growth = samples[-1][1] - first

@@ -61,14 +61,49 @@ def main() -> None:
         db = str(Path(tmp) / "gpu.db")
         w = ["--workers", str(args.workers)]
         _step(figures, "generate", ["generate", "--count", str(args.kernels), "--seed", str(args.seed), *w, "--db", db])
-        _step(figures, "verify full + CPU runs (synthetic)",
-              ["verify", "--device", "all", "--mode", "full", "--arch", str(gpu.arch), "--origin", "synthetic",
-               "--execute", *w, "--db", db])  # fmt: skip
+        _step(
+            figures,
+            "verify full + CPU runs (synthetic)",
+            [
+                "verify",
+                "--device",
+                "all",
+                "--mode",
+                "full",
+                "--arch",
+                str(gpu.arch),
+                "--origin",
+                "synthetic",
+                "--execute",
+                *w,
+                "--db",
+                db,
+            ],
+        )
         if args.real > 0:
             _step(figures, "ingest --package warp", ["ingest", "--package", "warp", *w, "--db", db])
-            _step(figures, "verify full (real sample)",
-                  ["verify", "--device", "all", "--mode", "full", "--arch", str(gpu.arch), "--origin", "real",
-                   "--sample", str(args.real), "--seed", str(args.seed), *w, "--db", db])  # fmt: skip
+            _step(
+                figures,
+                "verify full (real sample)",
+                [
+                    "verify",
+                    "--device",
+                    "all",
+                    "--mode",
+                    "full",
+                    "--arch",
+                    str(gpu.arch),
+                    "--origin",
+                    "real",
+                    "--sample",
+                    str(args.real),
+                    "--seed",
+                    str(args.seed),
+                    *w,
+                    "--db",
+                    db,
+                ],
+            )
         _compile_figures(figures, db)
         _differential(figures, db, args)
     figures["total_s"] = round(time.perf_counter() - started, 1)
@@ -122,8 +157,9 @@ def _differential(figures: dict, db: str, args) -> None:
         both = s.verified_ids("cpu") & s.verified_ids("cuda")
         ids = [k for k in s.kernel_ids(origin="synthetic") if k in both]  # ingested ones are stored without imports
         cats = {k: (r[0], r[1]) for k, *r in s.conn.execute("SELECT id, origin, category FROM kernels")}
-        for r in differential.differential(s, ids, seed=args.seed, trust_real=True, workers=args.workers,
-                                           devices=args.devices):  # fmt: skip
+        for r in differential.differential(
+            s, ids, seed=args.seed, trust_real=True, workers=args.workers, devices=args.devices
+        ):
             origin, category = cats[r.kernel_id]
             per_cat[(origin, category)][r.status] += 1
             if not r.ok:
@@ -133,8 +169,10 @@ def _differential(figures: dict, db: str, args) -> None:
     for c in per_cat.values():
         total.update(c)
     n = sum(total.values())
-    print(f"\n== CPU vs GPU differential ({n} kernels compiled for both devices, {seconds:.1f} s, "
-          f"{n / max(seconds, 1e-9):.1f} kernels/s on {args.workers} workers)")  # fmt: skip
+    print(
+        f"\n== CPU vs GPU differential ({n} kernels compiled for both devices, {seconds:.1f} s, "
+        f"{n / max(seconds, 1e-9):.1f} kernels/s on {args.workers} workers)"
+    )
     print(f"   {dict(total.most_common())}")
     statuses = sorted(total)
     print(f"   {'origin':9} {'category':18} " + " ".join(f"{st:>13}" for st in statuses))
@@ -144,9 +182,11 @@ def _differential(figures: dict, db: str, args) -> None:
     for row in bad[:40]:
         print("   " + " | ".join(row))
     figures["differential"] = {
-        "seconds": round(seconds, 1), "total": dict(total),
-        "per_category": {f"{o}/{c}": dict(v) for (o, c), v in sorted(per_cat.items())}, "not_ok": bad,
-    }  # fmt: skip
+        "seconds": round(seconds, 1),
+        "total": dict(total),
+        "per_category": {f"{o}/{c}": dict(v) for (o, c), v in sorted(per_cat.items())},
+        "not_ok": bad,
+    }
 
 
 if __name__ == "__main__":

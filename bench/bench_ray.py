@@ -69,14 +69,27 @@ def one_run(db: Path, count: int, seed: int, cluster=None, pool_factory=None) ->
 
     t = time.perf_counter()
     with Store.open(db, create=True) as store:
-        p = generate.run(store, devices=("cpu", "cuda"), seed=seed, categories=CATEGORIES, workers=2, count=count,
-                         on_progress=on_progress, pool_factory=pool_factory)  # fmt: skip
+        p = generate.run(
+            store,
+            devices=("cpu", "cuda"),
+            seed=seed,
+            categories=CATEGORIES,
+            workers=2,
+            count=count,
+            on_progress=on_progress,
+            pool_factory=pool_factory,
+        )
     wall = time.perf_counter() - t
     cpu = own_cpu(resource.RUSAGE_SELF) + own_cpu(resource.RUSAGE_CHILDREN) - cpu0
     cpu += sum(v - start.get(pid, 0.0) for pid, v in seen.items())
     (t0, n0), (t1, n1) = stamps[0], stamps[-1]
-    return {"new": p.new_kernels, "wall": wall, "first_batch": t0 - t, "steady": (n1 - n0) / (t1 - t0),
-            "cpu_ms": 1000 * cpu / max(1, p.attempted)}  # fmt: skip
+    return {
+        "new": p.new_kernels,
+        "wall": wall,
+        "first_batch": t0 - t,
+        "steady": (n1 - n0) / (t1 - t0),
+        "cpu_ms": 1000 * cpu / max(1, p.attempted),
+    }
 
 
 def main() -> None:
@@ -101,12 +114,15 @@ def main() -> None:
             for r in range(args.rounds):
                 for kind in ("local", "ray"):
                     factory = ray_pool.ray_pool_factory(cluster.address) if kind == "ray" else None
-                    res = one_run(Path(tmp) / f"{kind}{r}.db", args.count, args.seed,
-                                  cluster if kind == "ray" else None, factory)  # fmt: skip
+                    res = one_run(
+                        Path(tmp) / f"{kind}{r}.db", args.count, args.seed, cluster if kind == "ray" else None, factory
+                    )
                     results[kind].append(res)
-                    print(f"  round {r + 1} {kind:5}: {res['steady']:6.1f} kernels/s steady, {res['wall']:5.1f} s "
-                          f"wall, first batch after {res['first_batch']:.1f} s, {res['cpu_ms']:.0f} CPU-ms per kernel, "
-                          f"{res['new']} new")  # fmt: skip
+                    print(
+                        f"  round {r + 1} {kind:5}: {res['steady']:6.1f} kernels/s steady, {res['wall']:5.1f} s "
+                        f"wall, first batch after {res['first_batch']:.1f} s, {res['cpu_ms']:.0f} CPU-ms per kernel, "
+                        f"{res['new']} new"
+                    )
         finally:
             import ray
 
@@ -114,19 +130,25 @@ def main() -> None:
             cluster.stop()
         left = cluster.pids()
         best = {k: max(r["steady"] for r in v) for k, v in results.items()}
-        print(f"generate: Ray {best['ray']:.1f} vs local {best['local']:.1f} kernels/s (best rounds) -> "
-              f"ray/local {best['ray'] / best['local']:.3f}, engine overhead "
-              f"{100 * (1 - best['ray'] / best['local']):+.1f} % (goal <= 10 %)")  # fmt: skip
+        print(
+            f"generate: Ray {best['ray']:.1f} vs local {best['local']:.1f} kernels/s (best rounds) -> "
+            f"ray/local {best['ray'] / best['local']:.3f}, engine overhead "
+            f"{100 * (1 - best['ray'] / best['local']):+.1f} % (goal <= 10 %)"
+        )
         cpu = {k: min(r["cpu_ms"] for r in v) for k, v in results.items()}
         extra = 100 * (cpu["ray"] / cpu["local"] - 1)
-        print(f"CPU per kernel (all processes; robust to other users' load): Ray {cpu['ray']:.0f} vs local "
-              f"{cpu['local']:.0f} ms (best rounds) -> engine CPU overhead {extra:+.1f} %")  # fmt: skip
+        print(
+            f"CPU per kernel (all processes; robust to other users' load): Ray {cpu['ray']:.0f} vs local "
+            f"{cpu['local']:.0f} ms (best rounds) -> engine CPU overhead {extra:+.1f} %"
+        )
         print(f"  cluster processes left after teardown: {len(left)}")
         if args.writer_kernels:
             w = bench_writer(args.writer_kernels, Path(tmp))
             ratio = w["kernels_s"] / best["ray"]
-            print(f"the single writer takes {w['kernels_s']:,.0f} kernels/s = {ratio:,.0f}x this 2-CPU cluster's "
-                  f"generate rate: about {2 * ratio:,.0f} such CPUs saturate one driver")  # fmt: skip
+            print(
+                f"the single writer takes {w['kernels_s']:,.0f} kernels/s = {ratio:,.0f}x this 2-CPU cluster's "
+                f"generate rate: about {2 * ratio:,.0f} such CPUs saturate one driver"
+            )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,15 @@ SPLITS = {"train": 0.9, "validation": 0.05, "test": 0.05}
 
 def run_export(db: Path, out: Path, fmt: str, target_mb: float) -> tuple[dict, float]:
     with Store.open(db) as s:
-        opts = exp.ExportOptions(out=out, devices=("cpu", "cuda"), target_bytes=int(target_mb * MIB), splits=SPLITS,
-                                 paired=True, format=fmt, allow_short=True)  # fmt: skip
+        opts = exp.ExportOptions(
+            out=out,
+            devices=("cpu", "cuda"),
+            target_bytes=int(target_mb * MIB),
+            splits=SPLITS,
+            paired=True,
+            format=fmt,
+            allow_short=True,
+        )
         t = time.perf_counter()
         res = exp.export(s, opts)
         return res.manifest, time.perf_counter() - t
@@ -107,18 +114,26 @@ def main() -> None:
             jsonl_bytes, file_bytes, records = split_figures(m)
             t_load, t_raw_read = load_times(tmp / fmt, m, tmp / f"cache-{fmt}")
             figures[fmt] = (m, secs, jsonl_bytes)
-            print(f"export --format {fmt}: {records:,} records, {jsonl_bytes / MIB:,.1f} MiB as JSONL in {secs:.2f} s"
-                  f" = {jsonl_bytes / MIB / secs:,.1f} MiB/s; files {file_bytes / MIB:,.1f} MiB"
-                  f" ({file_bytes / jsonl_bytes:.2f} of JSONL)")  # fmt: skip
-            print(f"  load_dataset of cpu, cuda, paired (every split): {t_load:.2f} s; pyarrow alone reads the"
-                  f" train files in {t_raw_read:.2f} s")  # fmt: skip
+            print(
+                f"export --format {fmt}: {records:,} records, {jsonl_bytes / MIB:,.1f} MiB as JSONL in {secs:.2f} s"
+                f" = {jsonl_bytes / MIB / secs:,.1f} MiB/s; files {file_bytes / MIB:,.1f} MiB"
+                f" ({file_bytes / jsonl_bytes:.2f} of JSONL)"
+            )
+            print(
+                f"  load_dataset of cpu, cuda, paired (every split): {t_load:.2f} s; pyarrow alone reads the"
+                f" train files in {t_raw_read:.2f} s"
+            )
         m, secs, jsonl_bytes = figures["jsonl"]
         t_json, t_pq = raw_anchor(tmp / "jsonl", m, tmp)
-        print(f"anchor: the same records with json.dumps {jsonl_bytes / MIB / t_json:,.1f} MiB/s, pyarrow"
-              f" write_table {jsonl_bytes / MIB / t_pq:,.1f} MiB/s")  # fmt: skip
-        print(f"ratios: JSONL export / json.dumps {t_json / secs:.2f}; Parquet export / write_table "
-              f"{t_pq / figures['parquet'][1]:.2f}; Parquet export / JSONL export "
-              f"{secs / figures['parquet'][1]:.2f} (throughput)")  # fmt: skip
+        print(
+            f"anchor: the same records with json.dumps {jsonl_bytes / MIB / t_json:,.1f} MiB/s, pyarrow"
+            f" write_table {jsonl_bytes / MIB / t_pq:,.1f} MiB/s"
+        )
+        print(
+            f"ratios: JSONL export / json.dumps {t_json / secs:.2f}; Parquet export / write_table "
+            f"{t_pq / figures['parquet'][1]:.2f}; Parquet export / JSONL export "
+            f"{secs / figures['parquet'][1]:.2f} (throughput)"
+        )
 
 
 if __name__ == "__main__":

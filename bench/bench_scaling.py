@@ -62,8 +62,9 @@ def bench_writer(total: int, folder: Path, base: int = 32) -> dict:
     code = 0
     with Store.open(db, create=True) as store:
         run = store.start_run("bench", {})
-        batches = [[clone(records[i % base], i) for i in range(s, min(s + BATCH, total))]
-                   for s in range(0, total, BATCH)]  # fmt: skip
+        batches = [
+            [clone(records[i % base], i) for i in range(s, min(s + BATCH, total))] for s in range(0, total, BATCH)
+        ]
         t = time.perf_counter()
         for batch in batches:
             counts = store.write_batch(batch, [], run)
@@ -73,14 +74,24 @@ def bench_writer(total: int, folder: Path, base: int = 32) -> dict:
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     size = db.stat().st_size
     per_kernel = size / total
-    out = {"kernels": total, "seconds": secs, "kernels_s": total / secs, "code_mib_s": code / MIB / secs,
-           "code_per_kernel": code / total, "file_per_kernel": per_kernel}  # fmt: skip
-    print(f"single writer: {total:,} kernels (both devices) in {secs:.2f} s = {out['kernels_s']:,.0f} kernels/s, "
-          f"{out['code_mib_s']:,.1f} MiB/s of code ({code / total / 1024:,.1f} KiB of code per kernel, batches of "
-          f"{BATCH})")  # fmt: skip
-    print(f"  store on disk: {size / MIB:,.1f} MiB = {per_kernel / 1024:,.1f} KiB per kernel -> "
-          f"{per_kernel * 1e6 / (1 << 30):,.0f} GiB per million kernels, "
-          f"{per_kernel * 1e7 / (1 << 40):,.2f} TiB for 10 million")  # fmt: skip
+    out = {
+        "kernels": total,
+        "seconds": secs,
+        "kernels_s": total / secs,
+        "code_mib_s": code / MIB / secs,
+        "code_per_kernel": code / total,
+        "file_per_kernel": per_kernel,
+    }
+    print(
+        f"single writer: {total:,} kernels (both devices) in {secs:.2f} s = {out['kernels_s']:,.0f} kernels/s, "
+        f"{out['code_mib_s']:,.1f} MiB/s of code ({code / total / 1024:,.1f} KiB of code per kernel, batches of "
+        f"{BATCH})"
+    )
+    print(
+        f"  store on disk: {size / MIB:,.1f} MiB = {per_kernel / 1024:,.1f} KiB per kernel -> "
+        f"{per_kernel * 1e6 / (1 << 30):,.0f} GiB per million kernels, "
+        f"{per_kernel * 1e7 / (1 << 40):,.2f} TiB for 10 million"
+    )
     from curator.store.merge import merge_into
 
     with Store.open(folder / "merged.db", create=True) as merged:
@@ -88,8 +99,10 @@ def bench_writer(total: int, folder: Path, base: int = 32) -> dict:
         counts = merge_into(merged, db)
         msecs = time.perf_counter() - t
     out["merge_kernels_s"] = counts.kernels / msecs
-    print(f"  curator merge of that store into an empty one: {msecs:.2f} s = {counts.kernels / msecs:,.0f} kernels/s, "
-          f"{size / MIB / msecs:,.1f} MiB/s of store")  # fmt: skip
+    print(
+        f"  curator merge of that store into an empty one: {msecs:.2f} s = {counts.kernels / msecs:,.0f} kernels/s, "
+        f"{size / MIB / msecs:,.1f} MiB/s of store"
+    )
     return out
 
 
@@ -119,9 +132,12 @@ def dedup_once(n: int) -> None:
     clusters = neardup.cluster(ids, hv, skels, neardup.DEFAULT_THRESHOLD)
     secs = time.perf_counter() - t
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"dedup of {n:,} signatures: {secs:,.1f} s (parse {t_parse:.1f} s), peak RSS {rss / 1024:,.0f} MiB "
-          f"({(rss - rss0) / 1024:,.0f} MiB above the inputs), {clusters.clusters:,} clusters, "
-          f"{clusters.removed:,} near-duplicates", flush=True)  # fmt: skip
+    print(
+        f"dedup of {n:,} signatures: {secs:,.1f} s (parse {t_parse:.1f} s), peak RSS {rss / 1024:,.0f} MiB "
+        f"({(rss - rss0) / 1024:,.0f} MiB above the inputs), {clusters.clusters:,} clusters, "
+        f"{clusters.removed:,} near-duplicates",
+        flush=True,
+    )
 
 
 def main() -> None:

@@ -42,8 +42,13 @@ def measure(compiler, items: list, batch_size: int) -> dict:
         calls += n
         failed += sum(not r.ok for r in results)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    return {"kernels_s": len(items) / wall, "cpu_s_per_kernel": cpu / len(items), "calls": calls, "failed": failed,
-            "wall_s": wall}  # fmt: skip
+    return {
+        "kernels_s": len(items) / wall,
+        "cpu_s_per_kernel": cpu / len(items),
+        "calls": calls,
+        "failed": failed,
+        "wall_s": wall,
+    }
 
 
 def measure_runs(db: Path, ids: list[str], batch_size: int) -> dict:
@@ -87,15 +92,35 @@ def main() -> None:
         db = args.db
         if db is None:
             db = Path(tmp) / "bench.db"
-            subprocess.run([sys.executable, "-m", "curator", "generate", "--count", str(args.kernels), "--seed",
-                            str(args.seed), "--db", str(db)], check=True, capture_output=True)  # fmt: skip
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "curator",
+                    "generate",
+                    "--count",
+                    str(args.kernels),
+                    "--seed",
+                    str(args.seed),
+                    "--db",
+                    str(db),
+                ],
+                check=True,
+                capture_output=True,
+            )
         with Store.open(db, readonly=True) as store:
-            ids = [r[0] for r in store.conn.execute(
-                "SELECT id FROM kernels WHERE origin = 'synthetic' ORDER BY id LIMIT ?", (args.kernels,))]  # fmt: skip
+            ids = [
+                r[0]
+                for r in store.conn.execute(
+                    "SELECT id FROM kernels WHERE origin = 'synthetic' ORDER BY id LIMIT ?", (args.kernels,)
+                )
+            ]
             pieces = {d: store.artifact_pieces(ids, d) for d in devices}
         few = ids[: args.anchor_kernels]
-        print(f"{len(ids)} kernels from {db}; compile batches of {args.batch_size}, run batches of "
-              f"{args.run_batch_size}; one-kernel figures on the first {len(few)}")  # fmt: skip
+        print(
+            f"{len(ids)} kernels from {db}; compile batches of {args.batch_size}, run batches of "
+            f"{args.run_batch_size}; one-kernel figures on the first {len(few)}"
+        )
         for device in devices:
             items = [(k, pieces[device][k]) for k in ids if k in pieces[device]]
             figures = {}
@@ -111,16 +136,20 @@ def main() -> None:
             print(f"{device}: {compiler.compiler}")
             anchor = figures["full single (anchor)"]
             for name, m in figures.items():
-                print(f"  {name:22s} {1 / m['cpu_s_per_kernel']:6.2f} kernels/s per core (CPU time)  "
-                      f"{m['kernels_s']:6.2f} kernels/s wall  {m['calls']} compiler calls  {m['failed']} failed  "
-                      f"x{anchor['cpu_s_per_kernel'] / m['cpu_s_per_kernel']:.2f} vs anchor")  # fmt: skip
+                print(
+                    f"  {name:22s} {1 / m['cpu_s_per_kernel']:6.2f} kernels/s per core (CPU time)  "
+                    f"{m['kernels_s']:6.2f} kernels/s wall  {m['calls']} compiler calls  {m['failed']} failed  "
+                    f"x{anchor['cpu_s_per_kernel'] / m['cpu_s_per_kernel']:.2f} vs anchor"
+                )
         if not args.no_run:
             for size in (1, args.run_batch_size):
                 m = measure_runs(db, few if size == 1 else ids, size)
                 what = "Warp compiles each module" if size == 1 else f"batches of {size} compiled together"
-                print(f"cpu run ({what}; -O0, 2 launches, pair + adjoint check, worker start-up included): "
-                      f"{1 / m['cpu_s_per_kernel']:.2f} kernels/s per core (CPU time), {m['kernels_s']:.2f} wall; "
-                      f"{m['counts']}")  # fmt: skip
+                print(
+                    f"cpu run ({what}; -O0, 2 launches, pair + adjoint check, worker start-up included): "
+                    f"{1 / m['cpu_s_per_kernel']:.2f} kernels/s per core (CPU time), {m['kernels_s']:.2f} wall; "
+                    f"{m['counts']}"
+                )
         print("(issue #13 measured 1.85 kernels/s per core per device before batching and the modes)")
 
 

@@ -10,21 +10,34 @@ from curator.kernels.surface import BuiltinSurface
 # Python operators Warp's codegen turns into builtin calls (warp._src.codegen.builtin_operators);
 # comparisons and `and`/`or` are emitted inline, not as builtins, so they count for nothing.
 OPERATOR_BUILTINS: dict[type[ast.AST], str] = {
-    ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.MatMult: "mul", ast.Div: "div",
-    ast.FloorDiv: "floordiv", ast.Pow: "pow", ast.Mod: "mod", ast.BitAnd: "bit_and", ast.BitOr: "bit_or",
-    ast.BitXor: "bit_xor", ast.LShift: "lshift", ast.RShift: "rshift",
-    ast.UAdd: "pos", ast.USub: "neg", ast.Not: "unot", ast.Invert: "invert",
-}  # fmt: skip
+    ast.Add: "add",
+    ast.Sub: "sub",
+    ast.Mult: "mul",
+    ast.MatMult: "mul",
+    ast.Div: "div",
+    ast.FloorDiv: "floordiv",
+    ast.Pow: "pow",
+    ast.Mod: "mod",
+    ast.BitAnd: "bit_and",
+    ast.BitOr: "bit_or",
+    ast.BitXor: "bit_xor",
+    ast.LShift: "lshift",
+    ast.RShift: "rshift",
+    ast.UAdd: "pos",
+    ast.USub: "neg",
+    ast.Not: "unot",
+    ast.Invert: "invert",
+}
 # Python builtins a kernel may call bare, which Warp resolves to its own builtin of that name.
 BARE_BUILTINS = frozenset({"abs", "len", "max", "min", "pow", "print", "round"})
 WARP_MODULE_NAMES = frozenset({"wp", "warp"})
 # Visible builtins the generator leaves out on purpose, and why (none of them needs a GPU).
 NOT_GENERATED = {
     "array": "an array view over a raw pointer, `wp.array(ptr=..., shape=...)`: the kernel would "
-             "dereference an address it was handed, which random inputs cannot make valid",
+    "dereference an address it was handed, which random inputs cannot make valid",
     "breakpoint": "a debugger trap: it stops the process that runs the kernel",
     "pos": "unary `+x`, which passes x unchanged: not written in real Warp code",
-}  # fmt: skip
+}
 
 
 def why_uncovered(name: str) -> str:
@@ -87,8 +100,12 @@ def _outside_annotations(nodes: list[ast.AST]) -> list[ast.AST]:
 
 def _is_overload(node: ast.AST) -> bool:
     f = node.func if isinstance(node, ast.Call) else None
-    return isinstance(f, ast.Attribute) and f.attr == "overload" and isinstance(f.value, ast.Name) and (
-        f.value.id in WARP_MODULE_NAMES)  # fmt: skip
+    return (
+        isinstance(f, ast.Attribute)
+        and f.attr == "overload"
+        and isinstance(f.value, ast.Name)
+        and (f.value.id in WARP_MODULE_NAMES)
+    )
 
 
 def measure(surface: BuiltinSurface, kernels: Iterable[tuple[str, list[str] | None]]) -> dict:
@@ -164,12 +181,21 @@ def render(report: dict, title: str, console=None) -> None:
         t.add_column(col, justify="left" if col == "family" else "right")
     rows = [*report["families"].items(), ("[bold]all", report)]
     for family, f in rows:
-        t.add_row(family, f"{f['names']}", f"{f['names_covered']}", f"{100 * f['names_share']:.0f}",
-                  f"{f['signatures']}", f"{f['signatures_covered']}", f"{100 * f['signatures_share']:.0f}")  # fmt: skip
+        t.add_row(
+            family,
+            f"{f['names']}",
+            f"{f['names_covered']}",
+            f"{100 * f['names_share']:.0f}",
+            f"{f['signatures']}",
+            f"{f['signatures_covered']}",
+            f"{100 * f['signatures_share']:.0f}",
+        )
     console.print(t)
     if report["kernels_with_signatures"] < report["kernels"]:
-        console.print(f"signatures recorded for {report['kernels_with_signatures']:,} of {report['kernels']:,} "
-                      "kernels (the others were stored before curator recorded them, or by another Warp)")  # fmt: skip
+        console.print(
+            f"signatures recorded for {report['kernels_with_signatures']:,} of {report['kernels']:,} "
+            "kernels (the others were stored before curator recorded them, or by another Warp)"
+        )
     for family, f in report["families"].items():
         if f["uncovered_names"]:
             console.print(f"[dim]uncovered {family}:[/] {', '.join(map(why_uncovered, f['uncovered_names']))}")

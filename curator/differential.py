@@ -73,9 +73,17 @@ def executable_source(kernel: dict, trust_real: bool = False) -> str | None:
     return None
 
 
-def differential(store: Store, ids: Iterable[str], *, seed: int = 0, size: int | None = None,
-                 trust_real: bool = False, workers: int = 1, timeout: float = TIMEOUT_S,
-                 devices: tuple[str, str] = ("cpu", GPU)) -> Iterator[LaunchResult]:  # fmt: skip
+def differential(
+    store: Store,
+    ids: Iterable[str],
+    *,
+    seed: int = 0,
+    size: int | None = None,
+    trust_real: bool = False,
+    workers: int = 1,
+    timeout: float = TIMEOUT_S,
+    devices: tuple[str, str] = ("cpu", GPU),
+) -> Iterator[LaunchResult]:
     """Launch each kernel on both ``devices`` and compare (see the module docstring); each
     result is stored (device 'cuda', compiler 'launch warp ...') and yielded as it comes.
     ``workers``: isolated worker processes (0: in this process, for tests).  Kernels whose
@@ -254,5 +262,8 @@ def _run_on(kernel, row: dict, seed: int, size: int, device: str) -> list:
 def _differing(a: list, b: list) -> list[str]:
     import numpy as np
 
-    return [name for (name, x), (_, y) in zip(a, b, strict=True)
-            if x.shape != y.shape or not np.allclose(x, y, rtol=RTOL, atol=ATOL, equal_nan=True)]  # fmt: skip
+    return [
+        name
+        for (name, x), (_, y) in zip(a, b, strict=True)
+        if x.shape != y.shape or not np.allclose(x, y, rtol=RTOL, atol=ATOL, equal_nan=True)
+    ]

@@ -107,8 +107,12 @@ class ExecutionReport:
     started: float = field(default_factory=time.perf_counter)
 
     def as_dict(self) -> dict:
-        return {"counts": self.counts, "grads": self.grads, "skipped": self.skipped,
-                "seconds": round(time.perf_counter() - self.started, 3)}  # fmt: skip
+        return {
+            "counts": self.counts,
+            "grads": self.grads,
+            "skipped": self.skipped,
+            "seconds": round(time.perf_counter() - self.started, 3),
+        }
 
 
 def _compile_result(row: ExecutionRow, batched: bool = False):
@@ -134,8 +138,17 @@ def _compile_result(row: ExecutionRow, batched: bool = False):
 class Executor:
     """``workers`` worker processes; ``run(ids)`` launches each kernel once and stores results."""
 
-    def __init__(self, store: Store, *, workers: int = 1, seed: int = 0, timeout: float = DEFAULT_TIMEOUT,
-                 grad: bool = True, trust_real: bool = False, on_progress: Callable | None = None):  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        *,
+        workers: int = 1,
+        seed: int = 0,
+        timeout: float = DEFAULT_TIMEOUT,
+        grad: bool = True,
+        trust_real: bool = False,
+        on_progress: Callable | None = None,
+    ):
         self.store, self.seed, self.timeout, self.grad, self.trust = store, seed, timeout, grad, trust_real
         self.workers, self.on_progress = max(1, workers), on_progress
         self.batch_size = BATCH_SIZE
@@ -280,12 +293,22 @@ class Executor:
         self._slots = []
 
 
-def run(store: Store, ids: Iterable[str], *, workers: int = 1, seed: int = 0, timeout: float = DEFAULT_TIMEOUT,
-        grad: bool = True, trust_real: bool = False, arguments: dict | None = None,
-        on_progress: Callable | None = None) -> ExecutionReport:  # fmt: skip
+def run(
+    store: Store,
+    ids: Iterable[str],
+    *,
+    workers: int = 1,
+    seed: int = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+    grad: bool = True,
+    trust_real: bool = False,
+    arguments: dict | None = None,
+    on_progress: Callable | None = None,
+) -> ExecutionReport:
     """Launch each kernel of ``ids`` on the CPU (skipping those already run with this seed and
     Warp), recorded as a run."""
-    ex = Executor(store, workers=workers, seed=seed, timeout=timeout, grad=grad, trust_real=trust_real,
-                  on_progress=on_progress)  # fmt: skip
+    ex = Executor(
+        store, workers=workers, seed=seed, timeout=timeout, grad=grad, trust_real=trust_real, on_progress=on_progress
+    )
     with store.recorded_run("execute", arguments or {}, ex.report.as_dict):
         return ex.run(ids)

@@ -47,8 +47,9 @@ _sign = True  # compute skeleton hash and MinHash here (else the main process do
 _style = "realistic"  # generator style (curator.kernels.STYLES)
 
 
-def _init_worker(have: dict, failed: frozenset, devices: tuple[str, ...], sign: bool = True,
-                 style: str = "realistic") -> None:  # fmt: skip
+def _init_worker(
+    have: dict, failed: frozenset, devices: tuple[str, ...], sign: bool = True, style: str = "realistic"
+) -> None:
     global _have, _skip, _devices, _sign, _style
     from curator.warp import init_warp
 
@@ -68,8 +69,14 @@ def _leave_without_teardown() -> None:
     os._exit(0)
 
 
-def record_for_spec(spec, run_seed: int | None, index: int | None, devices: tuple[str, ...],
-                    have: frozenset[str] = frozenset(), sign: bool = True):  # fmt: skip
+def record_for_spec(
+    spec,
+    run_seed: int | None,
+    index: int | None,
+    devices: tuple[str, ...],
+    have: frozenset[str] = frozenset(),
+    sign: bool = True,
+):
     """Codegen one generated kernel: a KernelRecord, a FailureRecord, or None if already stored."""
     from curator.kernels import version_label
     from curator.warp import CodegenError, build
@@ -85,10 +92,21 @@ def record_for_spec(spec, run_seed: int | None, index: int | None, devices: tupl
     except CodegenError as exc:
         return FailureRecord(kid, spec.category, spec.seed, exc.stage, exc.exc_type, exc.message[:4000], spec.source)
     style = getattr(spec, "style", "realistic")  # specs made elsewhere (test fixtures) may not carry one
-    return make_record(kid, spec.name, spec.category, spec.source, arts, sign=sign, seed=spec.seed,
-                       run_seed=run_seed, run_index=index, generator_version=version_label(style),
-                       launch_dim=spec.launch_dim, kernel_args=[list(a) for a in spec.args],
-                       builtin_signatures=signatures_of_calls(calls, spec.source))  # fmt: skip
+    return make_record(
+        kid,
+        spec.name,
+        spec.category,
+        spec.source,
+        arts,
+        sign=sign,
+        seed=spec.seed,
+        run_seed=run_seed,
+        run_index=index,
+        generator_version=version_label(style),
+        launch_dim=spec.launch_dim,
+        kernel_args=[list(a) for a in spec.args],
+        builtin_signatures=signatures_of_calls(calls, spec.source),
+    )
 
 
 def _run_batch(run_seed: int, items: list[tuple[int, str, int]]) -> list:
@@ -99,8 +117,11 @@ def _run_batch(run_seed: int, items: list[tuple[int, str, int]]) -> list:
         try:
             spec = generate_kernel(kseed, category, _style)
         except Exception as exc:  # a generator bug: record it, never lose the run
-            out.append(FailureRecord(f"gen:{run_seed}:{index}", category, kseed, "generate", type(exc).__name__,
-                                     str(exc)[:4000], None))  # fmt: skip
+            out.append(
+                FailureRecord(
+                    f"gen:{run_seed}:{index}", category, kseed, "generate", type(exc).__name__, str(exc)[:4000], None
+                )
+            )
             continue
         kid = kernel_id(spec.source)
         out.append(
@@ -183,8 +204,9 @@ def run(
     if (count is None) == (target_mb is None):
         raise ValueError("give exactly one of count and target_mb")
     target_bytes = int(target_mb * MIB) if target_mb is not None else None
-    settings = Settings(devices, seed, categories, workers, count, target_bytes, batch_size, shard,
-                        pool_factory or local_pool, style)  # fmt: skip
+    settings = Settings(
+        devices, seed, categories, workers, count, target_bytes, batch_size, shard, pool_factory or local_pool, style
+    )
     job = GenerateRun(store, settings, on_progress, on_batch)
     with store.recorded_run("generate", arguments or {}, job.progress.as_dict) as run_id:
         job.drive(run_id)

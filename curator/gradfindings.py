@@ -24,8 +24,16 @@ MATRIX_SOLVE = "matrix inverse or decomposition"
 OTHER = "other"
 
 # The first construct of this list a kernel holds is the one it is counted under.
-ORDER = (MISSING_ADJOINT, FURTHEST_POINT, DYNAMIC_LOOP, ATOMIC_MINMAX, COMPONENT_WRITE, READ_BACK, INDEXED_STORE,
-         MATRIX_SOLVE)  # fmt: skip
+ORDER = (
+    MISSING_ADJOINT,
+    FURTHEST_POINT,
+    DYNAMIC_LOOP,
+    ATOMIC_MINMAX,
+    COMPONENT_WRITE,
+    READ_BACK,
+    INDEXED_STORE,
+    MATRIX_SOLVE,
+)
 WHY = {
     MISSING_ADJOINT: "calls a builtin whose adjoint Warp leaves out although its derivative is not zero "
     "(`MISSINGADJOINT` in Warp's headers: `wp.frac`, `tile_reduce`, `tile_max`/`tile_min`, `tile_sort`, the "

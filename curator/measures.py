@@ -128,11 +128,16 @@ def coverage_markdown(report: dict) -> list[str]:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for family, f in [*report["families"].items(), ("**all**", report)]:
-        out.append(f"| {family} | {f['names']} | {f['names_covered']} | {100 * f['names_share']:.0f} |"
-                   f" {f['signatures']} | {f['signatures_covered']} | {100 * f['signatures_share']:.0f} |")  # fmt: skip
+        out.append(
+            f"| {family} | {f['names']} | {f['names_covered']} | {100 * f['names_share']:.0f} |"
+            f" {f['signatures']} | {f['signatures_covered']} | {100 * f['signatures_share']:.0f} |"
+        )
     if report["kernels_with_signatures"] < report["kernels"]:
-        out += ["", f"Signatures were recorded for {report['kernels_with_signatures']:,} of the"
-                f" {report['kernels']:,} kernels (the rest were stored before curator recorded them)."]  # fmt: skip
+        out += [
+            "",
+            f"Signatures were recorded for {report['kernels_with_signatures']:,} of the"
+            f" {report['kernels']:,} kernels (the rest were stored before curator recorded them).",
+        ]
     uncovered = [(fam, f["uncovered_names"]) for fam, f in report["families"].items() if f["uncovered_names"]]
     if uncovered:
         out += ["", "Names no kernel references:", ""]

@@ -256,8 +256,9 @@ def near_reference(reference: np.ndarray, queries: np.ndarray, threshold: float)
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     with lsh.insertion_session(buffer_size=len(reference)) as session:
         for i, row in enumerate(reference):
-            session.insert(i, LeanMinHash(seed=MINHASH_SEED, hashvalues=row, scheme=MINHASH_SCHEME),
-                           check_duplication=False)  # fmt: skip
+            session.insert(
+                i, LeanMinHash(seed=MINHASH_SEED, hashvalues=row, scheme=MINHASH_SCHEME), check_duplication=False
+            )
     hits = []
     for i, row in enumerate(queries):
         cands = lsh.query(LeanMinHash(seed=MINHASH_SEED, hashvalues=row, scheme=MINHASH_SCHEME))

@@ -93,9 +93,11 @@ def _called_wp_names(nodes: list[ast.AST]) -> set[str]:
     return {
         n.func.attr
         for n in nodes
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and isinstance(n.func.value, ast.Name)
         and n.func.value.id in ("wp", "warp")
-    }  # fmt: skip
+    }
 
 
 def _find_kernel(nodes: list[ast.AST], name: str) -> ast.FunctionDef | None:

@@ -77,10 +77,19 @@ def sign_record(record: KernelRecord) -> KernelRecord:
     return record
 
 
-def make_record(kid: str, name: str, category: str, source: str, arts: dict, *, sign: bool = True,
-                **fields) -> KernelRecord:  # fmt: skip
+def make_record(
+    kid: str, name: str, category: str, source: str, arts: dict, *, sign: bool = True, **fields
+) -> KernelRecord:
     """A record from Warp's artifacts (``Artifact`` by device); ``fields`` are the provenance
     columns (seed, run_seed, generator_version, launch_dim, kernel_args, origin, ...)."""
-    record = KernelRecord(id=kid, name=name, category=category, source=source, skeleton_hash="", minhash=None,
-                          artifacts=artifacts_of(arts), **fields)  # fmt: skip
+    record = KernelRecord(
+        id=kid,
+        name=name,
+        category=category,
+        source=source,
+        skeleton_hash="",
+        minhash=None,
+        artifacts=artifacts_of(arts),
+        **fields,
+    )
     return sign_record(record) if sign else record

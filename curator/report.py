@@ -175,10 +175,15 @@ def _grad_findings_section(failures: list[tuple[str, str, str]]) -> list[str]:
         return []
     from curator import gradfindings
 
-    out = ["#### What the adjoint failures are", "",
-           f"The {len(failures):,} kernels that failed the adjoint check, each counted under the first construct of"
-           " this list its source holds (read from the AST by `curator/gradfindings.py`):", "",
-           "| construct | kernels | most in | what goes wrong |", "| --- | ---: | --- | --- |"]  # fmt: skip
+    out = [
+        "#### What the adjoint failures are",
+        "",
+        f"The {len(failures):,} kernels that failed the adjoint check, each counted under the first construct of"
+        " this list its source holds (read from the AST by `curator/gradfindings.py`):",
+        "",
+        "| construct | kernels | most in | what goes wrong |",
+        "| --- | ---: | --- | --- |",
+    ]
     for f in gradfindings.summarize(failures):
         cats = ", ".join(f"{c} {n}" for c, n in f.categories)
         out.append(f"| {f.construct} | {f.kernels:,} | {cats} | {f.why} |")
@@ -194,29 +199,45 @@ def _execution_section(rows: list[dict], manifest: dict | None) -> list[str]:
         c, n = d.get("checks", {}), d["records"]
         pct = 100 * c.get("compiled_true", 0) / n if n else 0.0
         ran = c.get("kernel_ran_on_cpu", 0)
-        out.append(f"- exported {dev} records: {pct:.2f} % compiled for {dev}; the kernels of {ran:,} of {n:,}"
-                   f" ({100 * ran / n if n else 0:.2f} %) ran on the CPU or are marked not-runnable"
-                   f" ({c.get('ran_not-runnable', 0):,} not-runnable)")  # fmt: skip
-    out += ["", "| category | launched | ran | not runnable | failed | NaN/Inf | pair mismatch | adjoint pass "
-            "| fail | not differentiable | pass rate (of checked) |", "| --- |" + " ---: |" * 10]  # fmt: skip
+        out.append(
+            f"- exported {dev} records: {pct:.2f} % compiled for {dev}; the kernels of {ran:,} of {n:,}"
+            f" ({100 * ran / n if n else 0:.2f} %) ran on the CPU or are marked not-runnable"
+            f" ({c.get('ran_not-runnable', 0):,} not-runnable)"
+        )
+    out += [
+        "",
+        "| category | launched | ran | not runnable | failed | NaN/Inf | pair mismatch | adjoint pass "
+        "| fail | not differentiable | pass rate (of checked) |",
+        "| --- |" + " ---: |" * 10,
+    ]
     for r in rows:
         checked = r["grad_pass"] + r["grad_fail"]
         rate = f"{100 * r['grad_pass'] / checked:.1f} %" if checked else "-"
-        out.append(f"| {r['category']} | {r['executed']:,} | {r['ran']:,} | {r['not_runnable']:,} | {r['failed']:,} |"
-                   f" {r['nonfinite']:,} | {r['pair_failed']:,} | {r['grad_pass']:,} | {r['grad_fail']:,} |"
-                   f" {r['grad_nd']:,} | {rate} |")  # fmt: skip
-    out += ["", "The adjoint check compares `wp.Tape` gradients with central finite differences (float32"
-            " kernels in float32); see docs/verification.md for what each outcome means.", ""]  # fmt: skip
+        out.append(
+            f"| {r['category']} | {r['executed']:,} | {r['ran']:,} | {r['not_runnable']:,} | {r['failed']:,} |"
+            f" {r['nonfinite']:,} | {r['pair_failed']:,} | {r['grad_pass']:,} | {r['grad_fail']:,} |"
+            f" {r['grad_nd']:,} | {rate} |"
+        )
+    out += [
+        "",
+        "The adjoint check compares `wp.Tape` gradients with central finite differences (float32"
+        " kernels in float32); see docs/verification.md for what each outcome means.",
+        "",
+    ]
     return out
 
 
 def _category_section(s: dict) -> list[str]:
     out = ["### Per category in the store", ""]
-    out += ["| category | kernels | synthetic | real | distinct skeletons | codegen failures |",
-            "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    out += [
+        "| category | kernels | synthetic | real | distinct skeletons | codegen failures |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for cat, c in s["categories"].items():
-        out.append(f"| {cat} | {c['kernels']:,} | {c['synthetic']:,} | {c['real']:,} | {c['skeletons']:,}"
-                   f" ({100 * c['distinct_share']:.1f} %) | {c['failures']:,} |")  # fmt: skip
+        out.append(
+            f"| {cat} | {c['kernels']:,} | {c['synthetic']:,} | {c['real']:,} | {c['skeletons']:,}"
+            f" ({100 * c['distinct_share']:.1f} %) | {c['failures']:,} |"
+        )
     out += ["", "### Warp builtins and types used", ""]
     out.append(", ".join(f"`{n}`" for n in s["wp_names"]))
     return [*out, ""]
@@ -227,8 +248,10 @@ def _earlier_section(s: dict) -> list[str]:
     lo, hi = EARLIER["distinct_share"]
     wlo, whi = EARLIER["wp_names"]
     out += ["| | earlier attempts (measured) | curator (this store) |", "| --- | --- | --- |"]
-    out.append(f"| distinct after normalising names and numbers | {100 * lo:.0f}-{100 * hi:.0f} % | "
-               f"{100 * s['distinct_share']:.2f} % |")  # fmt: skip
+    out.append(
+        f"| distinct after normalising names and numbers | {100 * lo:.0f}-{100 * hi:.0f} % | "
+        f"{100 * s['distinct_share']:.2f} % |"
+    )
     out.append(f"| distinct `wp.<name>` referenced | {wlo}-{whi} | {len(s['wp_names'])} |")
     out.append(f"| categories | {EARLIER['categories']} fixed templates | {len(s['categories'])} generator themes |")
     out.append("| compiled what they shipped | no | see Verification |")
@@ -258,12 +281,17 @@ def _reproduce_section(store, manifest: dict | None, db_name: str) -> list[str]:
         if a.get("ids_from") and manifest:  # make dataset: the release's plan, proven, then exported
             plan = dict(args, verified_only=False)
             out.append(f"{reproduce_command(plan)} --db {db_name} --plan {Path(a['ids_from']).name}")
-        share = f"--ids-from {Path(a['ids_from']).name}" if a.get("ids_from") else (
-            f"--sample {a['sample']:g}" if a.get("sample") else "--all")  # fmt: skip
+        share = (
+            f"--ids-from {Path(a['ids_from']).name}"
+            if a.get("ids_from")
+            else (f"--sample {a['sample']:g}" if a.get("sample") else "--all")
+        )
         mode = f" --mode {a['mode']}" if a.get("mode") else ""
         execute = " --execute" if a.get("execute") else ""
-        out.append(f"curator verify --device {a.get('device', 'all')}{mode}{execute} {share} --seed {a.get('seed', 0)}"
-                   f" --db {db_name}")  # fmt: skip
+        out.append(
+            f"curator verify --device {a.get('device', 'all')}{mode}{execute} {share} --seed {a.get('seed', 0)}"
+            f" --db {db_name}"
+        )
     if manifest:
         out.append(f"{reproduce_command(args)} --db {db_name}")
     return [*out, "curator report", "```", ""]
@@ -293,17 +321,23 @@ def _measures_section(store) -> list[str]:
 def _export_section(m: dict, exports: Path) -> list[str]:
     out = []
     d = m.get("dedup")
-    out += ["| device | file | bytes | MiB | records | categories (min-max per category) |",
-            "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    out += [
+        "| device | file | bytes | MiB | records | categories (min-max per category) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for dev, s in m["devices"].items():
         b = s["balance"]
-        out.append(f"| {dev} | `{exports / s['file']}` | {s['bytes']:,} | {s['bytes'] / MIB:.2f} | "
-                   f"{s['records']:,} | {len(s['categories'])} ({b['min']}-{b['max']}) |")  # fmt: skip
+        out.append(
+            f"| {dev} | `{exports / s['file']}` | {s['bytes']:,} | {s['bytes'] / MIB:.2f} | "
+            f"{s['records']:,} | {len(s['categories'])} ({b['min']}-{b['max']}) |"
+        )
     out.append("")
     if d:
         out.append(f"Near-dedup at Jaccard {d['threshold']} (MinHash, {d['num_perm']} permutations, token 5-grams of")
-        out.append(f"the normalised source): {d['kernels']:,} kernels in {d['clusters']:,} clusters, so "
-                   f"{d['removed']:,} near-duplicates were left out.")  # fmt: skip
+        out.append(
+            f"the normalised source): {d['kernels']:,} kernels in {d['clusters']:,} clusters, so "
+            f"{d['removed']:,} near-duplicates were left out."
+        )
     else:
         out.append("Exported without near-dedup.")
     out += ["", *_release_lines(m)]
@@ -311,8 +345,12 @@ def _export_section(m: dict, exports: Path) -> list[str]:
         cats = s["categories"]
         top = max((c["bytes"] for c in cats.values()), default=0)
         mean = s["bytes"] / s["records"] if s["records"] else 0
-        out += [f"**{dev}**: records and bytes per category (bars: bytes; balance is by record count;",
-                f"a record averages {mean / 1024:,.1f} KiB):", "", "```"]  # fmt: skip
+        out += [
+            f"**{dev}**: records and bytes per category (bars: bytes; balance is by record count;",
+            f"a record averages {mean / 1024:,.1f} KiB):",
+            "",
+            "```",
+        ]
         for cat, c in cats.items():
             out.append(f"{cat:<18} {c['records']:>6,}  {_mib(c['bytes']):>11}  {_bar(c['bytes'], top)}")
         out += ["```", ""]
@@ -334,8 +372,11 @@ def _release_lines(m: dict) -> list[str]:
         out += ["", "No near-duplicate cluster and no normalised skeleton lies in two splits.", ""]
     dc = m.get("decontamination")
     if dc:
-        out += [f"Decontaminated against {dc['reference']}: {dc['dropped']:,} of {dc['synthetic_checked']:,}"
-                f" synthetic kernels within Jaccard {dc['threshold']} of one were dropped.", ""]  # fmt: skip
+        out += [
+            f"Decontaminated against {dc['reference']}: {dc['dropped']:,} of {dc['synthetic_checked']:,}"
+            f" synthetic kernels within Jaccard {dc['threshold']} of one were dropped.",
+            "",
+        ]
     return out
 
 

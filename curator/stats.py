@@ -76,12 +76,26 @@ def render(report: dict, failures: list[dict]) -> None:
     for col in ("category", "kernels", "synthetic", "real", "skeletons", "distinct", "failures"):
         t.add_column(col, justify="left" if col == "category" else "right")
     for cat, c in report["categories"].items():
-        t.add_row(cat, f"{c['kernels']:,}", f"{c['synthetic']:,}", f"{c['real']:,}", f"{c['skeletons']:,}",
-                  f"{100 * c['distinct_share']:.1f} %", f"{c['failures']:,}")  # fmt: skip
+        t.add_row(
+            cat,
+            f"{c['kernels']:,}",
+            f"{c['synthetic']:,}",
+            f"{c['real']:,}",
+            f"{c['skeletons']:,}",
+            f"{100 * c['distinct_share']:.1f} %",
+            f"{c['failures']:,}",
+        )
     origins = report["origins"]
-    t.add_row("[bold]all", f"{report['kernels']:,}", f"{origins.get('synthetic', 0):,}", f"{origins.get('real', 0):,}",
-              f"{report['skeletons']:,}", f"{100 * report['distinct_share']:.1f} %", f"{report['failures']:,}",
-              end_section=True)  # fmt: skip
+    t.add_row(
+        "[bold]all",
+        f"{report['kernels']:,}",
+        f"{origins.get('synthetic', 0):,}",
+        f"{origins.get('real', 0):,}",
+        f"{report['skeletons']:,}",
+        f"{100 * report['distinct_share']:.1f} %",
+        f"{report['failures']:,}",
+        end_section=True,
+    )
     console.print(t)
     for device, d in report["devices"].items():
         ver = report["verification"].get(device, {"categories": {}})
@@ -91,8 +105,14 @@ def render(report: dict, failures: list[dict]) -> None:
         for cat, c in d["categories"].items():
             v = ver["categories"].get(cat, {})
             rate = f" ({100 * v['pass_rate']:.0f} %)" if v.get("pass_rate") is not None else ""
-            dt.add_row(cat, f"{c['kernels']:,}", f"{c['bytes'] / MIB:,.2f}", f"{c['skeletons']:,}",
-                       f"{v.get('verified', 0):,}", f"{v.get('passed', 0):,}{rate}")  # fmt: skip
+            dt.add_row(
+                cat,
+                f"{c['kernels']:,}",
+                f"{c['bytes'] / MIB:,.2f}",
+                f"{c['skeletons']:,}",
+                f"{v.get('verified', 0):,}",
+                f"{v.get('passed', 0):,}{rate}",
+            )
         console.print(dt)
     console.print(f"distinct wp.<name> referenced in Python sources: {len(report['wp_names'])}")
     console.print("kernels by origin: " + ", ".join(f"{o} {n:,}" for o, n in report["origins"].items()))

@@ -179,10 +179,19 @@ class Verifier:
     other kernel with its real result), is ``curator.verify_pool.BatchRunner``'s.
     """
 
-    def __init__(self, store: Store, devices: tuple[str, ...], *, arch: int = DEFAULT_ARCH, workers: int = 1,
-                 batch_size: int = BATCH_SIZE, on_progress: Callable[[Report], None] | None = None,
-                 pool_factory: PoolFactory | None = None, mode: str = DEFAULT_MODE,
-                 compile_timeout: float = COMPILE_TIMEOUT):  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        devices: tuple[str, ...],
+        *,
+        arch: int = DEFAULT_ARCH,
+        workers: int = 1,
+        batch_size: int = BATCH_SIZE,
+        on_progress: Callable[[Report], None] | None = None,
+        pool_factory: PoolFactory | None = None,
+        mode: str = DEFAULT_MODE,
+        compile_timeout: float = COMPILE_TIMEOUT,
+    ):
         from curator.warp import compile as warp_compile
 
         self.store, self.devices, self.batch_size = store, devices, max(1, batch_size)
@@ -196,9 +205,15 @@ class Verifier:
         for d, (compiler, options) in identities.items():
             self.report.devices[d] = DeviceCounts(compiler=compiler, options=options, mode=mode)
         self._root = tempfile.mkdtemp(prefix="curator_verify_run_")  # the workers' folders (see _init_worker)
-        self._runner = BatchRunner(self._task, workers=workers, pool_factory=pool_factory or local_pool,
-                                   initializer=_init_worker, initargs=(devices, arch, mode, self._root),
-                                   report=self.report, compile_timeout=compile_timeout)  # fmt: skip
+        self._runner = BatchRunner(
+            self._task,
+            workers=workers,
+            pool_factory=pool_factory or local_pool,
+            initializer=_init_worker,
+            initargs=(devices, arch, mode, self._root),
+            report=self.report,
+            compile_timeout=compile_timeout,
+        )
 
     def pending(self, device: str, ids: Iterable[str]) -> list[str]:
         """Those of ``ids`` with code for ``device`` not yet verified under this compiler (nor
@@ -239,8 +254,13 @@ class Verifier:
             c = self.report.devices[batch.device]  # a fresh process compiles: the crash (or hang) was the kernel's
             c.hung += fatal.hung
             c.crashed += not fatal.hung
-            self._write(batch.device, c.compiler, c.options,
-                        [KernelResult(fatal.kernel_id, False, fatal.diagnostics, fatal.ms)], 1)  # fmt: skip
+            self._write(
+                batch.device,
+                c.compiler,
+                c.options,
+                [KernelResult(fatal.kernel_id, False, fatal.diagnostics, fatal.ms)],
+                1,
+            )
 
     def _write(self, device: str, compiler: str, options: str, results: list[KernelResult], calls: int) -> None:
         c = self.report.devices[device]
@@ -286,19 +306,39 @@ class Verifier:
         return False
 
 
-def run(store: Store, devices: tuple[str, ...], *, fraction: float | None = None, seed: int = 0,
-        arch: int = DEFAULT_ARCH, workers: int = 1, batch_size: int = BATCH_SIZE,
-        arguments: dict | None = None, on_progress: Callable[[Report], None] | None = None,
-        pool_factory: PoolFactory | None = None, mode: str = DEFAULT_MODE,
-        ids: list[str] | None = None, skip: dict[str, set[str]] | None = None,
-        compile_timeout: float = COMPILE_TIMEOUT) -> Report:  # fmt: skip
+def run(
+    store: Store,
+    devices: tuple[str, ...],
+    *,
+    fraction: float | None = None,
+    seed: int = 0,
+    arch: int = DEFAULT_ARCH,
+    workers: int = 1,
+    batch_size: int = BATCH_SIZE,
+    arguments: dict | None = None,
+    on_progress: Callable[[Report], None] | None = None,
+    pool_factory: PoolFactory | None = None,
+    mode: str = DEFAULT_MODE,
+    ids: list[str] | None = None,
+    skip: dict[str, set[str]] | None = None,
+    compile_timeout: float = COMPILE_TIMEOUT,
+) -> Report:
     """`curator verify`: the deterministic ``fraction`` sample (all kernels if None, or of
     ``ids``) of the store, for each device, recorded as a run (batches run where
     ``pool_factory`` puts them).  ``skip``: device -> kernels proven otherwise (a CPU run's
     compile), counted as verified before."""
     ids = sample(store.kernel_ids() if ids is None else ids, fraction, seed)
-    verifier = Verifier(store, devices, arch=arch, workers=workers, batch_size=batch_size, on_progress=on_progress,
-                        pool_factory=pool_factory, mode=mode, compile_timeout=compile_timeout)  # fmt: skip
+    verifier = Verifier(
+        store,
+        devices,
+        arch=arch,
+        workers=workers,
+        batch_size=batch_size,
+        on_progress=on_progress,
+        pool_factory=pool_factory,
+        mode=mode,
+        compile_timeout=compile_timeout,
+    )
     verifier.skip = skip or {}
     with store.recorded_run("verify", arguments or {}, verifier.report.as_dict), verifier:
         verifier.submit(ids)

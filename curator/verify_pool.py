@@ -72,9 +72,17 @@ class BatchRunner:
     (``IsolatedWorker``: a death is that batch's), and then a fresh pool takes the rest.
     """
 
-    def __init__(self, task: Callable[[Batch], tuple], *, workers: int, pool_factory: PoolFactory,
-                 initializer: Callable, initargs: tuple, report: Report,
-                 compile_timeout: float = COMPILE_TIMEOUT):  # fmt: skip
+    def __init__(
+        self,
+        task: Callable[[Batch], tuple],
+        *,
+        workers: int,
+        pool_factory: PoolFactory,
+        initializer: Callable,
+        initargs: tuple,
+        report: Report,
+        compile_timeout: float = COMPILE_TIMEOUT,
+    ):
         self._task, self._workers, self._report = task, max(1, workers), report
         self._pool_factory, self._init = pool_factory, (initializer, initargs)
         self.compile_timeout = compile_timeout
@@ -126,8 +134,7 @@ class BatchRunner:
         """(batch, its worker's answer) for each batch that finished, as they do; with ``block``,
         until none is left.  A probe comes back only when it compiled."""
         while self._in_flight:
-            done, _ = wait(self._in_flight, timeout=self._until_deadline() if block else 0,
-                           return_when=FIRST_COMPLETED)  # fmt: skip
+            done, _ = wait(self._in_flight, timeout=self._until_deadline() if block else 0, return_when=FIRST_COMPLETED)
             self._stop_hung()
             if not done:
                 if block:
@@ -224,12 +231,17 @@ class BatchRunner:
         within = f"within {batch.hung:g} s" if batch.hung else ""
         reason = exc.reason if exc is not None else "killed"
         if exc is not None and exc.starting:
-            raise VerifyError(f"a compiler worker process did not start {within}" if within else
-                              f"a compiler worker process died while starting ({reason})")  # fmt: skip
+            raise VerifyError(
+                f"a compiler worker process did not start {within}"
+                if within
+                else f"a compiler worker process died while starting ({reason})"
+            )
         if batch.probe_for is not None:
             what = "hang" if within else "die"
-            raise VerifyError(f"compiler worker processes {what} even compiling no kernel "
-                              f"({f'no answer {within}' if within else reason})")  # fmt: skip
+            raise VerifyError(
+                f"compiler worker processes {what} even compiling no kernel "
+                f"({f'no answer {within}' if within else reason})"
+            )
         then = self._queue if isinstance(exc, PoolWorkerDied) else self._suspects
         if len(batch.ids) > 1:
             half = len(batch.ids) // 2
@@ -237,9 +249,11 @@ class BatchRunner:
         elif not batch.retried:
             then.insert(0, Batch(batch.device, batch.ids, retried=True))
         else:
-            what = (f"the compiler did not finish {within}; the worker process compiling this kernel alone was "
-                    "killed" if within else f"the compiler crashed: {reason}; the worker process compiling this "
-                    "kernel alone died")  # fmt: skip
+            what = (
+                f"the compiler did not finish {within}; the worker process compiling this kernel alone was killed"
+                if within
+                else f"the compiler crashed: {reason}; the worker process compiling this kernel alone died"
+            )
             fatal = Fatal(batch.ids[0], f"{what} (twice, each time in another process)", ms, bool(within))
             then.insert(0, Batch(batch.device, [], probe_for=fatal))
 

@@ -22,9 +22,14 @@ def run_curator(*args: str, cwd: Path | None = None, timeout: float = 600, **kw)
     """Run the real `curator` command line in a subprocess (as a user would)."""
     env = os.environ | {"PYTHONUNBUFFERED": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "curator", *args], cwd=cwd, env=env, capture_output=True, text=True,
-        timeout=timeout, **kw,
-    )  # fmt: skip
+        [sys.executable, "-m", "curator", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kw,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -40,13 +45,30 @@ def small_store(tmp_path_factory) -> Path:
 # its JSON type(s).  Written out here, not taken from curator, so a dropped, renamed, reordered
 # or retyped field fails.
 EXPORT_SCHEMA = {
-    "id": (str,), "name": (str,), "category": (str,), "device": (str,), "source": (str,), "structs": (str,),
-    "functions": (str,), "args": (str,), "forward": (str,), "backward": (str,), "entry": (str,),
-    "launch_dim": (int,), "kernel_args": (list, type(None)), "skeleton_hash": (str,), "origin": (str,),
-    "provenance": (str, type(None)), "seed": (int, type(None)), "run_seed": (int, type(None)),
-    "generator_version": (str, type(None)), "warp_version": (str,),
-    "compiled": (bool, type(None)), "ran": (str, type(None)), "grad_check": (str, type(None)),
-}  # fmt: skip
+    "id": (str,),
+    "name": (str,),
+    "category": (str,),
+    "device": (str,),
+    "source": (str,),
+    "structs": (str,),
+    "functions": (str,),
+    "args": (str,),
+    "forward": (str,),
+    "backward": (str,),
+    "entry": (str,),
+    "launch_dim": (int,),
+    "kernel_args": (list, type(None)),
+    "skeleton_hash": (str,),
+    "origin": (str,),
+    "provenance": (str, type(None)),
+    "seed": (int, type(None)),
+    "run_seed": (int, type(None)),
+    "generator_version": (str, type(None)),
+    "warp_version": (str,),
+    "compiled": (bool, type(None)),
+    "ran": (str, type(None)),
+    "grad_check": (str, type(None)),
+}
 
 
 def assert_export_schema(row: dict) -> None:
@@ -80,10 +102,20 @@ def nobody_dir():
 def run_as_nobody(*args: str, home: Path, timeout: float = 600) -> subprocess.CompletedProcess:
     """``run_curator`` as the user `nobody` (setpriv drops root's uid, gid and groups)."""
     drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "PYTHONUNBUFFERED": "1",
-           "PYTHONPATH": str(ROOT)}  # fmt: skip
-    return subprocess.run([*drop, sys.executable, "-m", "curator", *args], cwd=home, env=env, capture_output=True,
-                          text=True, timeout=timeout)  # fmt: skip
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.run(
+        [*drop, sys.executable, "-m", "curator", *args],
+        cwd=home,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def in_documented_sample(kernel_id: str, fraction: float, seed: int) -> bool:

@@ -26,8 +26,7 @@ db_option = click.option(
 
 def device_option(help_text: str = "Which generated code: CPU C++, CUDA C++, or both."):
     """The --device option every command shares (cpu, cuda or all; default all)."""
-    return click.option("--device", type=click.Choice(DEVICE_CHOICES), default="all", show_default=True,
-                        help=help_text)  # fmt: skip
+    return click.option("--device", type=click.Choice(DEVICE_CHOICES), default="all", show_default=True, help=help_text)
 
 
 def devices_of(device: str) -> tuple[str, ...]:
@@ -39,16 +38,22 @@ def seed_option(help_text: str):
 
 
 def workers_option(help_text: str):
-    return click.option("--workers", type=click.IntRange(min=1, max=256), default=None,
-                        help=f"{help_text}  [default: all cores]")  # fmt: skip
+    return click.option(
+        "--workers", type=click.IntRange(min=1, max=256), default=None, help=f"{help_text}  [default: all cores]"
+    )
 
 
 def threshold_option(help_text: str):
     """--threshold of near-duplicate clusters; its default is the library's."""
     from curator.neardup import DEFAULT_THRESHOLD
 
-    return click.option("--threshold", type=click.FloatRange(min=0, max=1, min_open=True), default=DEFAULT_THRESHOLD,
-                        show_default=True, help=help_text)  # fmt: skip
+    return click.option(
+        "--threshold",
+        type=click.FloatRange(min=0, max=1, min_open=True),
+        default=DEFAULT_THRESHOLD,
+        show_default=True,
+        help=help_text,
+    )
 
 
 def json_option(help_text: str = "Print the figures as JSON."):

@@ -33,8 +33,14 @@ def command(threshold, force, as_json, db):
         seconds = time.perf_counter() - started
         per_category = store.dedup_summary()
         largest = store.largest_clusters(5)
-    report = dict(state, removed=state["kernels"] - state["clusters"], recomputed=not current,
-                  seconds=round(seconds, 3), categories=per_category, largest=largest)  # fmt: skip
+    report = dict(
+        state,
+        removed=state["kernels"] - state["clusters"],
+        recomputed=not current,
+        seconds=round(seconds, 3),
+        categories=per_category,
+        largest=largest,
+    )
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return

@@ -69,12 +69,21 @@ from curator.store.exports import EXPORT_STATUSES
     help="Only kernels whose code compiled for that device and that ran on the CPU (or are not runnable there, "
     "with a reason); see `curator verify --execute`.",
 )
-@click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write nothing but this file: the ids of the kernels this export would select (as if "
-              "without --verified-only), plus --plan-margin, for `curator verify --ids-from FILE`.")  # fmt: skip
-@click.option("--plan-margin", type=click.FloatRange(min=0, max=1), default=0.05, show_default=True,
-              help="With --plan: plan this share more bytes per split, and 2 more kernels per category and "
-              "split (spares for kernels that fail verification).")  # fmt: skip
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write nothing but this file: the ids of the kernels this export would select (as if "
+    "without --verified-only), plus --plan-margin, for `curator verify --ids-from FILE`.",
+)
+@click.option(
+    "--plan-margin",
+    type=click.FloatRange(min=0, max=1),
+    default=0.05,
+    show_default=True,
+    help="With --plan: plan this share more bytes per split, and 2 more kernels per category and "
+    "split (spares for kernels that fail verification).",
+)
 @click.option(
     "--format",
     "fmt",
@@ -84,28 +93,66 @@ from curator.store.exports import EXPORT_STATUSES
     help="File format (one per export: `datasets` reads one format per folder).  Sizes count the records as JSONL "
     "in every format, so a Parquet export holds the records of the JSONL export with the same arguments.",
 )
-@click.option("--splits", "splits_text", metavar="NAME=SHARE,...",
-              help="Cut splits, e.g. train=0.9,validation=0.05,test=0.05: no near-duplicate cluster or skeleton in "
-              "two splits, categories balanced in each; --target-mb sizes train.")  # fmt: skip
-@click.option("--holdout-category", "holdout", multiple=True,
-              help="Put this category (repeatable) in a `holdout` split of its own.")  # fmt: skip
+@click.option(
+    "--splits",
+    "splits_text",
+    metavar="NAME=SHARE,...",
+    help="Cut splits, e.g. train=0.9,validation=0.05,test=0.05: no near-duplicate cluster or skeleton in "
+    "two splits, categories balanced in each; --target-mb sizes train.",
+)
+@click.option(
+    "--holdout-category",
+    "holdout",
+    multiple=True,
+    help="Put this category (repeatable) in a `holdout` split of its own.",
+)
 @click.option(
     "--paired", is_flag=True, help="Also a `paired` config: one row per kernel with the Python, CPU and CUDA."
 )
-@click.option("--decontaminate", is_flag=True,
-              help="Drop synthetic kernels within --threshold of a reference kernel (the real kernels in the store, "
-              "or --reference).")  # fmt: skip
-@click.option("--reference", type=click.Path(exists=True, path_type=Path),
-              help="Reference kernels for --decontaminate: JSONL with a `source` field, a .py file or a folder "
-              "of them.")  # fmt: skip
+@click.option(
+    "--decontaminate",
+    is_flag=True,
+    help="Drop synthetic kernels within --threshold of a reference kernel (the real kernels in the store, "
+    "or --reference).",
+)
+@click.option(
+    "--reference",
+    type=click.Path(exists=True, path_type=Path),
+    help="Reference kernels for --decontaminate: JSONL with a `source` field, a .py file or a folder of them.",
+)
 @click.option("--force", is_flag=True, help="Replace a different complete export in --out.")
-@click.option("--check", "check_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Re-verify the export in this folder against its manifest (sizes, SHA-256, no extra files); "
-              "nothing is written.")  # fmt: skip
+@click.option(
+    "--check",
+    "check_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Re-verify the export in this folder against its manifest (sizes, SHA-256, no extra files); "
+    "nothing is written.",
+)
 @db_option
-def command(device, target_mb, out, seed, dedup, threshold, status, categories, allow_short, source, verified_only,
-            plan_file, plan_margin, fmt, splits_text, holdout, paired, decontaminate, reference, force, check_dir,
-            db):  # fmt: skip
+def command(
+    device,
+    target_mb,
+    out,
+    seed,
+    dedup,
+    threshold,
+    status,
+    categories,
+    allow_short,
+    source,
+    verified_only,
+    plan_file,
+    plan_margin,
+    fmt,
+    splits_text,
+    holdout,
+    paired,
+    decontaminate,
+    reference,
+    force,
+    check_dir,
+    db,
+):
     """Write balanced data (equal kernels per category) of the stored kernels, per config and split.
 
     Rejected kernels are never exported.  Files are written under temporary names and moved
@@ -125,12 +172,26 @@ def command(device, target_mb, out, seed, dedup, threshold, status, categories, 
     except exp.SplitError as exc:
         raise click.UsageError(str(exc)) from None
     opts = exp.ExportOptions(
-        out=out, devices=devices_of(device), target_bytes=int(target_mb * exp.MIB), seed=seed, status=status,
-        categories=tuple(dict.fromkeys(categories)), dedup=dedup, threshold=threshold, allow_short=allow_short,
-        source=source, verified_only=verified_only, format=fmt,
-        splits=shares, holdout=tuple(dict.fromkeys(holdout)), paired=paired, decontaminate=decontaminate,
-        reference=reference, force=force, db=str(db),
-    )  # fmt: skip
+        out=out,
+        devices=devices_of(device),
+        target_bytes=int(target_mb * exp.MIB),
+        seed=seed,
+        status=status,
+        categories=tuple(dict.fromkeys(categories)),
+        dedup=dedup,
+        threshold=threshold,
+        allow_short=allow_short,
+        source=source,
+        verified_only=verified_only,
+        format=fmt,
+        splits=shares,
+        holdout=tuple(dict.fromkeys(holdout)),
+        paired=paired,
+        decontaminate=decontaminate,
+        reference=reference,
+        force=force,
+        db=str(db),
+    )
     if opts.target_bytes <= 0:
         raise click.UsageError("--target-mb is below one byte")
     if plan_file is not None:
@@ -144,23 +205,31 @@ def command(device, target_mb, out, seed, dedup, threshold, status, categories, 
     m = result.manifest
     if m["dedup"]:
         d = m["dedup"]
-        click.echo(f"dedup at {d['threshold']}: {d['kernels']:,} kernels in {d['clusters']:,} clusters "
-                   f"({d['removed']:,} near-duplicates left out)")  # fmt: skip
+        click.echo(
+            f"dedup at {d['threshold']}: {d['kernels']:,} kernels in {d['clusters']:,} clusters "
+            f"({d['removed']:,} near-duplicates left out)"
+        )
     if m["decontamination"]:
         d = m["decontamination"]
-        click.echo(f"decontaminated: {d['dropped']:,} of {d['synthetic_checked']:,} synthetic kernels dropped "
-                   f"(against {d['reference']})")  # fmt: skip
+        click.echo(
+            f"decontaminated: {d['dropped']:,} of {d['synthetic_checked']:,} synthetic kernels dropped "
+            f"(against {d['reference']})"
+        )
     for config, c in m["configs"].items():
         for split, s in c["splits"].items():
             b = s["balance"]
             name = f"{config} {split}" if m["splits"] else config
-            click.echo(f"{name}: {s['records']:,} kernels, {mib(s['bytes'])} in {out / s['file']} "
-                       f"({len(s['categories'])} categories, {b['min']}-{b['max']} each)")  # fmt: skip
+            click.echo(
+                f"{name}: {s['records']:,} kernels, {mib(s['bytes'])} in {out / s['file']} "
+                f"({len(s['categories'])} categories, {b['min']}-{b['max']} each)"
+            )
     for rel in result.removed:
         click.echo(f"removed {out / rel} (previous export)")
     if result.shortfalls:
-        click.echo(f"warning: short of the target, written as is (--allow-short): "
-                   f"{exp.shortfall_summary(result.shortfalls)}", err=True)  # fmt: skip
+        click.echo(
+            f"warning: short of the target, written as is (--allow-short): {exp.shortfall_summary(result.shortfalls)}",
+            err=True,
+        )
     click.echo(f"manifest: {out / exp.MANIFEST}, card: {out / exp.CARD}")
 
 

@@ -87,8 +87,15 @@ def command(device, count, target_mb, seed, workers, categories, style, verify_s
     cats = _chosen_categories(categories, style)
     pool_factory, cluster_cpus = pool_factory_of(ray)
     workers = workers or cluster_cpus or os.cpu_count() or 1
-    arguments = {"device": device, "count": count, "target_mb": target_mb, "seed": seed,
-                 "workers": workers, "categories": list(cats), "style": style}  # fmt: skip
+    arguments = {
+        "device": device,
+        "count": count,
+        "target_mb": target_mb,
+        "seed": seed,
+        "workers": workers,
+        "categories": list(cats),
+        "style": style,
+    }
     arguments["verify_sample"] = verify_sample
     arguments |= {"ray": ray} if ray else {}
     arguments |= {"shard": shard} if shard else {}
@@ -105,9 +112,21 @@ def command(device, count, target_mb, seed, workers, categories, style, verify_s
                 verifier.collect()
 
         try:
-            p = generate.run(store, devices=devices, seed=seed, categories=cats, workers=workers, count=count,
-                             target_mb=target_mb, arguments=arguments, on_progress=on_progress,
-                             on_batch=on_batch, shard=shard_of, pool_factory=pool_factory, style=style)  # fmt: skip
+            p = generate.run(
+                store,
+                devices=devices,
+                seed=seed,
+                categories=cats,
+                workers=workers,
+                count=count,
+                target_mb=target_mb,
+                arguments=arguments,
+                on_progress=on_progress,
+                on_batch=on_batch,
+                shard=shard_of,
+                pool_factory=pool_factory,
+                style=style,
+            )
         except (generate.GenerateError, ClusterError) as exc:
             if verifier:
                 verifier.shutdown(wait_for_workers=False)

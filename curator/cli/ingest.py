@@ -72,14 +72,28 @@ def command(paths, packages, trust, device, timeout, workers, as_json, ray, db):
     devices = devices_of(device)
     worker_factory = ray_worker_factory_of(ray)
     workers = workers or os.cpu_count() or 1
-    arguments = {"paths": [str(p) for p in paths], "packages": list(packages), "device": device,
-                 "timeout": timeout, "trust": trust, "workers": workers}  # fmt: skip
+    arguments = {
+        "paths": [str(p) for p in paths],
+        "packages": list(packages),
+        "device": device,
+        "timeout": timeout,
+        "trust": trust,
+        "workers": workers,
+    }
     arguments |= {"ray": ray} if ray else {}
     store = open_store(db, create=True)
     with store, interruptible("ingest"), _progress(len(jobs), as_json) as on_progress:
         try:
-            report = ingest.run(store, jobs, devices=devices, timeout=timeout, arguments=arguments,
-                                on_progress=on_progress, worker_factory=worker_factory, workers=workers)  # fmt: skip
+            report = ingest.run(
+                store,
+                jobs,
+                devices=devices,
+                timeout=timeout,
+                arguments=arguments,
+                on_progress=on_progress,
+                worker_factory=worker_factory,
+                workers=workers,
+            )
         except (ingest.IngestError, ClusterError) as exc:
             raise click.ClickException(str(exc)) from None
     if as_json:
@@ -123,8 +137,13 @@ def _progress(total: int, quiet: bool):
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        cols = [TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                TimeElapsedColumn()]  # fmt: skip
+        cols = [
+            TextColumn("[bold]ingest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+        ]
         with Progress(*cols, transient=True) as bar:
             task = bar.add_task("ingest", total=total, info="")
 

@@ -37,9 +37,11 @@ def command(sources, db):
                     counts = merge_into(store, src)
                     totals[str(src)] = counts.as_dict()
                     code = ", ".join(f"{d} {mib(b)}" for d, b in sorted(counts.bytes.items())) or "no new code"
-                    click.echo(f"{src}: {counts.kernels} new kernels, {counts.artifacts} new artifacts ({code}), "
-                               f"{counts.failures} failures, {counts.verifications} verifications, {counts.reviews} "
-                               f"reviews, {counts.runs} runs")  # fmt: skip
+                    click.echo(
+                        f"{src}: {counts.kernels} new kernels, {counts.artifacts} new artifacts ({code}), "
+                        f"{counts.failures} failures, {counts.verifications} verifications, {counts.reviews} "
+                        f"reviews, {counts.runs} runs"
+                    )
         except StoreError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"{db}: {store.count_kernels()} kernels")

@@ -13,11 +13,20 @@ DEFAULT_EXPORTS = Path("exports")
 
 @click.command("report")
 @db_option
-@click.option("--exports", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The folder `curator export` wrote (its manifest.json is read); an error if it holds no export.  "
-              "[default: exports when it holds one, else a report without the dataset]")  # fmt: skip
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("REPORT.md"),
-              show_default=True, help="Where to write the report.")  # fmt: skip
+@click.option(
+    "--exports",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The folder `curator export` wrote (its manifest.json is read); an error if it holds no export.  "
+    "[default: exports when it holds one, else a report without the dataset]",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("REPORT.md"),
+    show_default=True,
+    help="Where to write the report.",
+)
 def command(db, exports, out):
     """Write the chief scientist's report (JIT, IR, Warp, and the dataset as measured)."""
     from curator import report

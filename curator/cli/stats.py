@@ -16,8 +16,13 @@ ORIGINS = ("synthetic", "real", "all")
 @json_option()
 @click.option("--failures", "show_failures", is_flag=True, help="Also list the first recorded failures.")
 @click.option("--coverage", is_flag=True, help="Visible Warp builtin names and signatures the kernels use, per family.")
-@click.option("--source", type=click.Choice(ORIGINS), default="synthetic", show_default=True,
-              help="Kernels --coverage measures: generated, ingested, or both.")  # fmt: skip
+@click.option(
+    "--source",
+    type=click.Choice(ORIGINS),
+    default="synthetic",
+    show_default=True,
+    help="Kernels --coverage measures: generated, ingested, or both.",
+)
 @click.option("--profile", is_flag=True, help="Shape of the kernel bodies, synthetic and real side by side.")
 def command(db, as_json, show_failures, coverage, source, profile):
     """Kernels, bytes, codegen failures and distinct normalised skeletons per device and category."""

@@ -37,9 +37,12 @@ DIAGNOSTIC_LINES = 8
     help="Verify this share of the kernels, chosen by a hash of --seed and the kernel id.",
 )
 @click.option("--all", "all_kernels", is_flag=True, help="Verify every kernel (the default).")
-@click.option("--ids-from", "ids_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Verify only the kernels listed in this file, one id per line (`curator export --plan FILE` "
-              "writes one).")  # fmt: skip
+@click.option(
+    "--ids-from",
+    "ids_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Verify only the kernels listed in this file, one id per line (`curator export --plan FILE` writes one).",
+)
 @seed_option("Seed of the --sample choice.")
 @click.option(
     "--origin",
@@ -116,8 +119,28 @@ DIAGNOSTIC_LINES = 8
 )
 @ray_option
 @db_option
-def command(device, fraction, all_kernels, ids_file, seed, origin, categories, arch, workers, batch_size, mode,
-            compile_timeout, execute, timeout, no_compile, launch, trust, show_failures, ray, db):  # fmt: skip
+def command(
+    device,
+    fraction,
+    all_kernels,
+    ids_file,
+    seed,
+    origin,
+    categories,
+    arch,
+    workers,
+    batch_size,
+    mode,
+    compile_timeout,
+    execute,
+    timeout,
+    no_compile,
+    launch,
+    trust,
+    show_failures,
+    ray,
+    db,
+):
     """Compile the stored code of kernels and record, per kernel and device, whether it compiled,
     the compiler's messages, the compiler with its version and options, and the time.
 
@@ -136,10 +159,20 @@ def command(device, fraction, all_kernels, ids_file, seed, origin, categories, a
 
     pool_factory, cluster_cpus = pool_factory_of(ray)
     workers = workers or cluster_cpus or os.cpu_count() or 1
-    arguments = {"device": device, "sample": fraction, "seed": seed, "origin": origin, "categories": list(categories),
-                 "arch": arch, "workers": workers,
-                 "batch_size": batch_size, "run": launch, "mode": mode, "execute": execute,
-                 "compile_timeout": compile_timeout}  # fmt: skip
+    arguments = {
+        "device": device,
+        "sample": fraction,
+        "seed": seed,
+        "origin": origin,
+        "categories": list(categories),
+        "arch": arch,
+        "workers": workers,
+        "batch_size": batch_size,
+        "run": launch,
+        "mode": mode,
+        "execute": execute,
+        "compile_timeout": compile_timeout,
+    }
     arguments |= {"ray": ray} if ray else {}
     arguments |= {"ids_from": str(ids_file)} if ids_file else {}
     store = open_store(db)
@@ -156,8 +189,22 @@ def command(device, fraction, all_kernels, ids_file, seed, origin, categories, a
             failed += _execute(store, verify, ids, fraction, seed, workers, timeout, trust, arguments)
             skip["cpu"] = store.run_compiled_keys(ids)
         if not no_compile:
-            failed += _compile(store, verify, devices, fraction, seed, arch, workers, batch_size, mode, arguments,
-                               pool_factory, ids, skip, compile_timeout)  # fmt: skip
+            failed += _compile(
+                store,
+                verify,
+                devices,
+                fraction,
+                seed,
+                arch,
+                workers,
+                batch_size,
+                mode,
+                arguments,
+                pool_factory,
+                ids,
+                skip,
+                compile_timeout,
+            )
         if launch:
             _differential(store, verify, ids, fraction, seed, trust, workers)
     if failed:
@@ -174,19 +221,46 @@ def _listed_ids(store, path: Path) -> list[str]:
         raise click.ClickException(f"cannot read --ids-from {path}: {exc}") from None
     missing = set(ids) - store.artifact_ids("cpu", ids) - store.artifact_ids("cuda", ids)
     if missing:
-        raise click.ClickException(f"--ids-from {path}: {len(missing):,} id(s) not in the store, such as "
-                                   f"{sorted(missing)[0]!r}")  # fmt: skip
+        raise click.ClickException(
+            f"--ids-from {path}: {len(missing):,} id(s) not in the store, such as {sorted(missing)[0]!r}"
+        )
     return ids
 
 
-def _compile(store, verify, devices, fraction, seed, arch, workers, batch_size, mode, arguments,
-             pool_factory=None, ids=None, skip=None, compile_timeout=COMPILE_TIMEOUT) -> int:  # fmt: skip
+def _compile(
+    store,
+    verify,
+    devices,
+    fraction,
+    seed,
+    arch,
+    workers,
+    batch_size,
+    mode,
+    arguments,
+    pool_factory=None,
+    ids=None,
+    skip=None,
+    compile_timeout=COMPILE_TIMEOUT,
+) -> int:
     with _progress() as on_progress:
         try:
-            report = verify.run(store, devices, fraction=fraction, seed=seed, arch=arch, workers=workers,
-                                batch_size=batch_size, arguments=arguments, on_progress=on_progress,
-                                mode=mode, pool_factory=pool_factory, ids=ids, skip=skip,
-                                compile_timeout=compile_timeout)  # fmt: skip
+            report = verify.run(
+                store,
+                devices,
+                fraction=fraction,
+                seed=seed,
+                arch=arch,
+                workers=workers,
+                batch_size=batch_size,
+                arguments=arguments,
+                on_progress=on_progress,
+                mode=mode,
+                pool_factory=pool_factory,
+                ids=ids,
+                skip=skip,
+                compile_timeout=compile_timeout,
+            )
         except (verify.VerifyError, ClusterError) as exc:
             raise click.ClickException(str(exc)) from None
     _summary(report)
@@ -203,8 +277,16 @@ def _execute(store, verify, ids, fraction, seed, workers, timeout, trust, argume
     ids = verify.sample(ids, fraction, seed)
     try:
         with _run_progress(len(ids)) as on_progress:
-            report = execution.run(store, ids, workers=workers, seed=seed, timeout=timeout, trust_real=trust,
-                                   arguments=arguments | {"command": "execute"}, on_progress=on_progress)  # fmt: skip
+            report = execution.run(
+                store,
+                ids,
+                workers=workers,
+                seed=seed,
+                timeout=timeout,
+                trust_real=trust,
+                arguments=arguments | {"command": "execute"},
+                on_progress=on_progress,
+            )
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
     counts = ", ".join(f"{n} {s}" for s, n in sorted(report.counts.items())) or "nothing new"
@@ -223,14 +305,18 @@ def _summary(report) -> None:
         fatal = [f"{c.crashed} compiler crash{'es' if c.crashed > 1 else ''}"] if c.crashed else []
         fatal += [f"{c.hung} compiler hang{'s' if c.hung > 1 else ''}"] if c.hung else []
         fatal_note = f" ({', '.join(fatal)})" if fatal else ""
-        click.echo(f"{d}: {c.selected} selected, {c.skipped} verified before, {done} compiled now: "
-                   f"{c.passed} passed, {c.failed} failed{fatal_note}{pct}")  # fmt: skip
+        click.echo(
+            f"{d}: {c.selected} selected, {c.skipped} verified before, {done} compiled now: "
+            f"{c.passed} passed, {c.failed} failed{fatal_note}{pct}"
+        )
         rate = f", {1000 * done / c.compile_ms:.2f} kernels per compiler-second" if c.compile_ms else ""
         click.echo(f"  {c.compiler}; {c.options}; {c.compile_calls} compiler calls{rate}")
     if report.worker_deaths or report.hangs:
         hangs = f" ({report.hangs} killed past the compile timeout)" if report.hangs else ""
-        click.echo(f"{report.worker_deaths} compiler worker process death(s){hangs}: the batches they had were "
-                   "bisected, the kernels the compiler crashed or hung on recorded as failed")  # fmt: skip
+        click.echo(
+            f"{report.worker_deaths} compiler worker process death(s){hangs}: the batches they had were "
+            "bisected, the kernels the compiler crashed or hung on recorded as failed"
+        )
     if report.done and secs:
         click.echo(f"{report.done} kernel compiles in {secs:.1f} s ({report.done / secs:.2f} kernels/s overall)")
 
@@ -244,8 +330,10 @@ def _show_failures(store, devices, limit: int, only: set[str] | None = None) -> 
         grad = ""
         if r["grad"] == "fail":
             grad = f"; adjoint check failed (worst rel. error {r['grad_error']:.3g}): {r['grad_note']}"
-        click.echo(f"- cpu run {r['kernel_id']} [{r['category']}] {r['name']}: {r['status']}"
-                   f"{': ' + r['message'] if r['message'] else ''}{grad}")  # fmt: skip
+        click.echo(
+            f"- cpu run {r['kernel_id']} [{r['category']}] {r['name']}: {r['status']}"
+            f"{': ' + r['message'] if r['message'] else ''}{grad}"
+        )
     if not rows:
         if not runs:
             click.echo("no verification failures stored" if only is None else "")
@@ -283,8 +371,10 @@ def _differential(store, verify, ids, fraction, seed, trust, workers: int = 1) -
         raise click.ClickException(str(exc)) from None
     ok = sum(counts[s] for s in differential.OK_STATUSES)
     detail = ", ".join(f"{n} {s}" for s, n in counts.most_common())
-    click.echo(f"--run: {ok} of {sum(counts.values())} kernels ran on CPU and GPU alike, their stored CUDA code "
-               f"being what Warp compiled ({detail or 'none compiled for both devices'})")  # fmt: skip
+    click.echo(
+        f"--run: {ok} of {sum(counts.values())} kernels ran on CPU and GPU alike, their stored CUDA code "
+        f"being what Warp compiled ({detail or 'none compiled for both devices'})"
+    )
 
 
 def _progress():

@@ -28,9 +28,24 @@ def size_category(n: int) -> str:
 
 def _front_matter(m: dict, has_real: bool) -> list[str]:
     total = sum(s["records"] for c in m["configs"].values() for s in c["splits"].values())
-    lines = ["---", f"license: {'other' if has_real else 'apache-2.0'}", "task_categories:", "- text-generation",
-             "- translation", "language:", "- en", "tags:", "- code", "- nvidia-warp", "- cuda", "- cpp",
-             "size_categories:", f"- {size_category(total)}", f"pretty_name: {TITLE}", "configs:"]  # fmt: skip
+    lines = [
+        "---",
+        f"license: {'other' if has_real else 'apache-2.0'}",
+        "task_categories:",
+        "- text-generation",
+        "- translation",
+        "language:",
+        "- en",
+        "tags:",
+        "- code",
+        "- nvidia-warp",
+        "- cuda",
+        "- cpp",
+        "size_categories:",
+        f"- {size_category(total)}",
+        f"pretty_name: {TITLE}",
+        "configs:",
+    ]
     for n, (config, c) in enumerate(m["configs"].items()):
         lines += [f"- config_name: {config}", *(["  default: true"] if n == 0 else []), "  data_files:"]
         for split, s in c["splits"].items():
@@ -71,25 +86,38 @@ def dataset_card(m: dict) -> str:
 
 
 def _splits_section(m: dict) -> list[str]:
-    out = ["## Configs and splits", "", "| config | split | records | MiB as JSONL | file | file MiB |",
-           "| --- | --- | ---: | ---: | --- | ---: |"]  # fmt: skip
+    out = [
+        "## Configs and splits",
+        "",
+        "| config | split | records | MiB as JSONL | file | file MiB |",
+        "| --- | --- | ---: | ---: | --- | ---: |",
+    ]
     for config, c in m["configs"].items():
         for split, s in c["splits"].items():
-            out.append(f"| {config} | {split} | {s['records']:,} | {s['bytes'] / MIB:,.2f} | `{s['file']}` |"
-                       f" {s['file_bytes'] / MIB:,.2f} |")  # fmt: skip
-    out += ["", "Sizes count the records as JSONL (what `--target-mb` measures: `train` lands within +1 %), so"
-            " an export in Parquet with the same arguments holds the same records, in smaller files (zstd).",
-            ""]  # fmt: skip
+            out.append(
+                f"| {config} | {split} | {s['records']:,} | {s['bytes'] / MIB:,.2f} | `{s['file']}` |"
+                f" {s['file_bytes'] / MIB:,.2f} |"
+            )
+    out += [
+        "",
+        "Sizes count the records as JSONL (what `--target-mb` measures: `train` lands within +1 %), so"
+        " an export in Parquet with the same arguments holds the same records, in smaller files (zstd).",
+        "",
+    ]
     sp = m.get("splits")
     if sp:
         shares = ", ".join(f"{k} {v:g}" for k, v in sp["shares"])
-        out.append(f"Splits ({shares}) are cut by group, not by kernel: kernels of one near-duplicate cluster (MinHash"
-                   f" LSH at Jaccard {sp['threshold']}) or with one normalised skeleton (identifiers and numbers"
-                   " replaced) form a group, and a group lies in one split only, the same in every config. Each split"
-                   " holds every category in proportion, and its selection is balanced per category.")  # fmt: skip
+        out.append(
+            f"Splits ({shares}) are cut by group, not by kernel: kernels of one near-duplicate cluster (MinHash"
+            f" LSH at Jaccard {sp['threshold']}) or with one normalised skeleton (identifiers and numbers"
+            " replaced) form a group, and a group lies in one split only, the same in every config. Each split"
+            " holds every category in proportion, and its selection is balanced per category."
+        )
         if sp["holdout_categories"]:
-            out.append(f"The `holdout` split holds the categories {', '.join(sp['holdout_categories'])} (no other"
-                       " split has them) for compositional evaluation.")  # fmt: skip
+            out.append(
+                f"The `holdout` split holds the categories {', '.join(sp['holdout_categories'])} (no other"
+                " split has them) for compositional evaluation."
+            )
         out.append("")
     return out
 
@@ -110,23 +138,30 @@ def _filtering_section(m: dict, has_real: bool) -> list[str]:
     out = ["## Near-duplicates and decontamination", ""]
     dd = m.get("dedup")
     if dd:
-        out.append(f"Near-duplicates were removed: MinHash ({dd['num_perm']} permutations) over token 5-grams of the"
-                   f" normalised source, LSH at Jaccard {dd['threshold']}; {dd['kernels']:,} stored kernels formed"
-                   f" {dd['clusters']:,} clusters and only one kernel per cluster is exported.")  # fmt: skip
+        out.append(
+            f"Near-duplicates were removed: MinHash ({dd['num_perm']} permutations) over token 5-grams of the"
+            f" normalised source, LSH at Jaccard {dd['threshold']}; {dd['kernels']:,} stored kernels formed"
+            f" {dd['clusters']:,} clusters and only one kernel per cluster is exported."
+        )
     else:
         out.append("No near-duplicate filtering was applied (identical sources are stored once).")
     dc = m.get("decontamination")
     out.append("")
     if dc:
         cats = ", ".join(f"{c} {n}" for c, n in dc["dropped_by_category"].items()) or "none"
-        out.append(f"Decontaminated against {dc['reference']}: of {dc['synthetic_checked']:,} synthetic kernels,"
-                   f" {dc['dropped']:,} were within Jaccard {dc['threshold']} of a reference kernel and were dropped"
-                   f" (per category: {cats}).")  # fmt: skip
+        out.append(
+            f"Decontaminated against {dc['reference']}: of {dc['synthetic_checked']:,} synthetic kernels,"
+            f" {dc['dropped']:,} were within Jaccard {dc['threshold']} of a reference kernel and were dropped"
+            f" (per category: {cats})."
+        )
     else:
         out.append("Not decontaminated against a reference set (no `--decontaminate`).")
     if has_real:
-        out += ["", "Some records come from real code (`origin` = `real`); their `provenance` gives the source"
-                " file and its license, which applies to that record."]  # fmt: skip
+        out += [
+            "",
+            "Some records come from real code (`origin` = `real`); their `provenance` gives the source"
+            " file and its license, which applies to that record.",
+        ]
     return [*out, ""]
 
 
@@ -149,17 +184,26 @@ def _checks_table(m: dict) -> list[str]:
         "grad_not-differentiable",
     )
     out = ["", "Verification of every exported record (the `compiled`, `ran` and `grad_check` fields):", ""]
-    out += ["| config/split | records | compiled | kernel ran on the CPU | not runnable | adjoint pass | fail"
-            " | not differentiable |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    out += [
+        "| config/split | records | compiled | kernel ran on the CPU | not runnable | adjoint pass | fail"
+        " | not differentiable |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for label, c in rows:
         out.append(f"| {label} | {c['records']:,} | " + " | ".join(f"{c.get(k, 0):,}" for k in keys) + " |")
     return out
 
 
 def _verification_section(m: dict) -> list[str]:
-    out = ["## Verification", "", "Records whose code compiled (`curator verify`: Warp's Clang for CPU, NVRTC for"
-           " CUDA; for `paired`, both), and the pass rate of all verified kernels in the store:", "",
-           "| config | split | verified records | of |", "| --- | --- | ---: | ---: |"]  # fmt: skip
+    out = [
+        "## Verification",
+        "",
+        "Records whose code compiled (`curator verify`: Warp's Clang for CPU, NVRTC for"
+        " CUDA; for `paired`, both), and the pass rate of all verified kernels in the store:",
+        "",
+        "| config | split | verified records | of |",
+        "| --- | --- | ---: | ---: |",
+    ]
     for config, c in m["configs"].items():
         for split, s in c["splits"].items():
             out.append(f"| {config} | {split} | {s['verified']['records']:,} | {s['records']:,} |")
@@ -167,8 +211,10 @@ def _verification_section(m: dict) -> list[str]:
     for device, d in m["devices"].items():
         v = d.get("verification_in_store") or {}
         if v.get("verified"):
-            out.append(f"- {device}: {v['passed']:,} of {v['verified']:,} verified kernels in the store compiled"
-                       f" ({v['pass_rate']:.1%}).")  # fmt: skip
+            out.append(
+                f"- {device}: {v['passed']:,} of {v['verified']:,} verified kernels in the store compiled"
+                f" ({v['pass_rate']:.1%})."
+            )
     out += _checks_table(m)
     return [*out, ""]
 
@@ -181,8 +227,12 @@ def coverage_section(m: dict) -> list[str]:
         return []
     from curator.measures import coverage_markdown, profile_markdown
 
-    out = ["## Warp builtins covered", "", "Figures of the store this export was drawn from"
-           " (`curator stats --coverage`).", ""]  # fmt: skip
+    out = [
+        "## Warp builtins covered",
+        "",
+        "Figures of the store this export was drawn from (`curator stats --coverage`).",
+        "",
+    ]
     out += coverage_markdown(measures["coverage"])
     out += ["## Kernel shape", "", "Figures of the store this export was drawn from (`curator stats --profile`).", ""]
     return out + profile_markdown(measures["profile"])
@@ -202,11 +252,20 @@ def _loading_section(m: dict) -> list[str]:
     split = next(iter(m["configs"][first]["splits"]))
     path = m["configs"][first]["splits"][split]["file"]
     builder = m.get("builder", "json")
-    return ["## Loading", "", "```python", "from datasets import load_dataset", "",
-            f'ds = load_dataset("path/to/this/folder", "{first}")  # every split of the config',
-            f'one = load_dataset("{builder}", data_files="{path}", split="train")  # one file', "```", "",
-            "`manifest.json` holds sizes, SHA-256 sums, versions, seeds and the export's arguments;"
-            " `curator export --check FOLDER` re-verifies every file against it.", ""]  # fmt: skip
+    return [
+        "## Loading",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        "",
+        f'ds = load_dataset("path/to/this/folder", "{first}")  # every split of the config',
+        f'one = load_dataset("{builder}", data_files="{path}", split="train")  # one file',
+        "```",
+        "",
+        "`manifest.json` holds sizes, SHA-256 sums, versions, seeds and the export's arguments;"
+        " `curator export --check FOLDER` re-verifies every file against it.",
+        "",
+    ]
 
 
 def _reproduce_section(m: dict) -> list[str]:
@@ -226,8 +285,14 @@ def _reproduce_section(m: dict) -> list[str]:
 def reproduce_command(a: dict) -> str:
     """The `curator export` command line of the manifest's arguments."""
     dev = a["devices"][0] if len(a["devices"]) == 1 else "all"
-    parts = ["curator export", f"--device {dev}", f"--target-mb {a['target_mb']:g}", f"--seed {a['seed']}",
-             f"--status {a['status']}", f"--source {a['source']}"]  # fmt: skip
+    parts = [
+        "curator export",
+        f"--device {dev}",
+        f"--target-mb {a['target_mb']:g}",
+        f"--seed {a['seed']}",
+        f"--status {a['status']}",
+        f"--source {a['source']}",
+    ]
     parts += [f"--category {c}" for c in a["categories"]]
     parts += ["--dedup"] if a["dedup"] else []
     parts += [f"--threshold {a['threshold']:g}"] if a.get("threshold") is not None else []
@@ -244,10 +309,28 @@ def reproduce_command(a: dict) -> str:
 
 
 def _license_section(has_real: bool) -> list[str]:
-    lic = ("Apache-2.0 for the synthetic records (curator's generator and Warp's code generator); real records keep"
-           " the license in their `provenance`.") if has_real else "Apache-2.0."  # fmt: skip
-    return ["## License", "", lic, "", "## Citation", "", "```bibtex", "@misc{curator_warp_kernels,",
-            f"  title        = {{{{{TITLE}}}}},", "  author       = {{curator contributors}},",
-            "  howpublished = {Dataset made with curator from NVIDIA Warp's code generator},",
-            "  note         = {Python @wp.kernel sources paired with Warp-generated C++ and CUDA}",
-            "}", "```", ""]  # fmt: skip
+    lic = (
+        (
+            "Apache-2.0 for the synthetic records (curator's generator and Warp's code generator); real records keep"
+            " the license in their `provenance`."
+        )
+        if has_real
+        else "Apache-2.0."
+    )
+    return [
+        "## License",
+        "",
+        lic,
+        "",
+        "## Citation",
+        "",
+        "```bibtex",
+        "@misc{curator_warp_kernels,",
+        f"  title        = {{{{{TITLE}}}}},",
+        "  author       = {{curator contributors}},",
+        "  howpublished = {Dataset made with curator from NVIDIA Warp's code generator},",
+        "  note         = {Python @wp.kernel sources paired with Warp-generated C++ and CUDA}",
+        "}",
+        "```",
+        "",
+    ]

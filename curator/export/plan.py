@@ -49,8 +49,13 @@ class Plan:
     short: list[str]  # config/split labels the store cannot fill even without verification
 
 
-def plan(store, opts: ExportOptions, margin: float = DEFAULT_MARGIN, spares: int = DEFAULT_SPARES,
-         on_progress: Callable[[str, int, int], None] | None = None) -> Plan:  # fmt: skip
+def plan(
+    store,
+    opts: ExportOptions,
+    margin: float = DEFAULT_MARGIN,
+    spares: int = DEFAULT_SPARES,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> Plan:
     """The kernels the export ``opts`` (with ``verified_only`` off) would select, each split's
     target raised by ``margin`` (a share: 0.05 is 5 % more bytes, so about 5 % more kernels per
     category), and ``spares`` more kernels of every category in every split (small splits hold a
@@ -62,8 +67,9 @@ def plan(store, opts: ExportOptions, margin: float = DEFAULT_MARGIN, spares: int
     fmt = ExportFormat("plan", "plan", "", records.encode, lambda stage, rel, keys: _IdSink(ids))
     per_config, shortfalls = {}, []
     for config in wide.configs:
-        out = _export_config(store, wide, config, prep.eligible[config], prep.assignment, fmt, None, shortfalls,
-                             on_progress)  # fmt: skip
+        out = _export_config(
+            store, wide, config, prep.eligible[config], prep.assignment, fmt, None, shortfalls, on_progress
+        )
         per_config[config] = sum(s["records"] for s in out["splits"].values())
         ids |= _spares(prep.eligible[config].kernels, prep.assignment, ids, opts.seed, spares)
     if prep.dedup_run is not None:
@@ -71,8 +77,7 @@ def plan(store, opts: ExportOptions, margin: float = DEFAULT_MARGIN, spares: int
     return Plan(sorted(ids), per_config, [s.label for s in shortfalls])
 
 
-def _spares(kernels: list[tuple[str, str]], assignment: dict[str, str], taken: set[str], seed: int,
-            n: int) -> set[str]:  # fmt: skip
+def _spares(kernels: list[tuple[str, str]], assignment: dict[str, str], taken: set[str], seed: int, n: int) -> set[str]:
     """For each split and category: the ``n`` kernels that follow the last one taken in the
     seeded order the selection walks (``select.seeded_order``)."""
     groups: dict[tuple[str | None, str], list[str]] = defaultdict(list)

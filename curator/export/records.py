@@ -36,16 +36,34 @@ FIELDS = (
 KEYS = tuple(k for k, _ in FIELDS)
 STRING_KEYS = frozenset(KEYS) - {"launch_dim", "kernel_args", "seed", "run_seed", "compiled"}
 # The type of each non-string key: what the card's features and the Parquet schema declare.
-TYPES = {"launch_dim": "int64", "kernel_args": "string_list_list", "seed": "int64", "run_seed": "int64",
-         "compiled": "bool"}  # fmt: skip
+TYPES = {
+    "launch_dim": "int64",
+    "kernel_args": "string_list_list",
+    "seed": "int64",
+    "run_seed": "int64",
+    "compiled": "bool",
+}
 
 # The code pieces of one device (the order of curator.records.PIECES).
 _PIECE_KEYS = ("structs", "functions", "args", "forward", "backward", "entry")
 _CHECK_KEYS = ("compiled", "ran", "grad_check")
 # The `paired` config: one record per kernel with the Python, every CPU and CUDA piece and each
 # device's verification fields.
-_SHARED = ("id", "name", "category", "source", "launch_dim", "kernel_args", "skeleton_hash", "origin", "provenance",
-           "seed", "run_seed", "generator_version", "warp_version")  # fmt: skip
+_SHARED = (
+    "id",
+    "name",
+    "category",
+    "source",
+    "launch_dim",
+    "kernel_args",
+    "skeleton_hash",
+    "origin",
+    "provenance",
+    "seed",
+    "run_seed",
+    "generator_version",
+    "warp_version",
+)
 PAIRED_FIELDS = tuple(
     [(k, doc) for k, doc in FIELDS if k in _SHARED]
     + [(f"{d}_{p}", f"{doc} ({d.upper()})") for d in ("cpu", "cuda") for p, doc in FIELDS if p in _PIECE_KEYS]

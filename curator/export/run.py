@@ -66,14 +66,23 @@ class ExportOptions:
 
     def arguments(self) -> dict:
         return {
-            "devices": list(self.devices), "target_mb": self.target_bytes / MIB, "seed": self.seed,
-            "status": self.status, "categories": list(self.categories), "dedup": self.dedup,
+            "devices": list(self.devices),
+            "target_mb": self.target_bytes / MIB,
+            "seed": self.seed,
+            "status": self.status,
+            "categories": list(self.categories),
+            "dedup": self.dedup,
             "threshold": self.threshold if (self.dedup or self.decontaminate or self.splits) else None,
-            "allow_short": self.allow_short, "verified_only": self.verified_only, "source": self.source,
-            "format": self.format, "splits": splits.format_splits(self.splits) if self.splits else None,
-            "holdout_categories": list(self.holdout), "paired": self.paired, "decontaminate": self.decontaminate,
+            "allow_short": self.allow_short,
+            "verified_only": self.verified_only,
+            "source": self.source,
+            "format": self.format,
+            "splits": splits.format_splits(self.splits) if self.splits else None,
+            "holdout_categories": list(self.holdout),
+            "paired": self.paired,
+            "decontaminate": self.decontaminate,
             "reference": str(self.reference) if self.reference else None,
-        }  # fmt: skip
+        }
 
 
 @dataclass
@@ -97,8 +106,9 @@ def export(store, opts: ExportOptions, on_progress: Callable[[str, int, int], No
         with files.Staging(opts.out) as stage:
             stage.folder("")
             for config in opts.configs:
-                configs[config] = _export_config(store, opts, config, eligible[config], assignment, fmt, stage,
-                                                 shortfalls, on_progress)  # fmt: skip
+                configs[config] = _export_config(
+                    store, opts, config, eligible[config], assignment, fmt, stage, shortfalls, on_progress
+                )
             if shortfalls and not opts.allow_short:
                 raise ExportError(shortfall_message(shortfalls, opts, store.max_run_seed()))
             manifest = _manifest(opts, configs, dedup_info, decon, assignment)
@@ -165,8 +175,9 @@ def _check(store, opts: ExportOptions) -> None:
     for name, cats in (("category", opts.categories), ("holdout category", opts.holdout)):
         missing = [c for c in cats if c not in have]
         if missing:
-            raise ExportError(f"no kernels of {name} {', '.join(missing)} in the store; it has: "
-                              f"{', '.join(sorted(have)) or 'none'}")  # fmt: skip
+            raise ExportError(
+                f"no kernels of {name} {', '.join(missing)} in the store; it has: {', '.join(sorted(have)) or 'none'}"
+            )
     if opts.categories and opts.holdout and not set(opts.categories) - set(opts.holdout):
         raise ExportError("every --category is held out: nothing is left for the other splits")
 
@@ -184,8 +195,13 @@ def _clusters(store, opts: ExportOptions) -> tuple[dict[str, str], dict | None, 
         return store.cluster_representatives(), info if opts.dedup else None, None
     run = neardup.compute_clusters(store, opts.threshold)
     c = run.clusters
-    info = {"threshold": opts.threshold, "num_perm": neardup.NUM_PERM, "kernels": c.kernels, "clusters": c.clusters,
-            "removed": c.removed}  # fmt: skip
+    info = {
+        "threshold": opts.threshold,
+        "num_perm": neardup.NUM_PERM,
+        "kernels": c.kernels,
+        "clusters": c.clusters,
+        "removed": c.removed,
+    }
     return dict(zip(c.ids, c.representative, strict=True)), info if opts.dedup else None, run
 
 
@@ -197,8 +213,10 @@ def _decontaminate(store, opts: ExportOptions) -> tuple[dict[str, str], dict | N
     except decontaminate.BadReference as exc:
         raise ExportError(str(exc)) from None
     if not ref.kernels:
-        raise ExportError("--decontaminate: the store holds no real kernels to compare against; run "
-                          "`curator ingest --package warp` first or pass --reference PATH")  # fmt: skip
+        raise ExportError(
+            "--decontaminate: the store holds no real kernels to compare against; run "
+            "`curator ingest --package warp` first or pass --reference PATH"
+        )
     dropped = decontaminate.contaminated(store, ref, opts.threshold)
     checked = len(store.signature_rows("synthetic"))
     return dropped, decontaminate.summary(ref, opts.threshold, checked, dropped)
@@ -242,9 +260,15 @@ def _export_config(store, opts, config, elig: Eligible, assignment, fmt, stage, 
     ran_on_cpu = frozenset(store.ran_ids("cpu"))  # the kernel ran (or is not-runnable) on the CPU
     names = opts.split_names()
     shares = opts.splits or {splits.TRAIN: 1.0}
-    out = {"devices": list(config_devices(config)), "fields": list(config_keys(config)),
-           "candidates": len(elig.candidates), "eligible": len(elig.kernels), "dedup_removed": elig.dedup_removed,
-           "decontaminated": elig.decontaminated, "splits": {}}  # fmt: skip
+    out = {
+        "devices": list(config_devices(config)),
+        "fields": list(config_keys(config)),
+        "candidates": len(elig.candidates),
+        "eligible": len(elig.kernels),
+        "dedup_removed": elig.dedup_removed,
+        "decontaminated": elig.decontaminated,
+        "splits": {},
+    }
     for split in names:
         by_cat: dict[str, list[str]] = defaultdict(list)
         for k, c in elig.kernels:
@@ -257,8 +281,11 @@ def _export_config(store, opts, config, elig: Eligible, assignment, fmt, stage, 
             cats = [c for c in (opts.categories or sorted({c for _, c in elig.kernels})) if c not in opts.holdout]
             if opts.allow_short:
                 cats = [c for c in cats if by_cat.get(c)]
-            target = opts.target_bytes if split in (None, splits.TRAIN) else round(
-                opts.target_bytes * shares[split] / shares[splits.TRAIN])  # fmt: skip
+            target = (
+                opts.target_bytes
+                if split in (None, splits.TRAIN)
+                else round(opts.target_bytes * shares[split] / shares[splits.TRAIN])
+            )
             upper = None if split in (None, splits.TRAIN) else HOLDOUT_TARGET
         job = SplitJob(config, split, by_cat, cats, target, upper)
         summary, sel = write_split(store, job, fmt, stage, opts.seed, verified, on_progress, ran_on_cpu)
@@ -273,8 +300,13 @@ def _export_config(store, opts, config, elig: Eligible, assignment, fmt, stage, 
 
 def _manifest(opts: ExportOptions, configs: dict[str, dict], dedup_info, decon, assignment) -> dict:
     splits_all = [s for c in configs.values() for s in c["splits"].values()]
-    devices = {d: {**configs[d]["splits"][splits.TRAIN], **{k: configs[d][k] for k in (
-        "candidates", "eligible", "dedup_removed", "decontaminated")}} for d in opts.devices}  # fmt: skip
+    devices = {
+        d: {
+            **configs[d]["splits"][splits.TRAIN],
+            **{k: configs[d][k] for k in ("candidates", "eligible", "dedup_removed", "decontaminated")},
+        }
+        for d in opts.devices
+    }
     data = {s["file"]: {"bytes": s["file_bytes"], "sha256": s["sha256"]} for s in splits_all}
     return {
         "curator_version": __version__,
@@ -323,8 +355,9 @@ def _previous(opts: ExportOptions, manifest: dict) -> dict | None:
     if opts.force or release.data_files(old) == release.data_files(manifest):
         return old
     if release.complete_export(opts.out) is not None:
-        raise ExportError(f"{opts.out} holds a different export (release); pass --force to replace it, or export "
-                          "to another folder")  # fmt: skip
+        raise ExportError(
+            f"{opts.out} holds a different export (release); pass --force to replace it, or export to another folder"
+        )
     return old
 
 

@@ -81,8 +81,9 @@ def groups(kernels: Iterable[KernelKeys]) -> dict[str, str]:
     return {k.id: kernels[find(i)].id for i, k in enumerate(kernels)}
 
 
-def assign(kernels: Iterable[KernelKeys], shares: dict[str, float], seed: int,
-           holdout: Iterable[str] = ()) -> dict[str, str]:  # fmt: skip
+def assign(
+    kernels: Iterable[KernelKeys], shares: dict[str, float], seed: int, holdout: Iterable[str] = ()
+) -> dict[str, str]:
     """kernel id -> split.  A group with a kernel of a ``holdout`` category goes to HOLDOUT;
     the others are dealt per category (a group's category: its smallest id's), in an order the
     seed decides, each to the split furthest below its share of the kernels dealt so far (so a

@@ -46,26 +46,42 @@ class SplitJob:
     upper: int | None = None  # default: +1 % of the target
 
 
-def write_split(store, job: SplitJob, fmt: ExportFormat, stage, seed: int, verified: set[str],
-                on_progress: Callable[[str, int, int], None] | None = None,
-                ran_on_cpu: frozenset[str] = frozenset()) -> tuple[dict, Selection]:  # fmt: skip
+def write_split(
+    store,
+    job: SplitJob,
+    fmt: ExportFormat,
+    stage,
+    seed: int,
+    verified: set[str],
+    on_progress: Callable[[str, int, int], None] | None = None,
+    ran_on_cpu: frozenset[str] = frozenset(),
+) -> tuple[dict, Selection]:
     """Select ``job``'s records and write them in ``fmt``; the split's manifest summary and its
     Selection (``reached`` false when the store could not fill the target)."""
     encode = fmt.encode  # the JSONL line in every format (see curator.export.formats)
     streams = {
-        c: ((rec, encode(rec)) for rec in record_stream(store, job.config, seeded_order(job.ids_by_category.get(c, ()),
-                                                                                          seed)))
+        c: (
+            (rec, encode(rec))
+            for rec in record_stream(store, job.config, seeded_order(job.ids_by_category.get(c, ()), seed))
+        )
         for c in job.categories
-    }  # fmt: skip
+    }
     upper = job.upper if job.upper is not None else upper_bound(job.target)
     sel = Selection(tuple(sorted(job.categories)), job.target, upper)
-    meta = {"warp": set(), "generator": set(), "run_seeds": set(), "origins": Counter(), "verified": Counter(),
-            "checks": Counter()}  # fmt: skip
+    meta = {
+        "warp": set(),
+        "generator": set(),
+        "run_seeds": set(),
+        "origins": Counter(),
+        "verified": Counter(),
+        "checks": Counter(),
+    }
     label = f"{job.config}/{job.split}" if job.split else job.config
     path = fmt.path(job.config, job.split)
     with fmt.sink(stage, path, config_keys(job.config)) as sink:
-        for n, (_cat, (rec, line)) in enumerate(select_balanced(streams, lambda x: len(x[1]), sel.target, sel.upper,
-                                                                 sel)):  # fmt: skip
+        for n, (_cat, (rec, line)) in enumerate(
+            select_balanced(streams, lambda x: len(x[1]), sel.target, sel.upper, sel)
+        ):
             sink.add(rec, line)
             _note(meta, rec, verified)
             if "compiled" in rec:  # the per-device configs carry the verification fields

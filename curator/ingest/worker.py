@@ -125,8 +125,15 @@ class PTXInlineAssembly(Exception):
 
 
 def _skip(job: ModuleJob, d: KernelDef, reason: str, detail: str) -> FailureRecord:
-    return FailureRecord(kernel_id(f"{job.rel}:{d.line}:{d.qualname}"), None, None, "ingest-skip", reason,
-                         f"{job.rel}:{d.line} {d.qualname}: {detail}", d.source)  # fmt: skip
+    return FailureRecord(
+        kernel_id(f"{job.rel}:{d.line}:{d.qualname}"),
+        None,
+        None,
+        "ingest-skip",
+        reason,
+        f"{job.rel}:{d.line} {d.qualname}: {detail}",
+        d.source,
+    )
 
 
 def process(job: ModuleJob, devices: tuple[str, ...], have: frozenset[str]) -> Iterator[tuple]:
@@ -165,15 +172,20 @@ def _process_def(job, d: KernelDef, instances: list, devices, have, seen: set[st
     from curator.warp import registry
 
     if not instances:
-        reason, detail = (FACTORY, "defined inside a function the module did not call at import") if d.nested else (
-            NOT_CREATED, "no kernel object exists after importing the module")  # fmt: skip
+        reason, detail = (
+            (FACTORY, "defined inside a function the module did not call at import")
+            if d.nested
+            else (NOT_CREATED, "no kernel object exists after importing the module")
+        )
         yield ("failure", _skip(job, d, reason, detail))
         yield ("skip", reason)
         return
     # instances with the same source get one id and the first is stored: the order is by what
     # tells them apart (closure values, overload signature), not the order Warp lists them in
-    concrete = sorted((c for k in instances for c in registry.concrete_kernels(k)),
-                      key=lambda c: (registry.instance_order(c), registry.kernel_signature(c)))  # fmt: skip
+    concrete = sorted(
+        (c for k in instances for c in registry.concrete_kernels(k)),
+        key=lambda c: (registry.instance_order(c), registry.kernel_signature(c)),
+    )
     if not concrete:
         yield ("failure", _skip(job, d, GENERIC, "generic kernel that the module gives no wp.overload for"))
         yield ("skip", GENERIC)
@@ -221,19 +233,36 @@ def _process_kernel(job, d: KernelDef, kernel, devices, have, seen: set[str]) ->
         yield ("skip", "codegen-failed")
         return
     name = kernel.func.__name__
-    yield ("kernel", make_record(kid, name, category, source, arts, generator_version=None, seed=None,
-                                 launch_dim=categorize.launch_dim(source, name),
-                                 kernel_args=categorize.kernel_args(source, name), origin="real",
-                                 provenance=_provenance(job, d, kernel, missing),
-                                 builtin_signatures=signatures_of_calls(calls, source)))  # fmt: skip
+    yield (
+        "kernel",
+        make_record(
+            kid,
+            name,
+            category,
+            source,
+            arts,
+            generator_version=None,
+            seed=None,
+            launch_dim=categorize.launch_dim(source, name),
+            kernel_args=categorize.kernel_args(source, name),
+            origin="real",
+            provenance=_provenance(job, d, kernel, missing),
+            builtin_signatures=signatures_of_calls(calls, source),
+        ),
+    )
 
 
 def _provenance(job, d: KernelDef, kernel, missing: int) -> dict:
     """Where a real kernel came from: file, line, qualified name, module, package."""
     from curator.warp import registry
 
-    provenance = {"file": job.rel, "line": d.line, "qualname": d.qualname, "module": job.module,
-                  **{k: v for k, v in job.package.items() if k in ("name", "version", "license")}}  # fmt: skip
+    provenance = {
+        "file": job.rel,
+        "line": d.line,
+        "qualname": d.qualname,
+        "module": job.module,
+        **{k: v for k, v in job.package.items() if k in ("name", "version", "license")},
+    }
     if "name" in provenance:
         provenance["package"] = provenance.pop("name")
     if d.nested:

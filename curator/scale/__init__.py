@@ -16,8 +16,9 @@ class PoolFactory(Protocol):
     worker (the pool's own retry rules); without, it fails with PoolWorkerDied, where the pool can
     go on without the dead worker."""
 
-    def __call__(self, workers: int, initializer: Callable | None = None, initargs: tuple = (), *,
-                 rerun_dead: bool = True) -> Executor: ...  # fmt: skip
+    def __call__(
+        self, workers: int, initializer: Callable | None = None, initargs: tuple = (), *, rerun_dead: bool = True
+    ) -> Executor: ...
 
 
 class ClusterError(Exception):
@@ -35,8 +36,9 @@ class PoolWorkerDied(WorkerDied):
         self.seconds = seconds
 
 
-def local_pool(workers: int, initializer: Callable | None = None, initargs: tuple = (), *,
-               rerun_dead: bool = True) -> Executor:  # fmt: skip
+def local_pool(
+    workers: int, initializer: Callable | None = None, initargs: tuple = (), *, rerun_dead: bool = True
+) -> Executor:
     """Long-lived spawned worker processes on this machine (what every stage uses without --ray).
     ``rerun_dead`` changes nothing here: a worker that dies breaks a ProcessPoolExecutor, which
     fails every task in flight with BrokenProcessPool and runs nothing more (callers rerun them)."""

@@ -21,8 +21,11 @@ def exit_reason(exitcode: int | None) -> str:
             name = signal.Signals(-exitcode).name
         except ValueError:
             name = f"signal {-exitcode}"
-        what = {"SIGFPE": "floating point / integer division trap", "SIGSEGV": "invalid memory access",
-                "SIGABRT": "abort"}  # fmt: skip
+        what = {
+            "SIGFPE": "floating point / integer division trap",
+            "SIGSEGV": "invalid memory access",
+            "SIGABRT": "abort",
+        }
         return f"{what.get(name, 'killed')} ({name})"
     return f"exit code {exitcode}"
 

@@ -58,8 +58,11 @@ class _ActorConnection:
             self.inbox = [*ray.get(self.ref), ("done", self.path)]
         except RayActorError:
             # the module crashed its actor, or the cluster went away (then the run stops here)
-            probe(gcs_address(), "the Ray cluster at {address} went away ({why}); every module stored is kept, "
-                   "rerun the command to resume")  # fmt: skip
+            probe(
+                gcs_address(),
+                "the Ray cluster at {address} went away ({why}); every module stored is kept, "
+                "rerun the command to resume",
+            )
             self.inbox = [EOFError]
         self.ref = None
         return True

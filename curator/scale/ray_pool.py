@@ -50,8 +50,13 @@ def connect(address: str) -> int:
     # a Ray call after ray.shutdown (e.g. at exit) must fail, not start or join some other cluster
     os.environ["RAY_ENABLE_AUTO_CONNECT"] = "0"
     try:
-        ray.init(address=address, namespace=NAMESPACE, logging_level=logging.ERROR, log_to_driver=False,
-                 configure_logging=True)  # fmt: skip
+        ray.init(
+            address=address,
+            namespace=NAMESPACE,
+            logging_level=logging.ERROR,
+            log_to_driver=False,
+            configure_logging=True,
+        )
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise ClusterError(f"cannot join the Ray cluster at {address}: {str(exc).splitlines()[0]}") from None
     cpus = int(ray.cluster_resources().get("CPU", 0))
@@ -86,8 +91,15 @@ class RayPool(Executor):
     ids), so a batch run twice stores nothing twice.
     """
 
-    def __init__(self, actors: int, initializer: Callable | None = None, initargs: tuple = (), *,
-                 per_actor: int = 2, rerun_dead: bool = True):  # fmt: skip
+    def __init__(
+        self,
+        actors: int,
+        initializer: Callable | None = None,
+        initargs: tuple = (),
+        *,
+        per_actor: int = 2,
+        rerun_dead: bool = True,
+    ):
         # passed by value, not ray.put: a put object lives in the object store of the driver's node,
         # and when that node goes away Ray's recovery of it ends this process (exit 1, no message)
         self._setup = (initializer, initargs)

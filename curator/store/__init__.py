@@ -24,7 +24,16 @@ __all__ = [
 ]
 
 
-class Store(MeasuresStoreMixin, ReviewStoreMixin, NearDupStoreMixin, ExportStoreMixin, VerifyStoreMixin,
-            ExecutionStoreMixin, RunStoreMixin, KernelStoreMixin, BaseStore):  # fmt: skip
+class Store(
+    MeasuresStoreMixin,
+    ReviewStoreMixin,
+    NearDupStoreMixin,
+    ExportStoreMixin,
+    VerifyStoreMixin,
+    ExecutionStoreMixin,
+    RunStoreMixin,
+    KernelStoreMixin,
+    BaseStore,
+):
     """A curator store; its queries live in one mixin per concern (kernels, runs, review, near-dups,
     export, verification, executions, builtin coverage)."""

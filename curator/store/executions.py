@@ -7,8 +7,22 @@ from dataclasses import dataclass
 
 from curator.store.base import now
 
-_COLUMNS = ("kernel_id", "device", "seed", "warp", "status", "message", "checksum", "repeatable", "nonfinite",
-            "pair_ok", "grad", "grad_error", "grad_note", "ms")  # fmt: skip
+_COLUMNS = (
+    "kernel_id",
+    "device",
+    "seed",
+    "warp",
+    "status",
+    "message",
+    "checksum",
+    "repeatable",
+    "nonfinite",
+    "pair_ok",
+    "grad",
+    "grad_error",
+    "grad_note",
+    "ms",
+)
 # A kernel ran if its latest execution on the device says so; "not-runnable" has a reason.
 RAN, NOT_RUNNABLE = "ran", "not-runnable"
 
@@ -90,8 +104,19 @@ class ExecutionStoreMixin:
             f" FROM ({_latest()}) e JOIN kernels k ON k.id = e.kernel_id GROUP BY k.category ORDER BY k.category",
             (device,),
         )
-        keys = ("category", "executed", "ran", "not_runnable", "failed", "nonfinite", "unrepeatable", "pair_failed",
-                "grad_pass", "grad_fail", "grad_nd")  # fmt: skip
+        keys = (
+            "category",
+            "executed",
+            "ran",
+            "not_runnable",
+            "failed",
+            "nonfinite",
+            "unrepeatable",
+            "pair_failed",
+            "grad_pass",
+            "grad_fail",
+            "grad_nd",
+        )
         return [{k: (v or 0) if k != "category" else v for k, v in zip(keys, row, strict=True)} for row in cur]
 
     def grad_failure_sources(self, device: str = "cpu") -> list[tuple[str, str, str]]:

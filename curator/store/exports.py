@@ -56,9 +56,26 @@ class ExportFilter:
 
 # The columns of one exported line, in order (see curator.export.records).
 EXPORT_COLUMNS = (
-    "k.id", "k.name", "k.category", "a.device", "k.source", "a.structs", "a.functions", "a.args", "a.forward",
-    "a.backward", "a.entry", "k.launch_dim", "k.kernel_args", "k.skeleton_hash", "k.origin", "k.provenance",
-    "k.seed", "k.run_seed", "k.generator_version", "a.warp_version",
+    "k.id",
+    "k.name",
+    "k.category",
+    "a.device",
+    "k.source",
+    "a.structs",
+    "a.functions",
+    "a.args",
+    "a.forward",
+    "a.backward",
+    "a.entry",
+    "k.launch_dim",
+    "k.kernel_args",
+    "k.skeleton_hash",
+    "k.origin",
+    "k.provenance",
+    "k.seed",
+    "k.run_seed",
+    "k.generator_version",
+    "a.warp_version",
     # verification of this device's code: compiled (1/0, null: never compiled), the latest run's
     # status and adjoint check (null: not run on this device)
     "(SELECT CASE WHEN SUM(v.ok = 0) > 0 THEN 0 WHEN COUNT(*) > 0 THEN 1 END FROM verifications v"
@@ -67,7 +84,7 @@ EXPORT_COLUMNS = (
     " ORDER BY e.executed_at DESC LIMIT 1)",
     "(SELECT e.grad FROM executions e WHERE e.kernel_id = k.id AND e.device = a.device"
     " ORDER BY e.executed_at DESC LIMIT 1)",
-)  # fmt: skip
+)
 
 
 class ExportStoreMixin:

@@ -13,12 +13,22 @@ from curator.store.base import now
 
 def _kernel_row(k: KernelRecord, stamp: str) -> dict:
     return {
-        "id": k.id, "name": k.name, "category": k.category, "source": k.source, "origin": k.origin,
+        "id": k.id,
+        "name": k.name,
+        "category": k.category,
+        "source": k.source,
+        "origin": k.origin,
         "provenance": json.dumps(k.provenance, sort_keys=True) if k.provenance else None,
-        "seed": k.seed, "run_seed": k.run_seed, "run_index": k.run_index, "generator_version": k.generator_version,
-        "launch_dim": k.launch_dim, "kernel_args": json.dumps(k.kernel_args) if k.kernel_args is not None else None,
-        "skeleton_hash": k.skeleton_hash, "minhash": k.minhash, "created_at": stamp,
-    }  # fmt: skip
+        "seed": k.seed,
+        "run_seed": k.run_seed,
+        "run_index": k.run_index,
+        "generator_version": k.generator_version,
+        "launch_dim": k.launch_dim,
+        "kernel_args": json.dumps(k.kernel_args) if k.kernel_args is not None else None,
+        "skeleton_hash": k.skeleton_hash,
+        "minhash": k.minhash,
+        "created_at": stamp,
+    }
 
 
 def _artifact_row(kernel_id: str, device: str, art: dict, stamp: str) -> dict:
@@ -140,15 +150,27 @@ class KernelStoreMixin:
     def _write_failures(self, failures: list[FailureRecord], run_id: int | None, stamp: str) -> int:
         """Insert the failures not yet recorded (one row per kernel and stage); returns how many."""
         keys = [(f.kernel_id, f.stage) for f in failures]
-        have = {tuple(r) for r in self._rows("SELECT kernel_id, stage FROM failures WHERE kernel_id IN ({})",
-                                             [k for k, _ in keys])}  # fmt: skip
+        have = {
+            tuple(r)
+            for r in self._rows("SELECT kernel_id, stage FROM failures WHERE kernel_id IN ({})", [k for k, _ in keys])
+        }
         rows = []
         for f, key in zip(failures, keys, strict=True):
             if key not in have:
                 have.add(key)
-                rows.append({"kernel_id": f.kernel_id, "category": f.category, "seed": f.seed, "stage": f.stage,
-                             "exc_type": f.exc_type, "message": f.message, "source": f.source, "run_id": run_id,
-                             "created_at": stamp})  # fmt: skip
+                rows.append(
+                    {
+                        "kernel_id": f.kernel_id,
+                        "category": f.category,
+                        "seed": f.seed,
+                        "stage": f.stage,
+                        "exc_type": f.exc_type,
+                        "message": f.message,
+                        "source": f.source,
+                        "run_id": run_id,
+                        "created_at": stamp,
+                    }
+                )
         self._insert_rows("failures", rows)
         return len(rows)
 

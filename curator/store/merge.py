@@ -8,15 +8,56 @@ from pathlib import Path
 from curator.store.base import StoreError
 
 CHUNK = 1000
-KERNEL_COLUMNS = ("id", "name", "category", "source", "origin", "provenance", "seed", "run_seed", "run_index",
-                  "generator_version", "launch_dim", "kernel_args", "skeleton_hash", "minhash",
-                  "created_at")  # fmt: skip
-ARTIFACT_COLUMNS = ("kernel_id", "device", "structs", "functions", "args", "forward", "backward", "entry", "bytes",
-                    "warp_version", "codegen_ms", "created_at")  # fmt: skip
+KERNEL_COLUMNS = (
+    "id",
+    "name",
+    "category",
+    "source",
+    "origin",
+    "provenance",
+    "seed",
+    "run_seed",
+    "run_index",
+    "generator_version",
+    "launch_dim",
+    "kernel_args",
+    "skeleton_hash",
+    "minhash",
+    "created_at",
+)
+ARTIFACT_COLUMNS = (
+    "kernel_id",
+    "device",
+    "structs",
+    "functions",
+    "args",
+    "forward",
+    "backward",
+    "entry",
+    "bytes",
+    "warp_version",
+    "codegen_ms",
+    "created_at",
+)
 FAILURE_COLUMNS = ("kernel_id", "category", "seed", "stage", "exc_type", "message", "source", "run_id", "created_at")
 VERIFICATION_COLUMNS = ("kernel_id", "device", "compiler", "options", "ok", "diagnostics", "ms", "verified_at", "mode")
-EXECUTION_COLUMNS = ("kernel_id", "device", "seed", "warp", "status", "message", "checksum", "repeatable", "nonfinite",
-                     "pair_ok", "grad", "grad_error", "grad_note", "ms", "executed_at")  # fmt: skip
+EXECUTION_COLUMNS = (
+    "kernel_id",
+    "device",
+    "seed",
+    "warp",
+    "status",
+    "message",
+    "checksum",
+    "repeatable",
+    "nonfinite",
+    "pair_ok",
+    "grad",
+    "grad_error",
+    "grad_note",
+    "ms",
+    "executed_at",
+)
 REVIEW_COLUMNS = ("kernel_id", "status", "note", "updated_at")
 EVENT_COLUMNS = ("kernel_id", "status", "note", "at")
 
@@ -71,8 +112,10 @@ def _copy_runs(src, dest) -> tuple[dict[int, int], int]:
         else:
             mapping[rid] = row[0]
             if ended is not None:  # a run that has finished since an earlier merge
-                dest.execute("UPDATE runs SET ended_at = ?, status = ?, counts = ? WHERE id = ? AND ended_at IS NULL",
-                             (ended, status, counts, row[0]))  # fmt: skip
+                dest.execute(
+                    "UPDATE runs SET ended_at = ?, status = ?, counts = ? WHERE id = ? AND ended_at IS NULL",
+                    (ended, status, counts, row[0]),
+                )
     return mapping, added
 
 
@@ -109,8 +152,14 @@ def merge_into(dest_store, source: Path) -> MergeCounts:
             counts.bytes = _new_bytes(src, dest, counts)
             counts.artifacts = _copy(src, dest, "artifacts", ARTIFACT_COLUMNS, _insert(ARTIFACT_COLUMNS, "artifacts"))
             run_col = FAILURE_COLUMNS.index("run_id")
-            counts.failures = _copy(src, dest, "failures", FAILURE_COLUMNS, _insert(FAILURE_COLUMNS, "failures"),
-                                    fix=lambda r: (*r[:run_col], runs.get(r[run_col]), *r[run_col + 1 :]))  # fmt: skip
+            counts.failures = _copy(
+                src,
+                dest,
+                "failures",
+                FAILURE_COLUMNS,
+                _insert(FAILURE_COLUMNS, "failures"),
+                fix=lambda r: (*r[:run_col], runs.get(r[run_col]), *r[run_col + 1 :]),
+            )
             newer_check = (
                 "ON CONFLICT (kernel_id, device, compiler, options) DO UPDATE SET ok = excluded.ok, "
                 "diagnostics = excluded.diagnostics, ms = excluded.ms, verified_at = excluded.verified_at, "
@@ -123,8 +172,9 @@ def merge_into(dest_store, source: Path) -> MergeCounts:
                 "ON CONFLICT (kernel_id) DO UPDATE SET status = excluded.status, note = excluded.note, "
                 "updated_at = excluded.updated_at WHERE excluded.updated_at > reviews.updated_at"
             )
-            counts.reviews = _copy(src, dest, "reviews", REVIEW_COLUMNS,
-                                   _insert(REVIEW_COLUMNS, "reviews", "") + " " + newer_review)  # fmt: skip
+            counts.reviews = _copy(
+                src, dest, "reviews", REVIEW_COLUMNS, _insert(REVIEW_COLUMNS, "reviews", "") + " " + newer_review
+            )
             counts.review_events = _copy_review_events(src, dest)
             builtins = ("kernel_id", "warp_version", "signatures")  # curator stats --coverage
             _copy(src, dest, "kernel_builtins", builtins, _insert(builtins, "kernel_builtins"))

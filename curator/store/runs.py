@@ -50,8 +50,9 @@ class RunStoreMixin:
         """Mark ``running`` rows of this host whose process is gone as ``killed``; returns how
         many.  Rows of other hosts, or without a pid (older stores), are left alone."""
         host = socket.gethostname()
-        rows = self.conn.execute("SELECT id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL",
-                                 (host,)).fetchall()  # fmt: skip
+        rows = self.conn.execute(
+            "SELECT id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL", (host,)
+        ).fetchall()
         dead = [rid for rid, pid in rows if pid != os.getpid() and not _alive(pid)]
         if dead:
             with self.transaction():

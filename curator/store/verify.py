@@ -136,11 +136,17 @@ class VerifyStoreMixin:
         )
         out = []
         for device, category, kernels, verified, passed, failed in cur:
-            out.append({
-                "device": device, "category": category, "kernels": kernels, "verified": verified or 0,
-                "passed": passed or 0, "failed": failed or 0,
-                "pass_rate": (passed or 0) / verified if verified else None,
-            })  # fmt: skip
+            out.append(
+                {
+                    "device": device,
+                    "category": category,
+                    "kernels": kernels,
+                    "verified": verified or 0,
+                    "passed": passed or 0,
+                    "failed": failed or 0,
+                    "pass_rate": (passed or 0) / verified if verified else None,
+                }
+            )
         return out
 
     def verification_failures(self, device: str | None = None, limit: int = 20) -> list[dict]:

@@ -160,8 +160,10 @@ def verification_text(detail: KernelDetail) -> str:
         out += [f"{v['device']} compile {state}: {v['compiler']} [{v['options']}]", (v["diagnostics"] or "").rstrip()]
     for e in detail.executions:
         out.append(f"{e['device']} run {e['status']} (seed {e['seed']}, {e['warp']}): {e['message'] or ''}")
-        out.append(f"  checksum {e['checksum']}  repeatable {e['repeatable']}  NaN/Inf {e['nonfinite']}"
-                   f"  pair check {'ok' if e['pair_ok'] else e['pair_ok']}")  # fmt: skip
+        out.append(
+            f"  checksum {e['checksum']}  repeatable {e['repeatable']}  NaN/Inf {e['nonfinite']}"
+            f"  pair check {'ok' if e['pair_ok'] else e['pair_ok']}"
+        )
         if e["grad"]:
             err = f"{e['grad_error']:.3g}" if e["grad_error"] is not None else "-"
             out.append(f"  adjoint check {e['grad']} (worst relative error {err}): {e['grad_note'] or ''}")

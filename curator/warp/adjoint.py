@@ -107,8 +107,10 @@ def adjoint_check(kernel, inputs, dim: int, source: str = "") -> tuple[str, floa
         return "pass", worst, judged
     overwritten = _reads_overwritten(kernel, inputs, dim, outs, changed, after, STEP[width])
     if overwritten:
-        note = (f"tape not applicable: the kernel writes array(s) it reads ({', '.join(overwritten)}), which Warp's"
-                f" tape does not support; finite differences disagree by {worst:.3g} ({judged})")  # fmt: skip
+        note = (
+            f"tape not applicable: the kernel writes array(s) it reads ({', '.join(overwritten)}), which Warp's"
+            f" tape does not support; finite differences disagree by {worst:.3g} ({judged})"
+        )
         return "not-differentiable", worst, note
     return "fail", worst, f"tape gradient differs from finite differences ({judged}; outputs {', '.join(outs)})"
 
@@ -138,8 +140,14 @@ def _probe(kernel, inputs, dim, u: dict, v: dict, f0: dict, width: int, differen
     step = h / 4
     size = sum(float(np.abs(v[n] * f0[n]).sum()) for n in v)
     tape, norm = _tape(kernel, inputs, dim, u, v, differentiable)
-    return _Probe(tuple(central), _dot(v, plus, f0) / step, _dot(v, f0, minus) / step, tape, norm,
-                  NOISE * EPS[width] * max(size, 1e-30) / step)  # fmt: skip
+    return _Probe(
+        tuple(central),
+        _dot(v, plus, f0) / step,
+        _dot(v, f0, minus) / step,
+        tape,
+        norm,
+        NOISE * EPS[width] * max(size, 1e-30) / step,
+    )
 
 
 def _dot(v: dict, a: dict, b: dict) -> float:

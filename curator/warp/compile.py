@@ -55,8 +55,10 @@ def compiler_identity(device: str, arch: int = DEFAULT_ARCH, mode: str = "full")
         from curator.warp import nvrtc
 
         package = metadata.version("nvidia-cuda-nvrtc")
-        return (f"nvrtc {nvrtc.version()} (nvidia-cuda-nvrtc {package}, as warp {wp.config.version})",
-                f"sm_{arch} {nvrtc.SYNTAX_ONLY} block_dim=256")  # fmt: skip
+        return (
+            f"nvrtc {nvrtc.version()} (nvidia-cuda-nvrtc {package}, as warp {wp.config.version})",
+            f"sm_{arch} {nvrtc.SYNTAX_ONLY} block_dim=256",
+        )
     return f"nvrtc {major}.{minor} (warp {wp.config.version})", f"sm_{arch} ptx -O{opts.cuda_opt} block_dim=256"
 
 
@@ -115,8 +117,14 @@ class Compiler:
     """Warp's bundled compiler for one device, reused across calls (the first call in a
     process builds the precompiled header; later calls reuse it)."""
 
-    def __init__(self, device: str, arch: int = DEFAULT_ARCH, workdir: str | None = None, mode: str = "full",
-                 extra_flags: tuple[str, ...] = ()):  # fmt: skip
+    def __init__(
+        self,
+        device: str,
+        arch: int = DEFAULT_ARCH,
+        workdir: str | None = None,
+        mode: str = "full",
+        extra_flags: tuple[str, ...] = (),
+    ):
 
         import tempfile
 
@@ -174,17 +182,48 @@ class Compiler:
                     # (src, file, include, output, debug, verify_fp, fuse_fp, tiles_in_stack,
                     #  flags, opt, verbose, use_pch, pch_dir, block_dim) as in build.build_cpu
                     err = self._rt.llvm.wp_compile_cpp(
-                        src, b"kernel.cpp", self._include, out.encode(), False, False, True, True, flags,
-                        self.mode.cpu_opt, False, True, self._pch.encode(), 1,
-                    )  # fmt: skip
+                        src,
+                        b"kernel.cpp",
+                        self._include,
+                        out.encode(),
+                        False,
+                        False,
+                        True,
+                        True,
+                        flags,
+                        self.mode.cpu_opt,
+                        False,
+                        True,
+                        self._pch.encode(),
+                        1,
+                    )
                 else:
                     # as in build.build_cuda: release, -O3 (full), no fast math, fused fp, PTX output;
                     # NVRTC 13 keeps its precompiled headers itself (pch_dir None).
                     err = self._rt.core.wp_cuda_compile_program(
-                        src, b"kernel.cu", self.arch, b"", self._include, 0, None, False, self.mode.cuda_opt, False,
-                        False, False,
-                        True, False, False, True, out.encode(), None, 0, None, None, None,
-                    )  # fmt: skip
+                        src,
+                        b"kernel.cu",
+                        self.arch,
+                        b"",
+                        self._include,
+                        0,
+                        None,
+                        False,
+                        self.mode.cuda_opt,
+                        False,
+                        False,
+                        False,
+                        True,
+                        False,
+                        False,
+                        True,
+                        out.encode(),
+                        None,
+                        0,
+                        None,
+                        None,
+                        None,
+                    )
             finally:
                 ms = (time.perf_counter() - t0) * 1000
                 os.dup2(saved, 2)

@@ -76,8 +76,9 @@ class Inputs:
             return _Spec("fixed", _geometry(geo, name, self.source, self.rng, self.device))
         return _Spec("fixed", _scalar(t, self.rng, self.size))
 
-    def materialize(self, shift: dict | None = None, requires_grad: frozenset = frozenset(),
-                    labels: list | None = None) -> tuple[list, list]:  # fmt: skip
+    def materialize(
+        self, shift: dict | None = None, requires_grad: frozenset = frozenset(), labels: list | None = None
+    ) -> tuple[list, list]:
         """(launch arguments, every array they hold) with fresh copies of the arrays
         (``shift``: name -> ndarray added to that top-level array; ``labels``, if given, gets
         the argument name of each array held)."""
@@ -187,9 +188,20 @@ def _view_maker(kind: str, ndim: int, rng, size: int, device: str = "cpu"):
 def _fabric_interface(data, device: str = "cpu") -> dict:
     """Fabric's array interface over one bucket: a Warp array posing as Fabric attribute data."""
     wp = init_warp()
-    scalars = {wp.bool: "b", wp.int8: "i1", wp.int16: "i2", wp.int32: "i4", wp.int64: "i8", wp.uint8: "u1",
-               wp.uint16: "u2", wp.uint32: "u4", wp.uint64: "u8", wp.float16: "f2", wp.float32: "f4",
-               wp.float64: "f8"}  # fmt: skip
+    scalars = {
+        wp.bool: "b",
+        wp.int8: "i1",
+        wp.int16: "i2",
+        wp.int32: "i4",
+        wp.int64: "i8",
+        wp.uint8: "u1",
+        wp.uint16: "u2",
+        wp.uint32: "u4",
+        wp.uint64: "u8",
+        wp.float16: "f2",
+        wp.float32: "f4",
+        wp.float64: "f8",
+    }
     dtype = data.dtype
     if hasattr(dtype, "_wp_scalar_type_"):
         role = "vector" if len(dtype._shape_) == 1 else "matrix"

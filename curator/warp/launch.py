@@ -98,8 +98,13 @@ def _array_numpy(array):
 
     out = array.numpy().copy()  # on CPU numpy() is a view of the array's memory
     if out.dtype.names:  # structs: compare their raw bytes field by field
-        return np.concatenate([np.ascontiguousarray(out[f]).reshape(len(out.reshape(-1)), -1).astype(np.float64)
-                               for f in out.dtype.names], axis=1)  # fmt: skip
+        return np.concatenate(
+            [
+                np.ascontiguousarray(out[f]).reshape(len(out.reshape(-1)), -1).astype(np.float64)
+                for f in out.dtype.names
+            ],
+            axis=1,
+        )
     return out
 
 

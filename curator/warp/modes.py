@@ -23,16 +23,22 @@ class CompileMode:
 # NVVM optimiser, 80 % of a whole compile, is left out; curator/warp/nvrtc.py).
 MODES = {
     "full": CompileMode(
-        "full", 2, 3, False,
+        "full",
+        2,
+        3,
+        False,
         "compiles to an object file (CPU) / PTX (CUDA) with Warp's own release options",
     ),
     "fast": CompileMode(
-        "fast", 0, 3, True,
+        "fast",
+        0,
+        3,
+        True,
         "CPU: type-checks, instantiates every template and emits an object file, unoptimised; CUDA: "
         "NVRTC's front end with Warp's options (parse, type-check, every template instantiated), no "
         "NVVM; optimiser and code-generator bugs are not covered",
     ),
-}  # fmt: skip
+}
 DEFAULT_MODE = "fast"
 # A CPU run (`verify --execute`) also records a CPU compile under mode "run": Warp's own JIT
 # compiled the module at -O0 and the .cpp it compiled is the stored code (the pair check).

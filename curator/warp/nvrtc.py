@@ -80,10 +80,17 @@ def warp_options(arch: int, opt: int, ptx: bool = True) -> list[str]:
     return [
         f"--gpu-architecture={'compute' if ptx else 'sm'}_{arch}",
         f"--include-path={os.path.join(build.warp_home, 'native')}",
-        "--std=c++17", f"--Ofast-compile={fast}", "--define-macro=NDEBUG", "--undefine-macro=WP_VERIFY_FP",
-        f"--define-macro=WP_ENABLE_MATHDX={mathdx}", "--fmad=true", "--device-as-default-execution-space",
-        "--extra-device-vectorization", "--restrict", "--diag-suppress=177,550",
-    ]  # fmt: skip
+        "--std=c++17",
+        f"--Ofast-compile={fast}",
+        "--define-macro=NDEBUG",
+        "--undefine-macro=WP_VERIFY_FP",
+        f"--define-macro=WP_ENABLE_MATHDX={mathdx}",
+        "--fmad=true",
+        "--device-as-default-execution-space",
+        "--extra-device-vectorization",
+        "--restrict",
+        "--diag-suppress=177,550",
+    ]
 
 
 @dataclass

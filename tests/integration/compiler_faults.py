@@ -56,6 +56,8 @@ def plant(db: Path, kernel_id: str, marker: str, device: str = "cpu") -> None:
 
     conn = sqlite3.connect(db)
     with conn:
-        conn.execute("UPDATE artifacts SET forward = forward || ? WHERE kernel_id = ? AND device = ?",
-                     (f"\n{marker}\n", kernel_id, device))  # fmt: skip
+        conn.execute(
+            "UPDATE artifacts SET forward = forward || ? WHERE kernel_id = ? AND device = ?",
+            (f"\n{marker}\n", kernel_id, device),
+        )
     conn.close()

@@ -13,10 +13,33 @@ from tests.conftest import run_curator
 REFERENCE_ARGS = ("generate", "--count", "300", "--device", "all", "--seed", "5")
 REFERENCE_COUNT = 300
 
-KERNEL_COLUMNS = ("id", "name", "category", "source", "origin", "seed", "run_seed", "run_index", "generator_version",
-                  "launch_dim", "kernel_args", "skeleton_hash", "minhash")  # fmt: skip
-ARTIFACT_COLUMNS = ("kernel_id", "device", "structs", "functions", "args", "forward", "backward", "entry", "bytes",
-                    "warp_version")  # fmt: skip
+KERNEL_COLUMNS = (
+    "id",
+    "name",
+    "category",
+    "source",
+    "origin",
+    "seed",
+    "run_seed",
+    "run_index",
+    "generator_version",
+    "launch_dim",
+    "kernel_args",
+    "skeleton_hash",
+    "minhash",
+)
+ARTIFACT_COLUMNS = (
+    "kernel_id",
+    "device",
+    "structs",
+    "functions",
+    "args",
+    "forward",
+    "backward",
+    "entry",
+    "bytes",
+    "warp_version",
+)
 
 
 def store_rows(db: Path) -> tuple[list, list]:

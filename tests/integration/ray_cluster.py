@@ -14,9 +14,15 @@ from pathlib import Path
 
 RAY = Path(sys.executable).with_name("ray")
 ENV = os.environ | {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
-PORT_OPTIONS = ("--port", "--node-manager-port", "--object-manager-port",
-                "--dashboard-agent-grpc-port", "--dashboard-agent-listen-port", "--metrics-export-port",
-                "--runtime-env-agent-port")  # fmt: skip
+PORT_OPTIONS = (
+    "--port",
+    "--node-manager-port",
+    "--object-manager-port",
+    "--dashboard-agent-grpc-port",
+    "--dashboard-agent-listen-port",
+    "--metrics-export-port",
+    "--runtime-env-agent-port",
+)
 WORKER_PORTS = 100
 
 
@@ -64,13 +70,24 @@ class LocalRayCluster:
         for attempt in range(attempts):
             ports = free_ports(len(PORT_OPTIONS))
             base = worker_port_base(set(ports))
-            args = [str(RAY), "start", "--head", "--node-ip-address", "127.0.0.1", f"--num-cpus={self.cpus}",
-                    "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={self.temp_dir}",
-                    f"--min-worker-port={base}", f"--max-worker-port={base + WORKER_PORTS - 1}"]  # fmt: skip
+            args = [
+                str(RAY),
+                "start",
+                "--head",
+                "--node-ip-address",
+                "127.0.0.1",
+                f"--num-cpus={self.cpus}",
+                "--include-dashboard=false",
+                "--disable-usage-stats",
+                f"--temp-dir={self.temp_dir}",
+                f"--min-worker-port={base}",
+                f"--max-worker-port={base + WORKER_PORTS - 1}",
+            ]
             args += [f"{opt}={port}" for opt, port in zip(PORT_OPTIONS, ports, strict=True)]
             # its own session: every daemon and actor process it starts keeps this session id
-            proc = subprocess.Popen(args, env=ENV, start_new_session=True, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True)  # fmt: skip
+            proc = subprocess.Popen(
+                args, env=ENV, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
             self.session = proc.pid
             out, _ = proc.communicate(timeout=180)
             if proc.returncode == 0:
@@ -121,6 +138,7 @@ print(" ".join(map(str, pids)))
 
 def actor_pids(address: str) -> list[int]:
     """Process ids of curator's live worker actors, from the head's actor table."""
-    res = subprocess.run([sys.executable, "-c", ACTOR_PIDS, address], env=ENV, capture_output=True, text=True,
-                         timeout=120)  # fmt: skip
+    res = subprocess.run(
+        [sys.executable, "-c", ACTOR_PIDS, address], env=ENV, capture_output=True, text=True, timeout=120
+    )
     return [int(p) for p in res.stdout.split()]

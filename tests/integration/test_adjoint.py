@@ -179,9 +179,14 @@ def test_warps_furthest_point_adjoint_is_the_closest_points():
             out = distance(x)
         tape.backward(grads={out: wp.array([1.0], dtype=float, device="cpu")})
         h = 1e-3
-        fd = [(distance(wp.array(x0 + h * e, dtype=wp.vec3, device="cpu")).numpy()[0]
-               - distance(wp.array(x0 - h * e, dtype=wp.vec3, device="cpu")).numpy()[0]) / (2 * h)
-              for e in np.eye(3, dtype=np.float32)]  # fmt: skip
+        fd = [
+            (
+                distance(wp.array(x0 + h * e, dtype=wp.vec3, device="cpu")).numpy()[0]
+                - distance(wp.array(x0 - h * e, dtype=wp.vec3, device="cpu")).numpy()[0]
+            )
+            / (2 * h)
+            for e in np.eye(3, dtype=np.float32)
+        ]
         exact = (x0[0] - [1.0, 0.0, 0.0]) / np.linalg.norm(x0[0] - [1.0, 0.0, 0.0])
         assert np.allclose(fd, exact, atol=1e-2)  # finite differences find the true gradient
         tape_grad = x.grad.numpy()[0]

@@ -99,8 +99,9 @@ def artifacts():
     return {n: {d: a.pieces for d, a in build.generate(_source(n), n, f"curator_xt_{n}").items()} for n in SOURCES}
 
 
-def _store(path, artifacts, names, swap_backward: tuple[str, str] | None = None,
-           broken: dict | None = None) -> tuple[Store, dict[str, str]]:  # fmt: skip
+def _store(
+    path, artifacts, names, swap_backward: tuple[str, str] | None = None, broken: dict | None = None
+) -> tuple[Store, dict[str, str]]:
     store = Store.open(path, create=True)
     ids, recs = {}, []
     for name in names:
@@ -114,12 +115,20 @@ def _store(path, artifacts, names, swap_backward: tuple[str, str] | None = None,
             pieces = {d: p | {"backward": other[d]["backward"]} for d, p in pieces.items()}
         tokens = neardup.normalize_tokens(source)
         ids[name] = kernel_id(source)
-        recs.append(KernelRecord(
-            id=ids[name], name=name, category="planted", source=source, origin="real",
-            skeleton_hash=neardup.skeleton_hash_of_tokens(tokens), minhash=neardup.signature_of_tokens(tokens),
-            artifacts={d: {"pieces": p, "codegen_ms": 1.0, "warp_version": "1.19.0"} for d, p in pieces.items()},
-            launch_dim=1, kernel_args=ARGS[name],
-        ))  # fmt: skip
+        recs.append(
+            KernelRecord(
+                id=ids[name],
+                name=name,
+                category="planted",
+                source=source,
+                origin="real",
+                skeleton_hash=neardup.skeleton_hash_of_tokens(tokens),
+                minhash=neardup.signature_of_tokens(tokens),
+                artifacts={d: {"pieces": p, "codegen_ms": 1.0, "warp_version": "1.19.0"} for d, p in pieces.items()},
+                launch_dim=1,
+                kernel_args=ARGS[name],
+            )
+        )
     store.write_batch(recs, [], None)
     return store, ids
 
@@ -160,8 +169,21 @@ def test_planted_faults_are_recorded_for_their_kernel_and_the_run_goes_on(tmp_pa
 def test_swapped_backward_fails_the_pair_check_and_the_export_leaves_it_out(tmp_path, artifacts):
     store, ids = _store(tmp_path / "s.db", artifacts, ("good", "nan"), swap_backward=("good", "nan"))
     store.close()
-    res = CliRunner().invoke(main, ["verify", "--db", str(tmp_path / "s.db"), "--execute", "--no-compile", "--trust",
-                                    "--workers", "1", "--seed", "5"])  # fmt: skip
+    res = CliRunner().invoke(
+        main,
+        [
+            "verify",
+            "--db",
+            str(tmp_path / "s.db"),
+            "--execute",
+            "--no-compile",
+            "--trust",
+            "--workers",
+            "1",
+            "--seed",
+            "5",
+        ],
+    )
     assert res.exit_code == 1, res.output
     with Store.open(tmp_path / "s.db", readonly=True) as s:
         swapped, intact = _latest(s, ids["good"]), _latest(s, ids["nan"])
@@ -169,8 +191,7 @@ def test_swapped_backward_fails_the_pair_check_and_the_export_leaves_it_out(tmp_
         assert intact["status"] == "ran" and intact["pair_ok"] == 1
         assert s.ran_ids("cpu") == {ids["nan"]}
         # the run compiled the intact kernel's CPU code through Warp's JIT: recorded as a compile
-        compiles = {(k, v["mode"], v["ok"])
-                    for k in ids.values() for v in s.kernel_verifications(k)}  # fmt: skip
+        compiles = {(k, v["mode"], v["ok"]) for k in ids.values() for v in s.kernel_verifications(k)}
         assert compiles == {(ids["nan"], "run", 1)}
     res = CliRunner().invoke(main, ["verify", "--db", str(tmp_path / "s.db"), "--failures"])
     assert ids["good"] in res.output and ids["nan"] not in res.output
@@ -178,8 +199,9 @@ def test_swapped_backward_fails_the_pair_check_and_the_export_leaves_it_out(tmp_
     # export --verified-only: the swapped kernel is left out; a record's check fields say what the store says
     out = tmp_path / "out"
     args = ["--source", "real", "--verified-only", "--allow-short", "--target-mb", "1"]
-    res = CliRunner().invoke(main, ["export", "--db", str(tmp_path / "s.db"), "--out", str(out), "--device", "cpu",
-                                    *args])  # fmt: skip
+    res = CliRunner().invoke(
+        main, ["export", "--db", str(tmp_path / "s.db"), "--out", str(out), "--device", "cpu", *args]
+    )
     assert res.exit_code == 0, res.output
     lines = [json.loads(x) for x in (out / "cpu" / "warp_kernels_cpu.jsonl").read_text().splitlines()]
     assert [r["id"] for r in lines] == [ids["nan"]]
@@ -196,8 +218,13 @@ def test_same_seed_same_checksum_other_seed_other_inputs(artifacts):
 
     init_warp()
     source = _source("good")
-    row = {"id": kernel_id(source), "name": "good", "source": source, "kernel_args": __import__("json").dumps(
-        ARGS["good"]), "launch_dim": 1}  # fmt: skip
+    row = {
+        "id": kernel_id(source),
+        "name": "good",
+        "source": source,
+        "kernel_args": __import__("json").dumps(ARGS["good"]),
+        "launch_dim": 1,
+    }
     first = execute(row, artifacts["good"]["cpu"], seed=1, grad=False)
     again = execute(row, artifacts["good"]["cpu"], seed=1, grad=False)
     other = execute(row, artifacts["good"]["cpu"], seed=2, grad=False)
@@ -209,8 +236,9 @@ def test_same_seed_same_checksum_other_seed_other_inputs(artifacts):
 def test_fast_mode_records_mode_and_attributes_a_broken_piece(tmp_path, artifacts):
     """A stored CPU piece and a stored CUDA piece edited not to compile: each failure is the
     right kernel's, for the right device, under the recorded mode."""
-    store, ids = _store(tmp_path / "c.db", artifacts, ("good", "nan", "wronggrad"),
-                        broken={"nan": "cpu", "wronggrad": "cuda"})  # fmt: skip
+    store, ids = _store(
+        tmp_path / "c.db", artifacts, ("good", "nan", "wronggrad"), broken={"nan": "cpu", "wronggrad": "cuda"}
+    )
     store.close()
     res = CliRunner().invoke(main, ["verify", "--db", str(tmp_path / "c.db"), "--mode", "fast", "--workers", "1"])
     assert res.exit_code == 1, res.output
@@ -284,7 +312,6 @@ def test_a_module_loaded_again_under_its_name_survives_the_first_loads_late_unlo
     import subprocess
     import sys
 
-    res = subprocess.run([sys.executable, "-c", SAME_NAME, str(tmp_path)], capture_output=True, text=True,
-                         timeout=300)  # fmt: skip
+    res = subprocess.run([sys.executable, "-c", SAME_NAME, str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip().splitlines()[-1] == "[4.0, 4.0, 4.0, 4.0]"

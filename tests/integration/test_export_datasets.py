@@ -18,8 +18,9 @@ def exported(small_store, tmp_path_factory):
     db = tmp / "copy.db"
     shutil.copy(small_store, db)  # --dedup stores clusters: leave the shared store alone
     out = tmp / "out"
-    res = run_curator("export", "--db", str(db), "--out", str(out), "--target-mb", "100", "--allow-short", "--dedup",
-                      cwd=tmp)  # fmt: skip
+    res = run_curator(
+        "export", "--db", str(db), "--out", str(out), "--target-mb", "100", "--allow-short", "--dedup", cwd=tmp
+    )
     assert res.returncode == 0, res.stderr
     assert "short of the target" in res.stderr
     return out
@@ -47,8 +48,9 @@ def test_loads_with_datasets(exported):
     for device in ("cpu", "cuda"):
         path = f"{device}/warp_kernels_{device}.jsonl"
         assert f"path: {path}" in front
-        ds = datasets.load_dataset("json", data_files=str(exported / path), split="train",
-                                   cache_dir=str(exported.parent / "hf-cache"))  # fmt: skip
+        ds = datasets.load_dataset(
+            "json", data_files=str(exported / path), split="train", cache_dir=str(exported.parent / "hf-cache")
+        )
         manifest = json.loads((exported / "manifest.json").read_text())
         assert ds.num_rows == manifest["devices"][device]["records"]
         assert ds.column_names == list(EXPORT_SCHEMA)
@@ -81,8 +83,22 @@ def test_verified_only_exports_only_compiled_kernels(small_store, tmp_path):
         ran = {kid for i, (kid, _) in enumerate(rows) if i % 3 != 2}  # a third never launched
         s.record_executions([ExecutionRow(k, "cpu", 0, "warp test", "ran") for k in ran])
     out = tmp_path / "out"
-    res = CliRunner().invoke(main, ["export", "--db", str(db), "--out", str(out), "--device", "cpu",
-                                    "--target-mb", "0.2", "--verified-only", "--allow-short"])  # fmt: skip
+    res = CliRunner().invoke(
+        main,
+        [
+            "export",
+            "--db",
+            str(db),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            "--target-mb",
+            "0.2",
+            "--verified-only",
+            "--allow-short",
+        ],
+    )
     assert res.exit_code == 0, res.output
     lines = [json.loads(x) for x in (out / "cpu" / "warp_kernels_cpu.jsonl").read_text().splitlines()]
     assert lines and {r["id"] for r in lines} <= (passed & ran) - failed

@@ -103,10 +103,22 @@ def test_two_generates_on_one_store_both_progress(tmp_path):
     db = tmp_path / "two.db"
     assert run_curator("generate", "--count", "2", "--seed", "1", "--workers", "1", "--db", str(db)).returncode == 0
     cmds = [
-        [sys.executable, "-m", "curator", "generate", "--count", "40", "--seed", str(seed), "--workers", "1",
-         "--db", str(db)]
+        [
+            sys.executable,
+            "-m",
+            "curator",
+            "generate",
+            "--count",
+            "40",
+            "--seed",
+            str(seed),
+            "--workers",
+            "1",
+            "--db",
+            str(db),
+        ]
         for seed in (1, 1, 2)
-    ]  # fmt: skip
+    ]
     procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in cmds]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], [o[1] for o in outs]
@@ -140,8 +152,20 @@ def test_labels_written_while_generate_runs_are_kept(tmp_path):
     with Store.open(db, readonly=True) as s:
         ids = [r[0] for r in s.conn.execute("SELECT id FROM kernels ORDER BY id")]
         seeded = s.conn.execute("SELECT MAX(created_at) FROM kernels").fetchone()[0]
-    cmd = [sys.executable, "-m", "curator", "generate", "--count", "200", "--seed", "4", "--workers", "2",
-           "--db", str(db)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "curator",
+        "generate",
+        "--count",
+        "200",
+        "--seed",
+        "4",
+        "--workers",
+        "2",
+        "--db",
+        str(db),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert _wait_for(lambda: len(_kernel_times(db, seeded)) > 0, time.monotonic() + 120, proc), "no commit seen"
     rng = random.Random(3)
@@ -237,8 +261,24 @@ def test_sigkill_verify_then_resume(small_store, tmp_path):
         ids = [r[0] for r in s.conn.execute("SELECT id FROM kernels")]
     expected = {(k, "cpu") for k in ids if in_documented_sample(k, 0.2, 3)}
     assert 3 * 2 < len(expected) < len(ids)  # more than two batches of 3, and a real sample
-    cmd = [sys.executable, "-m", "curator", "verify", "--device", "cpu", "--sample", "0.2", "--seed", "3",
-           "--workers", "1", "--batch-size", "3", "--db", str(db)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "curator",
+        "verify",
+        "--device",
+        "cpu",
+        "--sample",
+        "0.2",
+        "--seed",
+        "3",
+        "--workers",
+        "1",
+        "--batch-size",
+        "3",
+        "--db",
+        str(db),
+    ]
     seen = [0]
     for _ in range(2):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

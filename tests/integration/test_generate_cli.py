@@ -154,8 +154,9 @@ def test_stats_json(small_store):
 
 def test_verify_sample_compiles_a_share_as_it_goes(tmp_path):
     db = tmp_path / "v.db"
-    res = run_curator("generate", "--count", "12", "--seed", "8", "--workers", "2", "--verify-sample", "0.5",
-                      "--db", str(db))  # fmt: skip
+    res = run_curator(
+        "generate", "--count", "12", "--seed", "8", "--workers", "2", "--verify-sample", "0.5", "--db", str(db)
+    )
     assert res.returncode == 0, res.stderr
     with Store.open(db, readonly=True) as s:
         ids = [r[0] for r in s.conn.execute("SELECT id FROM kernels")]
@@ -177,8 +178,9 @@ def test_style_stress_stores_generator_1_kernels(tmp_path):
             return conn.execute(sql).fetchall()
 
     db = tmp_path / "s.db"
-    res = run_curator("generate", "--count", "6", "--style", "stress", "--device", "cpu", "--workers", "1",
-                      "--db", str(db))  # fmt: skip
+    res = run_curator(
+        "generate", "--count", "6", "--style", "stress", "--device", "cpu", "--workers", "1", "--db", str(db)
+    )
     assert res.returncode == 0, res.stderr
     stored = rows("SELECT seed, category, source, generator_version FROM kernels")
     assert len(stored) == 6

@@ -31,8 +31,23 @@ def _contents(db) -> tuple[list, list]:
 
 def test_category_option_generates_only_those_round_robin(tmp_path):
     db = tmp_path / "c.db"
-    res = run_curator("generate", "--count", "12", "--seed", "5", "--workers", "1", "--device", "cpu",
-                      "--category", "vector", "--category", "atomic", "--db", str(db))  # fmt: skip
+    res = run_curator(
+        "generate",
+        "--count",
+        "12",
+        "--seed",
+        "5",
+        "--workers",
+        "1",
+        "--device",
+        "cpu",
+        "--category",
+        "vector",
+        "--category",
+        "atomic",
+        "--db",
+        str(db),
+    )
     assert res.returncode == 0, res.stderr
     with Store.open(db, readonly=True) as s:
         rows = s.conn.execute("SELECT category, run_index FROM kernels ORDER BY run_index").fetchall()
@@ -43,8 +58,9 @@ def test_category_option_generates_only_those_round_robin(tmp_path):
 def test_worker_count_does_not_change_the_store(tmp_path):
     one, two = tmp_path / "one.db", tmp_path / "two.db"
     for db, workers in ((one, "1"), (two, "2")):
-        res = run_curator("generate", "--count", "12", "--seed", "9", "--device", "all", "--workers", workers,
-                          "--db", str(db))  # fmt: skip
+        res = run_curator(
+            "generate", "--count", "12", "--seed", "9", "--device", "all", "--workers", workers, "--db", str(db)
+        )
         assert res.returncode == 0, res.stderr
     kernels, artifacts = _contents(one)
     assert len(kernels) == 12 and len(artifacts) == 24
@@ -58,8 +74,7 @@ def test_gives_up_when_nothing_new_comes(small_store, tmp_path, monkeypatch):
     shutil.copy(small_store, db)  # seed 7, indices 0-59 stored
     monkeypatch.setattr(generate, "MAX_FRUITLESS", 16)
     before = _contents(db)
-    res = CliRunner().invoke(main, ["generate", "--seed", "7", "--target-mb", "50", "--workers", "1",
-                                    "--db", str(db)])  # fmt: skip
+    res = CliRunner().invoke(main, ["generate", "--seed", "7", "--target-mb", "50", "--workers", "1", "--db", str(db)])
     assert res.exit_code == 1, res.output
     last = res.output.strip().splitlines()[-1]
     assert last.startswith("Error: the last ") and "were all stored already or failed" in last

@@ -49,8 +49,9 @@ def ingested(tmp_path_factory, folder) -> tuple[Path, dict]:
 
 def test_top_level_instantiated_factory_and_overloaded_kernels_are_stored_as_real(ingested):
     db, _ = ingested
-    stored = {r[0]: r[1:] for r in rows(db, "SELECT name, origin, category, launch_dim, seed, generator_version"
-                                            " FROM kernels")}  # fmt: skip
+    stored = {
+        r[0]: r[1:] for r in rows(db, "SELECT name, origin, category, launch_dim, seed, generator_version FROM kernels")
+    }
     assert set(stored) == {
         "scatter_add",
         "rotate",
@@ -70,15 +71,22 @@ def test_top_level_instantiated_factory_and_overloaded_kernels_are_stored_as_rea
 
 def test_stored_kernels_have_code_for_both_devices_where_warp_can_make_it(ingested):
     db, report = ingested
-    per_kernel = dict(rows(db, "SELECT k.name, group_concat(a.device) FROM kernels k JOIN artifacts a"
-                               " ON a.kernel_id = k.id GROUP BY k.id"))  # fmt: skip
+    per_kernel = dict(
+        rows(
+            db,
+            "SELECT k.name, group_concat(a.device) FROM kernels k JOIN artifacts a ON a.kernel_id = k.id GROUP BY k.id",
+        )
+    )
     assert len(per_kernel) == 8
     assert sorted(per_kernel.pop("cuda_only").split(",")) == ["cuda"]  # the CPU backend refuses its ABI
     assert sorted(per_kernel.pop("lane_ids").split(",")) == ["cuda"]  # PTX assembly: no CPU can build it
     assert all(sorted(devs.split(",")) == ["cpu", "cuda"] for devs in per_kernel.values())
     assert report["stored"] == {"cpu": 6, "cuda": 8, "all": 6}
-    (forward,) = rows(db, "SELECT a.forward FROM artifacts a JOIN kernels k ON k.id = a.kernel_id"
-                          " WHERE k.name = 'scatter_add' AND a.device = 'cuda'")[0]  # fmt: skip
+    (forward,) = rows(
+        db,
+        "SELECT a.forward FROM artifacts a JOIN kernels k ON k.id = a.kernel_id"
+        " WHERE k.name = 'scatter_add' AND a.device = 'cuda'",
+    )[0]
     assert "atomic_add" in forward
 
 
@@ -107,8 +115,9 @@ def test_source_is_the_kernel_with_the_helpers_it_uses_and_its_id_is_its_hash(in
 
 def test_skips_and_import_failures_are_recorded_with_reasons(ingested):
     db, report = ingested
-    fails = {(stage, exc, msg.split(":")[0]) for stage, exc, msg in rows(db, "SELECT stage, exc_type, message"
-                                                                             " FROM failures")}  # fmt: skip
+    fails = {
+        (stage, exc, msg.split(":")[0]) for stage, exc, msg in rows(db, "SELECT stage, exc_type, message FROM failures")
+    }
     assert fails == {
         ("ingest-skip", "factory-not-instantiated", "factory.py"),
         ("ingest-skip", "generic-without-overloads", "factory.py"),
@@ -150,8 +159,9 @@ def test_rerun_adds_nothing_and_stats_counts_real_kernels(ingested, folder):
 @pytest.mark.slow  # waits out a timeout and respawns the worker twice; essential, kept in the default run
 def test_a_hanging_and_a_crashing_module_do_not_stop_the_run(tmp_path):
     db = tmp_path / "hostile.db"
-    res = run_curator("ingest", str(FIXTURES / "hostile"), "--trust", "--timeout", "3", "--json", "--db", str(db),
-                      timeout=300)  # fmt: skip
+    res = run_curator(
+        "ingest", str(FIXTURES / "hostile"), "--trust", "--timeout", "3", "--json", "--db", str(db), timeout=300
+    )
     assert res.returncode == 0, res.stderr
     report = json.loads(res.stdout)
     assert report["import_failures"] == {"Timeout": 1, "WorkerCrash": 1}
@@ -212,9 +222,11 @@ def test_workers_import_modules_at_once_and_store_what_one_worker_stores(tmp_pat
         stores[n] = tmp_path / f"w{n}.db"
         res = run_curator("ingest", str(folder), "--trust", "--workers", str(n), "--db", str(stores[n]), timeout=300)
         assert res.returncode == 0, res.stderr
-    queries = ("SELECT id, name, category, provenance FROM kernels ORDER BY id",
-               "SELECT kernel_id, device, bytes FROM artifacts ORDER BY 1, 2",
-               "SELECT kernel_id, stage, exc_type FROM failures ORDER BY 1, 2, 3")  # fmt: skip
+    queries = (
+        "SELECT id, name, category, provenance FROM kernels ORDER BY id",
+        "SELECT kernel_id, device, bytes FROM artifacts ORDER BY 1, 2",
+        "SELECT kernel_id, stage, exc_type FROM failures ORDER BY 1, 2, 3",
+    )
     for sql in queries:
         one, many = rows(stores[1], sql), rows(stores[3], sql)
         assert one and one == many, sql

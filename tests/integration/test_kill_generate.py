@@ -61,8 +61,20 @@ def test_sigkill_generate_repeatedly_then_resume(tmp_path):
     so every kill really interrupts a writing run; committed kernels are never lost."""
     db = tmp_path / "k.db"
     rng = random.Random(1234)
-    cmd = [sys.executable, "-m", "curator", "generate", "--count", str(COUNT), "--seed", "11", "--workers", "2",
-           "--db", str(db)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "curator",
+        "generate",
+        "--count",
+        str(COUNT),
+        "--seed",
+        "11",
+        "--workers",
+        "2",
+        "--db",
+        str(db),
+    ]
     counts = [0]
     deadline = time.monotonic() + 300
     while len(counts) <= KILLS and time.monotonic() < deadline:
@@ -81,8 +93,20 @@ def test_sigkill_generate_repeatedly_then_resume(tmp_path):
 
 def test_ctrl_c_exits_130_and_records_interrupted_run(tmp_path):
     db = tmp_path / "i.db"
-    cmd = [sys.executable, "-m", "curator", "generate", "--count", "400", "--seed", "5", "--workers", "1",
-           "--db", str(db)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "curator",
+        "generate",
+        "--count",
+        "400",
+        "--seed",
+        "5",
+        "--workers",
+        "1",
+        "--db",
+        str(db),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
     while proc.poll() is None and not _stored(db) and time.monotonic() < deadline:

@@ -84,10 +84,12 @@ def test_whole_compile_through_the_library_gives_warps_ptx(tmp_path, source, nam
 
 @pytest.mark.parametrize(
     ("source", "name", "message"),
-    [(ATOMIC_MIN_INDEXED, "lowest", 'has no member "grad"'),
-     (TILE_MAP_CLAMP, "clamped", 'no instance of overloaded function "wp::tile_map"')],
+    [
+        (ATOMIC_MIN_INDEXED, "lowest", 'has no member "grad"'),
+        (TILE_MAP_CLAMP, "clamped", 'no instance of overloaded function "wp::tile_map"'),
+    ],
     ids=["atomic_min_indexedarray", "tile_map_clamp"],
-)  # fmt: skip
+)
 def test_front_end_alone_catches_what_the_whole_compile_catches(tmp_path, source, name, message):
     cu = _cuda_source(source, name)
     results = {}

@@ -12,7 +12,8 @@ from curator.warp import build, init_warp
 from curator.warp import launch as warp_launch
 
 FIXTURES = {
-    "struct_helper": ('''
+    "struct_helper": (
+        """
 import warp as wp
 
 @wp.struct
@@ -28,8 +29,11 @@ def kinetic(p: Particle, v: wp.vec3):
 def struct_helper(ps: wp.array(dtype=Particle), vs: wp.array(dtype=wp.vec3), e: wp.array(dtype=float)):
     i = wp.tid()
     e[i] = kinetic(ps[i], vs[i])
-''', False),
-    "block_min": ('''
+""",
+        False,
+    ),
+    "block_min": (
+        """
 import warp as wp
 
 @wp.kernel
@@ -42,8 +46,11 @@ def block_min(x: wp.array(dtype=float), out: wp.array(dtype=float)):
     m = wp.tile_min(wp.tile(v))[0]
     if lane == 0:
         wp.atomic_min(out, 0, m)
-''', True),
-    "tile_gemm": ('''
+""",
+        True,
+    ),
+    "tile_gemm": (
+        """
 import warp as wp
 
 TILE = wp.constant(4)
@@ -57,8 +64,11 @@ def tile_gemm(a: wp.array2d(dtype=float), b: wp.array2d(dtype=float), c: wp.arra
         tb = wp.tile_load(b, shape=(TILE, TILE), offset=(k * TILE, j * TILE))
         wp.tile_matmul(ta, tb, acc)
     wp.tile_store(c, acc, offset=(i * TILE, j * TILE))
-''', True),
-    "tile_map_reduce": ('''
+""",
+        True,
+    ),
+    "tile_map_reduce": (
+        """
 import warp as wp
 
 @wp.func
@@ -71,8 +81,11 @@ def tile_map_reduce(x: wp.array(dtype=float), out: wp.array(dtype=float)):
     t = wp.tile_load(x, shape=8, offset=i * 8)
     s = wp.tile_reduce(wp.add, wp.tile_map(square, t))
     wp.tile_atomic_add(out, s)
-''', True),
-    "block_scale": ('''
+""",
+        True,
+    ),
+    "block_scale": (
+        """
 import warp as wp
 
 @wp.kernel
@@ -83,11 +96,14 @@ def block_scale(x: wp.array(dtype=float), y: wp.array(dtype=float)):
     t = wp.tile(v)
     total = wp.tile_sum(t)
     y[i] = wp.untile(t) * total[0]
-''', True),
+""",
+        True,
+    ),
     # Warp's test_nested_custom_grad_kernel (warp/tests/test_grad_customs.py): Warp emits custom
     # adjoints (@wp.func_grad) before the adjoints that call them; stored in builder order instead,
     # adj_nested_norm called adj_custom_norm before its definition and the CPU code did not compile
-    "nested_custom_grad": ('''
+    "nested_custom_grad": (
+        """
 import warp as wp
 
 @wp.func
@@ -106,8 +122,10 @@ def nested_norm(v: wp.vec3):
 def nested_custom_grad(vectors: wp.array(dtype=wp.vec3), norms: wp.array(dtype=float)):
     i = wp.tid()
     norms[i] = nested_norm(vectors[i])
-''', False),
-}  # fmt: skip
+""",
+        False,
+    ),
+}
 # launch dims (tiles: grid of blocks) and array shapes of each fixture's arguments
 FIXTURE_LAUNCH = {
     "struct_helper": (4, [(4,), (4,), (4,)]),

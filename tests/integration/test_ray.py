@@ -37,8 +37,9 @@ def cluster(tmp_path_factory):
 
 
 def ray_run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "curator", *args], env=ENV, capture_output=True, text=True,
-                          timeout=600)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "curator", *args], env=ENV, capture_output=True, text=True, timeout=600
+    )
 
 
 def ray_generate(address: str, db) -> subprocess.Popen:
@@ -254,10 +255,24 @@ def test_verify_on_ray_records_a_compiler_crash_and_a_hang_for_their_kernels(clu
     listed = tmp_path / "ids.txt"
     listed.write_text("\n".join(ids) + "\n")
     log = tmp_path / "faults.log"
-    args = ["verify", "--device", "cpu", "--ids-from", str(listed), "--batch-size", "2", "--compile-timeout", "8",
-            "--ray", cluster.address, "--db", str(db)]  # fmt: skip
-    res = subprocess.run([sys.executable, "-c", FAULTY_VERIFY, str(log), *args], env=ENV, capture_output=True,
-                         text=True, timeout=600)  # fmt: skip
+    args = [
+        "verify",
+        "--device",
+        "cpu",
+        "--ids-from",
+        str(listed),
+        "--batch-size",
+        "2",
+        "--compile-timeout",
+        "8",
+        "--ray",
+        cluster.address,
+        "--db",
+        str(db),
+    ]
+    res = subprocess.run(
+        [sys.executable, "-c", FAULTY_VERIFY, str(log), *args], env=ENV, capture_output=True, text=True, timeout=600
+    )
     assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr[-3000:]
     errors = [ln for ln in res.stderr.splitlines() if ln.startswith("Error:")]
     assert errors == ["Error: 2 kernel(s) failed verification; see `curator verify --failures`"], res.stderr[-3000:]
@@ -289,11 +304,29 @@ def test_verify_cluster_gone_mid_compile_one_line_error(small_store, tmp_path, t
     compiler_faults.plant(db, ids[0], compiler_faults.HANG_MARKER)
     listed = tmp_path / "ids.txt"
     listed.write_text("\n".join(ids) + "\n")
-    args = ["verify", "--device", "cpu", "--ids-from", str(listed), "--batch-size", "1", "--compile-timeout", "600",
-            "--ray", own.address, "--db", str(db)]  # fmt: skip
+    args = [
+        "verify",
+        "--device",
+        "cpu",
+        "--ids-from",
+        str(listed),
+        "--batch-size",
+        "1",
+        "--compile-timeout",
+        "600",
+        "--ray",
+        own.address,
+        "--db",
+        str(db),
+    ]
     try:
-        proc = subprocess.Popen([sys.executable, "-c", FAULTY_VERIFY, str(log), *args], env=ENV,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-c", FAULTY_VERIFY, str(log), *args],
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             wait_for(lambda: compiler_faults.faulty_pids(log, "hang"), proc, what="the compile to hang")
             own.stop()
@@ -334,8 +367,9 @@ print(json.dumps({"ids": sorted(i for i, _ in results), "pids": sorted({p for _,
 
 
 def test_pool_reruns_the_batches_of_a_killed_actor_on_another(cluster):
-    res = subprocess.run([sys.executable, "-c", POOL_KILL, cluster.address], env=ENV, capture_output=True, text=True,
-                         timeout=300)  # fmt: skip
+    res = subprocess.run(
+        [sys.executable, "-c", POOL_KILL, cluster.address], env=ENV, capture_output=True, text=True, timeout=300
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["deaths"] >= 1  # a batch was in flight on the killed actor: it failed there
@@ -345,12 +379,27 @@ def test_pool_reruns_the_batches_of_a_killed_actor_on_another(cluster):
         os.kill(out["victim"], 0)
 
 
-def test_driver_interrupted_then_killed_mid_run_rerun_on_ray_resumes_to_the_same_rows(cluster, reference_store,
-                                                                                     tmp_path):  # fmt: skip
+def test_driver_interrupted_then_killed_mid_run_rerun_on_ray_resumes_to_the_same_rows(
+    cluster, reference_store, tmp_path
+):
     """A prefix of the reference plan (--count 160): the same kernels as the reference's first 160."""
     db = tmp_path / "driver.db"
-    args = [sys.executable, "-m", "curator", "generate", "--count", "160", "--device", "all", "--seed", "5", "--ray",
-            cluster.address, "--db", str(db)]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "curator",
+        "generate",
+        "--count",
+        "160",
+        "--device",
+        "all",
+        "--seed",
+        "5",
+        "--ray",
+        cluster.address,
+        "--db",
+        str(db),
+    ]
     for sig, status in ((signal.SIGINT, "interrupted"), (signal.SIGKILL, "running")):
         before = committed(db)[0]
         proc = subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -91,8 +91,9 @@ def test_report_bad_output_folder(small_store, tmp_path):
 def test_report_rerun_is_byte_identical(small_store, tmp_path):
     """The same store and export give the same REPORT.md, byte for byte."""
     out = tmp_path / "exports"
-    res = run_curator("export", "--target-mb", "0.2", "--device", "cpu", "--db", str(small_store), "--out", str(out),
-                      "--allow-short")  # fmt: skip
+    res = run_curator(
+        "export", "--target-mb", "0.2", "--device", "cpu", "--db", str(small_store), "--out", str(out), "--allow-short"
+    )
     assert res.returncode == 0, res.stderr
     texts = []
     for name in ("a.md", "b.md"):

@@ -17,8 +17,9 @@ from curator.store import Store
 def test_a_generated_kernel_of_each_category_runs(tmp_path):
     db = str(tmp_path / "k.db")
     count = len(categories_for("realistic"))
-    res = CliRunner().invoke(main, ["generate", "--count", str(count), "--seed", "11", "--device", "cpu",
-                                    "--workers", "1", "--db", db])  # fmt: skip
+    res = CliRunner().invoke(
+        main, ["generate", "--count", str(count), "--seed", "11", "--device", "cpu", "--workers", "1", "--db", db]
+    )
     assert res.exit_code == 0, res.output
     with Store.open(db) as store:
         ids = store.kernel_ids()

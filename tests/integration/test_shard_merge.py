@@ -94,7 +94,8 @@ def test_generate_without_ray_never_imports_ray(tmp_path):
     assert "ray imported: False" in res.stdout, res.stdout + res.stderr
     assert "error:" not in res.stdout
     # the check can fail: with --ray (no cluster there) Ray is imported, and the error is one line
-    res = subprocess.run([sys.executable, "-c", IMPORTS, *args, "--ray", "127.0.0.1:9"], capture_output=True,
-                         text=True, timeout=300)  # fmt: skip
+    res = subprocess.run(
+        [sys.executable, "-c", IMPORTS, *args, "--ray", "127.0.0.1:9"], capture_output=True, text=True, timeout=300
+    )
     assert "ray imported: True" in res.stdout
     assert "error: no Ray cluster answers at 127.0.0.1:9" in res.stdout

@@ -177,12 +177,19 @@ def _make_store(path, artifacts, names=tuple(SOURCES)) -> tuple[Store, dict[str,
             pieces = {d: _broken(p) for d, p in pieces.items()}
         tokens = neardup.normalize_tokens(source)
         ids[name] = kernel_id(source)
-        records.append(KernelRecord(
-            id=ids[name], name=name, category="struct" if name != "k_c" else "quaternion", source=source,
-            skeleton_hash=neardup.skeleton_hash_of_tokens(tokens), minhash=neardup.signature_of_tokens(tokens),
-            artifacts={d: {"pieces": p, "codegen_ms": 1.0, "warp_version": "1.19.0"} for d, p in pieces.items()},
-            launch_dim=DIMS[name], kernel_args=ARGS[name],
-        ))  # fmt: skip
+        records.append(
+            KernelRecord(
+                id=ids[name],
+                name=name,
+                category="struct" if name != "k_c" else "quaternion",
+                source=source,
+                skeleton_hash=neardup.skeleton_hash_of_tokens(tokens),
+                minhash=neardup.signature_of_tokens(tokens),
+                artifacts={d: {"pieces": p, "codegen_ms": 1.0, "warp_version": "1.19.0"} for d, p in pieces.items()},
+                launch_dim=DIMS[name],
+                kernel_args=ARGS[name],
+            )
+        )
     store.write_batch(records, [], None)
     return store, ids
 
@@ -291,7 +298,12 @@ def test_compiler_crash_is_recorded_for_its_kernel_and_the_run_goes_on(tmp_path,
     counts = json.loads(run["counts"])
     assert run["status"] == "done" and counts["worker_deaths"] == len(pids)
     assert counts["devices"]["cpu"] | {"compile_ms": 0} == counts["devices"]["cpu"] | {
-        "compile_ms": 0, "selected": 3, "passed": 1, "failed": 2, "crashed": 1}  # fmt: skip
+        "compile_ms": 0,
+        "selected": 3,
+        "passed": 1,
+        "failed": 2,
+        "crashed": 1,
+    }
 
     res = runner.invoke(main, ["verify", "--db", str(db), "--failures", "--device", "cpu"])
     assert res.exit_code == 0 and ids["k_c"] in res.output and "SIGABRT" in res.output
@@ -333,8 +345,10 @@ def test_compiler_hang_is_killed_and_recorded_for_its_kernel(tmp_path, artifacts
     store.close()
     hung, other = order[0], order[1]
     compiler_faults.plant(db, hung, compiler_faults.HANG_MARKER)
-    res = CliRunner().invoke(main, ["verify", "--db", str(db), "--device", "cpu", "--workers", "1",
-                                    "--batch-size", "2", "--compile-timeout", "8"])  # fmt: skip
+    res = CliRunner().invoke(
+        main,
+        ["verify", "--db", str(db), "--device", "cpu", "--workers", "1", "--batch-size", "2", "--compile-timeout", "8"],
+    )
     assert res.exit_code == 1, res.output
     assert "2 kernel(s) failed verification" in res.output and "1 compiler hang" in res.output
 
@@ -354,7 +368,13 @@ def test_compiler_hang_is_killed_and_recorded_for_its_kernel(tmp_path, artifacts
     counts = json.loads(run["counts"])
     assert run["status"] == "done" and counts["hangs"] == 3
     assert counts["devices"]["cpu"] | {"compile_ms": 0} == counts["devices"]["cpu"] | {
-        "compile_ms": 0, "selected": 3, "passed": 1, "failed": 2, "crashed": 0, "hung": 1}  # fmt: skip
+        "compile_ms": 0,
+        "selected": 3,
+        "passed": 1,
+        "failed": 2,
+        "crashed": 0,
+        "hung": 1,
+    }
 
 
 def test_bad_options_are_usage_errors(tmp_path, artifacts):
@@ -455,25 +475,38 @@ def test_differential_in_workers_pair_checks_and_survives_a_crash(tmp_path):
     from curator.generate import record_for_spec
     from curator.kernels import generate_kernel
 
-    specs = [next(s for s in (generate_kernel(seed, c) for seed in range(40)) if ok(s.source))
-             for c, ok in (("geometry", lambda src: "wp.mesh_" in src), ("struct", lambda src: True),
-                           ("tile", lambda src: "tile_load" in src))]  # fmt: skip
+    specs = [
+        next(s for s in (generate_kernel(seed, c) for seed in range(40)) if ok(s.source))
+        for c, ok in (
+            ("geometry", lambda src: "wp.mesh_" in src),
+            ("struct", lambda src: True),
+            ("tile", lambda src: "tile_load" in src),
+        )
+    ]
     records = [record_for_spec(spec, 0, 0, ("cpu",)) for spec in specs]
     edited = record_for_spec(generate_kernel(3, "math"), 0, 0, ("cpu",))
     fwd = edited.artifacts["cpu"]["pieces"]["forward"]
     edited.artifacts["cpu"]["pieces"]["forward"] = fwd.replace("{", "{\n    // edited after generation", 1)
     pieces = build.generate(BAD_HANDLE, "bad_handle", "m_bad_handle", ("cpu",))["cpu"].pieces
-    crash = KernelRecord(id=kernel_id(BAD_HANDLE), name="bad_handle", category="arithmetic", source=BAD_HANDLE,
-                         skeleton_hash="x", minhash=neardup.signature_of_tokens(neardup.normalize_tokens(BAD_HANDLE)),
-                         artifacts={"cpu": {"pieces": pieces, "codegen_ms": 1.0, "warp_version": "1.19.0"}},
-                         launch_dim=1, kernel_args=[["a", "wp.array(dtype=wp.vec3)"], ["n", "int"]])  # fmt: skip
+    crash = KernelRecord(
+        id=kernel_id(BAD_HANDLE),
+        name="bad_handle",
+        category="arithmetic",
+        source=BAD_HANDLE,
+        skeleton_hash="x",
+        minhash=neardup.signature_of_tokens(neardup.normalize_tokens(BAD_HANDLE)),
+        artifacts={"cpu": {"pieces": pieces, "codegen_ms": 1.0, "warp_version": "1.19.0"}},
+        launch_dim=1,
+        kernel_args=[["a", "wp.array(dtype=wp.vec3)"], ["n", "int"]],
+    )
     store = Store.open(tmp_path / "d.db", create=True)
     with store:
         store.write_batch([*records, edited, crash], [], None)
         store.conn.execute("UPDATE kernels SET origin = 'real' WHERE id = ?", (crash.id,))
         order = [crash.id, *(r.id for r in records), edited.id]
-        results = list(differential.differential(store, order, seed=1, workers=1, devices=("cpu", "cpu"),
-                                                 trust_real=True))  # fmt: skip
+        results = list(
+            differential.differential(store, order, seed=1, workers=1, devices=("cpu", "cpu"), trust_real=True)
+        )
     by_id = {r.kernel_id: r for r in results}
     assert by_id[crash.id].status == "crashed" and "SIGSEGV" in by_id[crash.id].message
     assert [by_id[r.id].status for r in records] == ["same", "same", "same"], [by_id[r.id].message for r in records]

@@ -54,8 +54,20 @@ def test_all_after_a_sample_verifies_the_rest_with_two_workers(tiny_store, tmp_p
 def test_ctrl_c_exits_130_keeps_finished_batches_and_resumes(tiny_store, tmp_path):
     db = tmp_path / "c.db"
     shutil.copy(tiny_store, db)
-    cmd = [sys.executable, "-m", "curator", "verify", "--device", "cpu", "--workers", "1", "--batch-size", "2",
-           "--db", str(db)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "curator",
+        "verify",
+        "--device",
+        "cpu",
+        "--workers",
+        "1",
+        "--batch-size",
+        "2",
+        "--db",
+        str(db),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 120
     while proc.poll() is None and not _rows(db) and time.monotonic() < deadline:

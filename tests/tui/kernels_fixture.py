@@ -112,8 +112,11 @@ def add_clusters(store: Store) -> None:
     """Stand-in for `curator dedup`: scale_add and scale_sub form one near-dup cluster."""
     ids = {r[1]: r[0] for r in store.conn.execute("SELECT id, name FROM kernels")}
     with store.transaction() as conn:
-        for name, rep, sim in (("scale_add", "scale_add", 1.0), ("scale_sub", "scale_add", 0.82),
-                               ("square_all", "square_all", 1.0)):  # fmt: skip
+        for name, rep, sim in (
+            ("scale_add", "scale_add", 1.0),
+            ("scale_sub", "scale_add", 0.82),
+            ("square_all", "square_all", 1.0),
+        ):
             conn.execute("INSERT INTO dedup_clusters VALUES (?, ?, ?)", (ids[name], ids[rep], sim))
         conn.execute(
             "INSERT INTO dedup_state VALUES (1, 0.7, 128, 'fixture', ?, 2, '2025-01-01T00:00:00Z')", (len(ids),)

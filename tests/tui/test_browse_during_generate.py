@@ -26,8 +26,20 @@ def _stored(db) -> int:
 async def test_labels_while_generate_writes(small_store, tmp_path):
     db = tmp_path / "live.db"
     shutil.copy(small_store, db)  # seed 7, indices 0-59: the run below adds 60-139
-    cmd = [sys.executable, "-m", "curator", "generate", "--count", "140", "--seed", "7", "--workers", "1",
-           "--db", str(db)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "curator",
+        "generate",
+        "--count",
+        "140",
+        "--seed",
+        "7",
+        "--workers",
+        "1",
+        "--db",
+        str(db),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     labelled = {}
     try:

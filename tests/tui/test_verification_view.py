@@ -20,13 +20,28 @@ def _plant(store: Store) -> dict[str, str]:
     """One kernel fails to compile, one crashes on the CPU, one fails the adjoint check."""
     ids = {r[1]: r[0] for r in store.conn.execute("SELECT id, name FROM kernels")}
     picked = dict(zip(("compile", "crash", "grad"), sorted(ids)[:3], strict=True))
-    store.record_verifications([Verification(ids[picked["compile"]], "cpu", "clang", "-O0", False,
-                                             "kernel.cpp:3: error: planted_diagnostic", 1.0, "fast")])  # fmt: skip
-    store.record_executions([
-        ExecutionRow(ids[picked["crash"]], "cpu", 0, "warp", "crashed", "the worker died: planted_crash (SIGFPE)"),
-        ExecutionRow(ids[picked["grad"]], "cpu", 0, "warp", "ran", grad="fail", grad_error=0.5,
-                     grad_note="planted_grad_note"),
-    ])  # fmt: skip
+    store.record_verifications(
+        [
+            Verification(
+                ids[picked["compile"]],
+                "cpu",
+                "clang",
+                "-O0",
+                False,
+                "kernel.cpp:3: error: planted_diagnostic",
+                1.0,
+                "fast",
+            )
+        ]
+    )
+    store.record_executions(
+        [
+            ExecutionRow(ids[picked["crash"]], "cpu", 0, "warp", "crashed", "the worker died: planted_crash (SIGFPE)"),
+            ExecutionRow(
+                ids[picked["grad"]], "cpu", 0, "warp", "ran", grad="fail", grad_error=0.5, grad_note="planted_grad_note"
+            ),
+        ]
+    )
     return {what: ids[name] for what, name in picked.items()} | {f"{w}_name": n for w, n in picked.items()}
 
 

@@ -28,17 +28,28 @@ SURFACE = parse_surface(
         {
             "warp_version": "9.9",
             "builtins": [
-                {"name": "add", "family": "operators", "signatures": [
-                    {"text": "add(a: Scalar, b: Scalar) -> Scalar", "family": "operators"},
-                    {"text": "add(a: Tile, b: Tile) -> Tile", "family": "tile"}]},
-                {"name": "sin", "family": "scalar_math", "signatures": [
-                    {"text": "sin(x: Float) -> Float", "family": "scalar_math"}]},
-                {"name": "tile_load", "family": "tile", "signatures": [
-                    {"text": "tile_load(a: Array) -> Tile", "family": "tile"}]},
+                {
+                    "name": "add",
+                    "family": "operators",
+                    "signatures": [
+                        {"text": "add(a: Scalar, b: Scalar) -> Scalar", "family": "operators"},
+                        {"text": "add(a: Tile, b: Tile) -> Tile", "family": "tile"},
+                    ],
+                },
+                {
+                    "name": "sin",
+                    "family": "scalar_math",
+                    "signatures": [{"text": "sin(x: Float) -> Float", "family": "scalar_math"}],
+                },
+                {
+                    "name": "tile_load",
+                    "family": "tile",
+                    "signatures": [{"text": "tile_load(a: Array) -> Tile", "family": "tile"}],
+                },
             ],
         }
     )
-)  # fmt: skip
+)
 
 
 def test_names_in_source_counts_calls_operators_and_bare_builtins():
@@ -88,9 +99,17 @@ def test_committed_surface_families_sum_to_the_totals():
 
 def _record(kid, origin, sigs):
     pieces = {p: "" for p in ("structs", "functions", "args", "forward", "backward", "entry")}
-    return KernelRecord(id=kid, name=kid, category="math", source=f"# {kid}\n", skeleton_hash=kid, minhash=None,
-                        artifacts={"cpu": {"pieces": pieces, "codegen_ms": 1.0, "warp_version": "1.19.0"}},
-                        origin=origin, builtin_signatures=sigs)  # fmt: skip
+    return KernelRecord(
+        id=kid,
+        name=kid,
+        category="math",
+        source=f"# {kid}\n",
+        skeleton_hash=kid,
+        minhash=None,
+        artifacts={"cpu": {"pieces": pieces, "codegen_ms": 1.0, "warp_version": "1.19.0"}},
+        origin=origin,
+        builtin_signatures=sigs,
+    )
 
 
 def test_store_keeps_signatures_with_the_kernel(tmp_path):

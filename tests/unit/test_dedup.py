@@ -90,10 +90,14 @@ def make_record(name: str, category: str, source: str, devices=("cpu", "cuda")) 
     pieces = {p: f"// {p} of {name}\n" for p in ("structs", "functions", "args", "forward", "backward", "entry")}
     tokens = neardup.normalize_tokens(source)
     return KernelRecord(
-        id=kernel_id(source), name=name, category=category, source=source,
-        skeleton_hash=neardup.skeleton_hash_of_tokens(tokens), minhash=neardup.signature_of_tokens(tokens),
+        id=kernel_id(source),
+        name=name,
+        category=category,
+        source=source,
+        skeleton_hash=neardup.skeleton_hash_of_tokens(tokens),
+        minhash=neardup.signature_of_tokens(tokens),
         artifacts={d: {"pieces": pieces, "codegen_ms": 1.0, "warp_version": "1.19.0"} for d in devices},
-    )  # fmt: skip
+    )
 
 
 SOURCES = kernel_sources(40)
@@ -129,14 +133,39 @@ def test_warp_names_operators_and_layout(idx, api):
 
 def test_normaliser_examples():
     toks = neardup.normalize_tokens("x = wp.sin(y) + 2.5  # note\nif x > 3:\n    z = int(x)\n")
-    assert toks == ["ID", "=", "wp", ".", "sin", "(", "ID", ")", "+", "NUM", "\n", "if", "ID", ">", "NUM", ":",
-                    "\n", "<IN>", "ID", "=", "int", "(", "ID", ")", "\n", "<DE>"]  # fmt: skip
+    assert toks == [
+        "ID",
+        "=",
+        "wp",
+        ".",
+        "sin",
+        "(",
+        "ID",
+        ")",
+        "+",
+        "NUM",
+        "\n",
+        "if",
+        "ID",
+        ">",
+        "NUM",
+        ":",
+        "\n",
+        "<IN>",
+        "ID",
+        "=",
+        "int",
+        "(",
+        "ID",
+        ")",
+        "\n",
+        "<DE>",
+    ]
     # Source that does not tokenize still gives tokens (whitespace split), never an exception.
     assert neardup.normalize_tokens("def f(:\n  'unterminated") != []
 
 
-@given(st.lists(st.sampled_from(["ID", "NUM", "+", "wp", ".", "sin", "(", ")", "\n"]), max_size=60),
-       st.integers(1, 8))  # fmt: skip
+@given(st.lists(st.sampled_from(["ID", "NUM", "+", "wp", ".", "sin", "(", ")", "\n"]), max_size=60), st.integers(1, 8))
 def test_shingles(tokens, n):
     sh = neardup.shingles(tokens, n)
     assert sh  # never empty: short inputs give one shingle

@@ -56,8 +56,22 @@ def planted(tmp_path_factory):
 
 
 def exported_ids(db, out, *extra) -> set[str]:
-    res = CliRunner().invoke(main, ["export", "--db", str(db), "--out", str(out), "--device", "cpu",
-                                    "--target-mb", "100", "--allow-short", *extra])  # fmt: skip
+    res = CliRunner().invoke(
+        main,
+        [
+            "export",
+            "--db",
+            str(db),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            "--target-mb",
+            "100",
+            "--allow-short",
+            *extra,
+        ],
+    )
     assert res.exit_code == 0, res.output
     lines = (out / "cpu" / "warp_kernels_cpu.jsonl").read_text().splitlines()
     return {json.loads(line)["id"] for line in lines}

@@ -333,9 +333,13 @@ def test_verified_only_hook(db):
                 " VALUES (?, 'cpu', 'clang', '', 1, 'now')",
                 (kid,),
             )
-        s.record_executions([ExecutionRow(k, "cpu", 0, "warp", "ran") for k in ids]
-                            + [ExecutionRow(more[0], "cpu", 0, "warp", "crashed", "SIGSEGV"),
-                               ExecutionRow(more[1], "cpu", 0, "warp", "not-runnable", "volume handle")])  # fmt: skip
+        s.record_executions(
+            [ExecutionRow(k, "cpu", 0, "warp", "ran") for k in ids]
+            + [
+                ExecutionRow(more[0], "cpu", 0, "warp", "crashed", "SIGSEGV"),
+                ExecutionRow(more[1], "cpu", 0, "warp", "not-runnable", "volume handle"),
+            ]
+        )
         got = [k for k, _ in s.export_candidates(ExportFilter("cpu", verified_only=True))]
         assert got == sorted([ids[0], more[1]])
         assert s.export_candidates(ExportFilter("cuda", verified_only=True)) == []

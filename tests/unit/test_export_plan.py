@@ -39,8 +39,11 @@ def prove(db, ids, failing=()):
     with Store.open(db) as s:
         for kid in ids:
             for device in ("cpu", "cuda"):
-                s.conn.execute("INSERT INTO verifications (kernel_id, device, compiler, options, ok, verified_at)"
-                               " VALUES (?, ?, 'c', 'o', 1, 'now')", (kid, device))  # fmt: skip
+                s.conn.execute(
+                    "INSERT INTO verifications (kernel_id, device, compiler, options, ok, verified_at)"
+                    " VALUES (?, ?, 'c', 'o', 1, 'now')",
+                    (kid, device),
+                )
         s.conn.commit()
         s.record_executions([ExecutionRow(k, "cpu", 0, "w", "crashed" if k in failing else "ran") for k in ids])
 
@@ -76,7 +79,11 @@ def test_verified_only_release_draws_from_the_plan_and_skips_failures(db, tmp_pa
             rec = json.loads(line)
             if "ran" not in rec:  # paired
                 assert (rec["cpu_compiled"], rec["cuda_compiled"], rec["cpu_ran"], rec["cuda_ran"]) == (
-                    True, True, "ran", None)  # fmt: skip
+                    True,
+                    True,
+                    "ran",
+                    None,
+                )
             else:  # a CUDA record's `ran` is about a GPU launch: none without a GPU
                 assert (rec["compiled"], rec["ran"]) == (True, "ran" if rec["device"] == "cpu" else None)
 
@@ -93,8 +100,9 @@ def test_a_plan_without_spares_leaves_a_failure_short(db, tmp_path):
 
 def test_plan_api_matches_the_release_selection(db):
     with Store.open(db) as s:
-        opts = exp.ExportOptions(out=db.parent / "unused", devices=("cpu", "cuda"), target_bytes=100_000, seed=3,
-                                 paired=True)  # fmt: skip
+        opts = exp.ExportOptions(
+            out=db.parent / "unused", devices=("cpu", "cuda"), target_bytes=100_000, seed=3, paired=True
+        )
         p = plan.plan(s, opts, margin=0)
         assert set(p.per_config) == {"cpu", "cuda", "paired"}
         assert len(p.ids) >= max(p.per_config.values())

@@ -18,8 +18,9 @@ category_sizes = st.dictionaries(
 
 def run(streams: dict[str, list[int]], target: int) -> tuple[Selection, list[tuple[str, int]]]:
     sel = Selection((), target, upper_bound(target))
-    picked = list(select_balanced({c: list(enumerate(v)) for c, v in streams.items()}, lambda x: x[1], target,
-                                  selection=sel))  # fmt: skip
+    picked = list(
+        select_balanced({c: list(enumerate(v)) for c, v in streams.items()}, lambda x: x[1], target, selection=sel)
+    )
     return sel, [(c, i) for c, (i, _) in picked]
 
 

@@ -85,8 +85,11 @@ def test_discover_folder_lists_kernel_files_only_and_records_unparsable_ones(tmp
     assert jobs["basic.py"].error is None
     assert jobs["basic.py"].module == "basic" and jobs["basic.py"].rel == "basic.py"
     assert {d.qualname for d in jobs["factory.py"].defs} == {
-        "make_scale.<locals>.scale", "make_unused.<locals>.never_made", "generic_sum", "generic_unused"
-    }  # fmt: skip
+        "make_scale.<locals>.scale",
+        "make_unused.<locals>.never_made",
+        "generic_sum",
+        "generic_unused",
+    }
 
 
 def test_paths_outside_installed_packages_need_trust():

@@ -31,10 +31,27 @@ from curator.neardup import skeleton
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "fixtures" / "stress_golden_1.1.0.json"
 OLD_CATEGORIES = [
-    "arithmetic", "vector", "matrix", "control_flow", "math", "atomic", "nested_loop", "multi_conditional",
-    "combined", "scalar_param", "quaternion", "transform", "spatial", "struct", "func_call", "while_loop",
-    "multi_dim", "random", "bitwise", "mixed_precision",
-]  # fmt: skip
+    "arithmetic",
+    "vector",
+    "matrix",
+    "control_flow",
+    "math",
+    "atomic",
+    "nested_loop",
+    "multi_conditional",
+    "combined",
+    "scalar_param",
+    "quaternion",
+    "transform",
+    "spatial",
+    "struct",
+    "func_call",
+    "while_loop",
+    "multi_dim",
+    "random",
+    "bitwise",
+    "mixed_precision",
+]
 NEW_CATEGORIES = ["tile", "geometry", "volume", "generic", "custom_grad"]
 SEEDS = (0, 1, 7, 123456789, 2**40 + 3)
 
@@ -131,8 +148,11 @@ def test_stress_style_is_generator_1_1_0_byte_for_byte():
         seed, category = key.split(":")
         spec = generate_kernel(int(seed), category, "stress")
         assert hashlib.sha256(spec.source.encode()).hexdigest() == want["sha256"], key
-        assert (spec.name, spec.launch_dim, [list(a) for a in spec.args]) == (want["name"], want["launch_dim"],
-                                                                               want["args"])  # fmt: skip
+        assert (spec.name, spec.launch_dim, [list(a) for a in spec.args]) == (
+            want["name"],
+            want["launch_dim"],
+            want["args"],
+        )
         assert spec.block_dim == 0 and spec.style == "stress"
 
 

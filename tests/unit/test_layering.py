@@ -135,8 +135,19 @@ def test_generating_a_kernel_loads_no_warp():
 # device lands there, and a CPU kernel given a mesh or an array built on the GPU crashes.  The
 # modules that make launch inputs and launch name the device of every allocation and launch.
 # (a Mesh or Bvh is made on the device of its point arrays)
-DEVICE_CALLS = {"array", "zeros", "empty", "ones", "full", "HashGrid", "launch", "launch_tiled",
-                "synchronize_device", "load_from_numpy", "allocate_by_voxels"}  # fmt: skip
+DEVICE_CALLS = {
+    "array",
+    "zeros",
+    "empty",
+    "ones",
+    "full",
+    "HashGrid",
+    "launch",
+    "launch_tiled",
+    "synchronize_device",
+    "load_from_numpy",
+    "allocate_by_voxels",
+}
 LAUNCHING = ["warp/inputs.py", "warp/adjoint.py", "warp/execute.py", "warp/launch.py", "differential.py"]
 
 
@@ -162,6 +173,8 @@ def test_launch_inputs_name_their_device(module):
 
 
 def test_the_device_check_can_fail():
-    planted = ("import warp as wp\nm = wp.Mesh(wp.array(p, dtype=wp.vec3), faces)\nwp.launch(k, dim=1, device=d)\n"
-               "g = wp.HashGrid(4, 4, 4)\nwp.synchronize_device()\n")  # fmt: skip
+    planted = (
+        "import warp as wp\nm = wp.Mesh(wp.array(p, dtype=wp.vec3), faces)\nwp.launch(k, dim=1, device=d)\n"
+        "g = wp.HashGrid(4, 4, 4)\nwp.synchronize_device()\n"
+    )
     assert _calls_without_device(planted) == [2, 4, 5]

@@ -33,9 +33,15 @@ def _record(name: str, source: str, category: str, origin: str) -> KernelRecord:
     kid = hashlib.sha256(source.encode()).hexdigest()[:20]
     pieces = {p: f"// {p}\n" for p in ("structs", "functions", "args", "forward", "backward", "entry")}
     return KernelRecord(
-        id=kid, name=name, category=category, source=source, skeleton_hash="s" + kid, minhash=None, origin=origin,
+        id=kid,
+        name=name,
+        category=category,
+        source=source,
+        skeleton_hash="s" + kid,
+        minhash=None,
+        origin=origin,
         artifacts={"cpu": {"pieces": pieces, "codegen_ms": 1.0, "warp_version": "1.19.0"}},
-    )  # fmt: skip
+    )
 
 
 def _real_kernels() -> list[KernelRecord]:
@@ -221,12 +227,22 @@ def _measure_code() -> str:
     parts = [
         inspect.getsource(f)
         for f in (
-            coverage.names_in_tree, coverage._folded_or_inplace, coverage._outside_annotations, coverage._is_overload,
-            profile.KernelFigures, profile.kernel_figures, profile._find_kernel, profile._decorator_name,
-            profile._statements, profile._own_expressions, profile.expression_depth, profile._called_wp_names,
-            measures.kernel_measures, measures._as_json,
+            coverage.names_in_tree,
+            coverage._folded_or_inplace,
+            coverage._outside_annotations,
+            coverage._is_overload,
+            profile.KernelFigures,
+            profile.kernel_figures,
+            profile._find_kernel,
+            profile._decorator_name,
+            profile._statements,
+            profile._own_expressions,
+            profile.expression_depth,
+            profile._called_wp_names,
+            measures.kernel_measures,
+            measures._as_json,
         )
-    ]  # fmt: skip
+    ]
     parts += [repr(sorted((k.__name__, v) for k, v in coverage.OPERATOR_BUILTINS.items()))]
     for constant in (coverage.BARE_BUILTINS, coverage.WARP_MODULE_NAMES, profile._HELPER_DECORATORS):
         parts.append(repr(sorted(constant)))

@@ -14,8 +14,16 @@ from curator.store.verify import Verification
 def record(n: int) -> KernelRecord:
     pieces = {p: f"// {p} of kernel {n}\n" for p in ("structs", "functions", "args", "forward", "backward", "entry")}
     art = {"pieces": pieces, "codegen_ms": 1.0, "warp_version": "1.19.0"}
-    return KernelRecord(id=f"k{n:04d}", name=f"k{n}", category="arithmetic", source=f"# kernel {n}\n",
-                        skeleton_hash=f"s{n}", minhash=None, artifacts={"cpu": art, "cuda": art}, seed=n)  # fmt: skip
+    return KernelRecord(
+        id=f"k{n:04d}",
+        name=f"k{n}",
+        category="arithmetic",
+        source=f"# kernel {n}\n",
+        skeleton_hash=f"s{n}",
+        minhash=None,
+        artifacts={"cpu": art, "cuda": art},
+        seed=n,
+    )
 
 
 def make_store(path, numbers) -> Store:
@@ -42,8 +50,10 @@ def test_merge_unions_kernels_keeps_newer_review_and_is_idempotent(tmp_path):
     b.close()
     with Store.open(tmp_path / "out.db", create=True) as out:
         first = [merge_into(out, tmp_path / "a.db"), merge_into(out, tmp_path / "b.db")]
-        rows = {t: table(out, f"SELECT * FROM {t} ORDER BY 1, 2") for t in ("kernels", "artifacts", "verifications",
-                                                                            "reviews", "runs")}  # fmt: skip
+        rows = {
+            t: table(out, f"SELECT * FROM {t} ORDER BY 1, 2")
+            for t in ("kernels", "artifacts", "verifications", "reviews", "runs")
+        }
         again = [merge_into(out, tmp_path / "b.db"), merge_into(out, tmp_path / "a.db")]
         assert {t: table(out, f"SELECT * FROM {t} ORDER BY 1, 2") for t in rows} == rows
         assert [r[0] for r in rows["kernels"]] == ["k0001", "k0002", "k0003", "k0004"]

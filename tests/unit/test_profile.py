@@ -78,10 +78,20 @@ def test_unparsable_or_kernelless_source_is_not_measured():
 
 def test_summarize_pools_sums_and_takes_quantiles():
     shapes = [
-        KernelShape(statements=n, depth_sum=2 * n, depth_statements=n, literals=n // 2, lines=n + 2,
-                    long_lines=n % 3, helpers=n % 2, uses_static=n > 20, uses_tiles=False, uses_geometry=n == 7)
+        KernelShape(
+            statements=n,
+            depth_sum=2 * n,
+            depth_statements=n,
+            literals=n // 2,
+            lines=n + 2,
+            long_lines=n % 3,
+            helpers=n % 2,
+            uses_static=n > 20,
+            uses_tiles=False,
+            uses_geometry=n == 7,
+        )
         for n in (3, 7, 10, 12, 25, 40)
-    ]  # fmt: skip
+    ]
     s = summarize(shapes)
     stmts = [x.statements for x in shapes]
     assert s["mean_expression_depth"] == pytest.approx(2.0)

@@ -26,9 +26,24 @@ def exports(tmp_path_factory):
     outs = {}
     for fmt in ("jsonl", "parquet"):
         outs[fmt] = tmp / fmt
-        res = CliRunner().invoke(main, ["export", "--db", str(db), "--out", str(outs[fmt]), "--target-mb",
-                                        str(target_mb(db, 0.4)), "--splits", "train=0.8,validation=0.1,test=0.1",
-                                        "--paired", "--format", fmt, "--dedup"])  # fmt: skip
+        res = CliRunner().invoke(
+            main,
+            [
+                "export",
+                "--db",
+                str(db),
+                "--out",
+                str(outs[fmt]),
+                "--target-mb",
+                str(target_mb(db, 0.4)),
+                "--splits",
+                "train=0.8,validation=0.1,test=0.1",
+                "--paired",
+                "--format",
+                fmt,
+                "--dedup",
+            ],
+        )
         assert res.exit_code == 0, res.output
     return tmp, outs
 

@@ -71,8 +71,22 @@ def test_default_reference_is_the_real_kernels_in_the_store(world, tmp_path):
         dropped = decontaminate.contaminated(st, decontaminate.store_reference(st), THRESHOLD)
     assert world["planted"] <= set(dropped) and not set(dropped) & world["unrelated"]
     out = tmp_path / "o"
-    res = CliRunner().invoke(main, ["export", "--db", str(db), "--out", str(out), "--device", "cpu",
-                                    "--target-mb", "5", "--allow-short", "--decontaminate"])  # fmt: skip
+    res = CliRunner().invoke(
+        main,
+        [
+            "export",
+            "--db",
+            str(db),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            "--target-mb",
+            "5",
+            "--allow-short",
+            "--decontaminate",
+        ],
+    )
     assert res.exit_code == 0, res.output
     m = json.loads((out / "manifest.json").read_text())
     d = m["decontamination"]
@@ -89,11 +103,26 @@ def test_reference_as_jsonl_and_bad_references(world, tmp_path):
     assert ref.kernels == len(world["refs"])
     (tmp_path / "bad.jsonl").write_text('{"src": 1}\n')
     (tmp_path / "empty").mkdir()
-    cases = [(["--reference", str(tmp_path / "bad.jsonl")], "no string field 'source'"),
-             (["--reference", str(tmp_path / "empty")], "holds no kernel"), ([], "no real kernels")]  # fmt: skip
+    cases = [
+        (["--reference", str(tmp_path / "bad.jsonl")], "no string field 'source'"),
+        (["--reference", str(tmp_path / "empty")], "holds no kernel"),
+        ([], "no real kernels"),
+    ]
     for extra, text in cases:
-        res = CliRunner().invoke(main, ["export", "--db", str(world["db"]), "--out", str(tmp_path / "o"),
-                                        "--target-mb", "1", "--decontaminate", *extra])  # fmt: skip
+        res = CliRunner().invoke(
+            main,
+            [
+                "export",
+                "--db",
+                str(world["db"]),
+                "--out",
+                str(tmp_path / "o"),
+                "--target-mb",
+                "1",
+                "--decontaminate",
+                *extra,
+            ],
+        )
         assert res.exit_code == 1 and text in res.output and res.output.strip().count("\n") == 0, res.output
         assert not (tmp_path / "o").exists()
 

@@ -65,8 +65,9 @@ def rows_of(out, rel) -> list[dict]:
 def exported(release) -> dict[tuple[str, str], list[dict]]:
     """(config, split) -> records, from the files the manifest lists."""
     m = json.loads((release["out"] / "manifest.json").read_text())
-    return {(c, s): rows_of(release["out"], v["file"]) for c, cfg in m["configs"].items()
-            for s, v in cfg["splits"].items()}  # fmt: skip
+    return {
+        (c, s): rows_of(release["out"], v["file"]) for c, cfg in m["configs"].items() for s, v in cfg["splits"].items()
+    }
 
 
 def test_no_planted_group_and_no_skeleton_in_two_splits(release):
@@ -128,8 +129,18 @@ def test_the_seed_decides_the_splits(release, monkeypatch):
         outs[name] = release["tmp"] / f"seed_{name}"
         # 80 % of the fixture's target: clone groups stay in one split, so a split of a category can
         # come out a kernel short of the full target for some seeds (an error, as it should be)
-        args = [*release["args"][:4], str(outs[name]), "--target-mb", str(round(release["mb"] * 0.8, 4)),
-                "--splits", SPLITS, "--device", "cpu", "--seed", seed]  # fmt: skip
+        args = [
+            *release["args"][:4],
+            str(outs[name]),
+            "--target-mb",
+            str(round(release["mb"] * 0.8, 4)),
+            "--splits",
+            SPLITS,
+            "--device",
+            "cpu",
+            "--seed",
+            seed,
+        ]
         if name == "b":
             env = os.environ | {"PYTHONHASHSEED": "12345"}
             res = subprocess.run([sys.executable, "-m", "curator", *args], capture_output=True, text=True, env=env)
@@ -145,8 +156,18 @@ def test_the_seed_decides_the_splits(release, monkeypatch):
 
 def test_holdout_category_is_a_split_of_its_own(release):
     out = release["tmp"] / "holdout"
-    args = [*release["args"][:4], str(out), "--target-mb", str(release["mb"] * 0.6), "--splits", SPLITS,
-            "--holdout-category", "vector", "--device", "cpu"]  # fmt: skip
+    args = [
+        *release["args"][:4],
+        str(out),
+        "--target-mb",
+        str(release["mb"] * 0.6),
+        "--splits",
+        SPLITS,
+        "--holdout-category",
+        "vector",
+        "--device",
+        "cpu",
+    ]
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 0, res.output
     held = rows_of(out, "cpu/warp_kernels_cpu_holdout.jsonl")
@@ -160,10 +181,18 @@ def test_holdout_category_is_a_split_of_its_own(release):
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [("train=0.5,test=0.4", "add up to 0.9"), ("test=1", "needs a train split"), ("train=1,train=0", "twice"),
-     ("train=0.9,holdout=0.1", "reserved"), ("train", "NAME=SHARE"), ("train=x", "not a number")],
-)  # fmt: skip
+    [
+        ("train=0.5,test=0.4", "add up to 0.9"),
+        ("test=1", "needs a train split"),
+        ("train=1,train=0", "twice"),
+        ("train=0.9,holdout=0.1", "reserved"),
+        ("train", "NAME=SHARE"),
+        ("train=x", "not a number"),
+    ],
+)
 def test_bad_splits_are_usage_errors(release, value, text, tmp_path):
-    res = CliRunner().invoke(main, ["export", "--db", str(release["db"]), "--out", str(tmp_path / "o"),
-                                    "--target-mb", "1", "--splits", value])  # fmt: skip
+    res = CliRunner().invoke(
+        main,
+        ["export", "--db", str(release["db"]), "--out", str(tmp_path / "o"), "--target-mb", "1", "--splits", value],
+    )
     assert res.exit_code == 2 and text in res.output and not (tmp_path / "o").exists()

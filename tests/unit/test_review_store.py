@@ -12,10 +12,14 @@ def record(i: int, category: str, body: str = "") -> KernelRecord:
     kid = f"k{i:04d}"
     pieces = {p: f"// {p} of {kid}\n" for p in PIECES}
     return KernelRecord(
-        id=kid, name=f"{category}_{i:04d}", category=category, minhash=None, skeleton_hash=f"s{i % 3}",
+        id=kid,
+        name=f"{category}_{i:04d}",
+        category=category,
+        minhash=None,
+        skeleton_hash=f"s{i % 3}",
         source=f"@wp.kernel\ndef {category}_{i:04d}(x: wp.array(dtype=float)):\n    {body or 'x[0] = 1.0'}\n",
         artifacts={d: {"pieces": pieces, "codegen_ms": 1.0, "warp_version": "1.19.0"} for d in ("cpu", "cuda")},
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture

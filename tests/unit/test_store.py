@@ -11,9 +11,14 @@ from curator.store import base as store_base
 def record(kid="k1", devices=("cpu", "cuda"), category="arithmetic"):
     pieces = {p: f"// {p} of {kid}\n" for p in ("structs", "functions", "args", "forward", "backward", "entry")}
     return KernelRecord(
-        id=kid, name=f"k_{kid}", category=category, source=f"# {kid}\n", skeleton_hash="s" + kid, minhash=None,
+        id=kid,
+        name=f"k_{kid}",
+        category=category,
+        source=f"# {kid}\n",
+        skeleton_hash="s" + kid,
+        minhash=None,
         artifacts={d: {"pieces": pieces, "codegen_ms": 1.0, "warp_version": "1.19.0"} for d in devices},
-    )  # fmt: skip
+    )
 
 
 def test_new_store_has_schema_and_wal(tmp_path):

@@ -14,15 +14,24 @@ PIECES = {p: f"// {p}\n" for p in records.PIECES}
 
 def _record(kid: str, category: str, devices=("cpu", "cuda")) -> KernelRecord:
     arts = {d: {"pieces": PIECES, "codegen_ms": 1.0, "warp_version": "1.19.0"} for d in devices}
-    return KernelRecord(id=kid, name=f"k_{kid}", category=category, source=f"# {kid}\n", skeleton_hash=kid,
-                        minhash=None, artifacts=arts)  # fmt: skip
+    return KernelRecord(
+        id=kid, name=f"k_{kid}", category=category, source=f"# {kid}\n", skeleton_hash=kid, minhash=None, artifacts=arts
+    )
 
 
 @pytest.fixture
 def store(tmp_path):
     s = Store.open(tmp_path / "v.db", create=True)
-    s.write_batch([_record("a1", "math"), _record("a2", "math"), _record("b1", "struct"),
-                   _record("c1", "vector", devices=("cpu",))], [], None)  # fmt: skip
+    s.write_batch(
+        [
+            _record("a1", "math"),
+            _record("a2", "math"),
+            _record("b1", "struct"),
+            _record("c1", "vector", devices=("cpu",)),
+        ],
+        [],
+        None,
+    )
     yield s
     s.close()
 
@@ -66,10 +75,15 @@ def test_record_and_skip_keys(store):
 
 
 def test_verified_ids_needs_a_pass_and_no_failure(store):
-    store.record_verifications([
-        _v("a1", "cpu", True), _v("a2", "cpu", True), _v("a2", "cpu", False, compiler="clang 2"),
-        _v("b1", "cuda", True), _v("c1", "cpu", True, compiler="launch warp 1.19.0"),
-    ])  # fmt: skip
+    store.record_verifications(
+        [
+            _v("a1", "cpu", True),
+            _v("a2", "cpu", True),
+            _v("a2", "cpu", False, compiler="clang 2"),
+            _v("b1", "cuda", True),
+            _v("c1", "cpu", True, compiler="launch warp 1.19.0"),
+        ]
+    )
     assert store.verified_ids("cpu") == {"a1"}
     assert store.verified_ids("cuda") == {"b1"}
     sql, params = verified_condition("cpu")
@@ -80,8 +94,15 @@ def test_verified_ids_needs_a_pass_and_no_failure(store):
 def test_verification_stats_per_device_and_category(store):
     store.record_verifications([_v("a1", "cpu", True), _v("a2", "cpu", False), _v("b1", "cuda", True)])
     stats = {(r["device"], r["category"]): r for r in store.verification_stats()}
-    assert stats[("cpu", "math")] == {"device": "cpu", "category": "math", "kernels": 2, "verified": 2,
-                                          "passed": 1, "failed": 1, "pass_rate": 0.5}  # fmt: skip
+    assert stats[("cpu", "math")] == {
+        "device": "cpu",
+        "category": "math",
+        "kernels": 2,
+        "verified": 2,
+        "passed": 1,
+        "failed": 1,
+        "pass_rate": 0.5,
+    }
     assert stats[("cuda", "struct")]["pass_rate"] == 1.0
     assert stats[("cpu", "vector")]["verified"] == 0 and stats[("cpu", "vector")]["pass_rate"] is None
     assert ("cuda", "vector") not in stats  # no CUDA code stored for it

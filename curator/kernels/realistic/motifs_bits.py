@@ -6,8 +6,13 @@ from . import names as N
 from .extras import post_float, post_int
 from .kernel import Kernel
 
-_SAMPLERS_V3 = ("sample_unit_sphere", "sample_unit_sphere_surface", "sample_unit_hemisphere",
-                "sample_unit_hemisphere_surface", "sample_unit_cube")  # fmt: skip
+_SAMPLERS_V3 = (
+    "sample_unit_sphere",
+    "sample_unit_sphere_surface",
+    "sample_unit_hemisphere",
+    "sample_unit_hemisphere_surface",
+    "sample_unit_cube",
+)
 _SAMPLERS_V2 = ("sample_unit_disk", "sample_unit_ring", "sample_unit_square", "sample_triangle")
 
 
@@ -132,10 +137,17 @@ def hashing(k: Kernel) -> None:
         out = k.array(("hashes", "out", "h_out"), "wp.uint32")
         h = k.let(("h", "x", "state"), f"{keys}[{i}]")
         pcg = f"{h} = {h} * wp.uint32(747796405) + {{inc}}"
-        steps = k.rng.sample((
-            f"{h} ^= {h} >> wp.uint32(16)", f"{h} *= wp.uint32(0x7FEB352D)", f"{h} ^= {h} >> wp.uint32(15)",
-            f"{h} *= {{mul}}", f"{h} ^= {h} << wp.uint32(13)", pcg,
-        ), k.rng.randint(2, 5))  # fmt: skip
+        steps = k.rng.sample(
+            (
+                f"{h} ^= {h} >> wp.uint32(16)",
+                f"{h} *= wp.uint32(0x7FEB352D)",
+                f"{h} ^= {h} >> wp.uint32(15)",
+                f"{h} *= {{mul}}",
+                f"{h} ^= {h} << wp.uint32(13)",
+                pcg,
+            ),
+            k.rng.randint(2, 5),
+        )
         for s in steps:
             # Constants past 2**31 as typed module constants: an inline wp.uint32(2891336453) is
             # emitted by Warp as a wp::int32 literal that does not fit (then converted).
@@ -219,18 +231,24 @@ def bit_packing(k: Kernel) -> None:
             k.emit(f"{c} = wp.cw_mul({c}, {k.param(('tint', 'color_scale'), 'wp.vec4')})")
         if k.chance(0.4):
             k.emit(f"{c} = {c} * {k.scalar(('exposure', 'gain'))}")
-        parts = [k.let((f"{ch}", f"{ch}8"), f"wp.uint32(wp.clamp({c}[{n}], 0.0, 1.0) * 255.0)")
-                 for n, ch in enumerate("rgba")]  # fmt: skip
-        k.emit(f"{packed}[{i}] = {parts[0]} | ({parts[1]} << wp.uint32(8)) | ({parts[2]} << wp.uint32(16)) | "
-               f"({parts[3]} << wp.uint32(24))")  # fmt: skip
+        parts = [
+            k.let((f"{ch}", f"{ch}8"), f"wp.uint32(wp.clamp({c}[{n}], 0.0, 1.0) * 255.0)")
+            for n, ch in enumerate("rgba")
+        ]
+        k.emit(
+            f"{packed}[{i}] = {parts[0]} | ({parts[1]} << wp.uint32(8)) | ({parts[2]} << wp.uint32(16)) | "
+            f"({parts[3]} << wp.uint32(24))"
+        )
     elif form == 1:
         packed = k.array(("packed", "keys", "codes"), "wp.uint32")
         out = k.array(("fields", "unpacked", "coords"), "wp.vec3i")
         w = k.let(("w", "word"), f"{packed}[{i}]")
         bits = k.pick(("10", "8", "11"))
         mask = {"10": "0x3FF", "8": "0xFF", "11": "0x7FF"}[bits]
-        xs = [k.let((f"{a}", f"{a}_bits"), f"int(({w} >> wp.uint32({n * int(bits)})) & wp.uint32({mask}))")
-              for n, a in enumerate("xyz")]  # fmt: skip
+        xs = [
+            k.let((f"{a}", f"{a}_bits"), f"int(({w} >> wp.uint32({n * int(bits)})) & wp.uint32({mask}))")
+            for n, a in enumerate("xyz")
+        ]
         post_int(k, xs[k.rng.randrange(3)], 1)
         c = k.let(("c", "cell", "coords"), f"wp.vec3i({xs[0]}, {xs[1]}, {xs[2]})")
         if k.chance(0.6):

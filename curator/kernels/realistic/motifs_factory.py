@@ -64,8 +64,11 @@ def _integrator_factory(k: Kernel) -> None:
         for term, text in (("force", "force"), ("spring", "spring"), ("wind", "wind")):
             if term not in terms:
                 continue
-            line = {"force": lambda: f"{acc} += {force}", "spring": lambda: f"{acc} += ({rest}[{i}] - {p}) * {ke}",
-                    "wind": lambda: f"{acc} += ({wind} - {u}) * {kd}"}[term]()  # fmt: skip
+            line = {
+                "force": lambda: f"{acc} += {force}",
+                "spring": lambda: f"{acc} += ({rest}[{i}] - {p}) * {ke}",
+                "wind": lambda: f"{acc} += ({wind} - {u}) * {kd}",
+            }[term]()
             test = flag((f"use_{text}", f"enable_{text}"))
             if test is None:
                 k.emit(line)

@@ -13,9 +13,15 @@ from .kernel import Kernel
 from .writer import IND
 
 _CONCRETE = (
-    ("float", "float"), ("wp.float64", "wp.float64"), ("wp.vec3", "float"), ("wp.vec2", "float"),
-    ("wp.vec3d", "wp.float64"), ("wp.vec4", "float"), ("wp.float16", "wp.float16"), ("wp.mat22", "float"),
-)  # fmt: skip
+    ("float", "float"),
+    ("wp.float64", "wp.float64"),
+    ("wp.vec3", "float"),
+    ("wp.vec2", "float"),
+    ("wp.vec3d", "wp.float64"),
+    ("wp.vec4", "float"),
+    ("wp.float16", "wp.float16"),
+    ("wp.mat22", "float"),
+)
 _SCALARS = ("float", "wp.float64", "wp.float16")
 
 # Generic helpers by call shape: (name pool, parameters, body, needs elementwise min/max/abs).
@@ -27,34 +33,66 @@ _HELPERS = {
         (("interpolate", "mix_any"), "a: Any, b: Any, t: Any", ["return a * (type(t)(1.0) - t) + b * t"], False),
         (("lerp_any", "blend"), "a: Any, b: Any, t: Any", ["return wp.lerp(a, b, t)"], False),
         (("axpy_any", "scale_add"), "x: Any, y: Any, alpha: Any", ["return x * alpha + y"], False),
-        (("smooth_mix", "ease_mix"), "a: Any, b: Any, t: Any",
-         ["s = t * (type(t)(3.0) - type(t)(2.0) * t) * t", "return a + (b - a) * s"], False),
-        (("clamped_lerp", "safe_lerp"), "a: Any, b: Any, t: Any",
-         ["s = wp.clamp(t, type(t)(0.0), type(t)(1.0))", "return wp.lerp(a, b, s)"], False),
+        (
+            ("smooth_mix", "ease_mix"),
+            "a: Any, b: Any, t: Any",
+            ["s = t * (type(t)(3.0) - type(t)(2.0) * t) * t", "return a + (b - a) * s"],
+            False,
+        ),
+        (
+            ("clamped_lerp", "safe_lerp"),
+            "a: Any, b: Any, t: Any",
+            ["s = wp.clamp(t, type(t)(0.0), type(t)(1.0))", "return wp.lerp(a, b, s)"],
+            False,
+        ),
         (("select_by_sign", "pick_side"), "a: Any, b: Any, t: Any", ["return wp.where(t > type(t)(0.0), a, b)"], False),
-        (("range_mix", "span_lerp"), "a: Any, b: Any, t: Any",
-         ["hi = wp.max(a, b)", "lo = wp.min(a, b)", "return lo + (hi - lo) * t"], True),
+        (
+            ("range_mix", "span_lerp"),
+            "a: Any, b: Any, t: Any",
+            ["hi = wp.max(a, b)", "lo = wp.min(a, b)", "return lo + (hi - lo) * t"],
+            True,
+        ),
         (("abs_step", "l1_step"), "a: Any, b: Any, t: Any", ["return a + wp.abs(b - a) * t"], True),
     ),
     "at": (
         (("scaled", "scale_by"), "x: Any, s: Any", ["return x * s"], False),
         (("damp", "decay"), "x: Any, s: Any", ["return x - x * s"], False),
-        (("shrink", "soft_shrink"), "x: Any, s: Any", ["return x * (type(s)(1.0) / (type(s)(1.0) + wp.abs(s)))"],
-         False),
+        (
+            ("shrink", "soft_shrink"),
+            "x: Any, s: Any",
+            ["return x * (type(s)(1.0) / (type(s)(1.0) + wp.abs(s)))"],
+            False,
+        ),
         (("half_step", "nudge"), "x: Any, s: Any", ["h = s * type(s)(0.5)", "return x + x * h"], False),
         (("magnitude_scale", "abs_scale"), "x: Any, s: Any", ["return wp.abs(x) * s"], True),
     ),
     "lcr": (
-        (("laplacian", "diffuse"), "l: Any, c: Any, r: Any, w: Any", ["return c + (l + r - c * type(w)(2.0)) * w"],
-         False),
-        (("smooth3", "average3"), "l: Any, c: Any, r: Any, w: Any",
-         ["avg = (l + r) * type(w)(0.5)", "return c + (avg - c) * w"], False),
-        (("upwind", "advect_step"), "l: Any, c: Any, r: Any, w: Any",
-         ["return c - (c - l) * w + (r - c) * (w * type(w)(0.5))"], False),
-        (("limit3", "clamp_between"), "l: Any, c: Any, r: Any, w: Any",
-         ["lo = wp.min(l, r)", "hi = wp.max(l, r)", "return wp.min(wp.max(c, lo), hi) * w"], True),
+        (
+            ("laplacian", "diffuse"),
+            "l: Any, c: Any, r: Any, w: Any",
+            ["return c + (l + r - c * type(w)(2.0)) * w"],
+            False,
+        ),
+        (
+            ("smooth3", "average3"),
+            "l: Any, c: Any, r: Any, w: Any",
+            ["avg = (l + r) * type(w)(0.5)", "return c + (avg - c) * w"],
+            False,
+        ),
+        (
+            ("upwind", "advect_step"),
+            "l: Any, c: Any, r: Any, w: Any",
+            ["return c - (c - l) * w + (r - c) * (w * type(w)(0.5))"],
+            False,
+        ),
+        (
+            ("limit3", "clamp_between"),
+            "l: Any, c: Any, r: Any, w: Any",
+            ["lo = wp.min(l, r)", "hi = wp.max(l, r)", "return wp.min(wp.max(c, lo), hi) * w"],
+            True,
+        ),
     ),
-}  # fmt: skip
+}
 
 
 def family(dtype: str) -> str:
@@ -88,8 +126,15 @@ class GenericBody:
     ``factory`` collects a factory's Python-time parameters (loop counts, a helper, flags) as
     (signature, value) pairs, or is None for a generic kernel (module constants instead)."""
 
-    def __init__(self, k: Kernel, array: str, scalar: str, elementwise: bool, const: str = "type({t})({c})",
-                 factory: list | None = None):  # fmt: skip
+    def __init__(
+        self,
+        k: Kernel,
+        array: str,
+        scalar: str,
+        elementwise: bool,
+        const: str = "type({t})({c})",
+        factory: list | None = None,
+    ):
         self.k = k
         self.array_ann, self.scalar_ann = array, scalar
         self.elementwise = elementwise
@@ -195,9 +240,13 @@ class GenericBody:
                 if k.chance(0.6):
                     k.emit(f"{v} = {v} * ({self.c('1.0')} / {self.c(value)})")
         else:
-            call = k.pick((lambda: f"{self.helper('abt')}({a}[{i}], {self.b}[{i}], {self.t})",
-                           lambda: f"{a}[{i}] * {self.t} + {self.b}[{i}] * ({self.c('1.0')} - {self.t})",
-                           lambda: f"{a}[{i}] - {self.b}[{i}]"))()  # fmt: skip
+            call = k.pick(
+                (
+                    lambda: f"{self.helper('abt')}({a}[{i}], {self.b}[{i}], {self.t})",
+                    lambda: f"{a}[{i}] * {self.t} + {self.b}[{i}] * ({self.c('1.0')} - {self.t})",
+                    lambda: f"{a}[{i}] - {self.b}[{i}]",
+                )
+            )()
             v = k.let(("v", "d"), call)
         other = f"{a}[{i}]" if load in ("gather", "stencil", "window") else _Lazy(lambda: f"{self.b}[{i}]")
         steps = [s for s in _STEPS if s is not _elementwise or self.elementwise]
@@ -231,8 +280,11 @@ def _call_abt(g: GenericBody, v: str, other, i: str) -> None:
 
 def _scale(g: GenericBody, v: str, other, i: str) -> None:
     k = g.k
-    forms = (lambda: f"{v} *= {g.t}", lambda: f"{v} = {v} * {g.t} + {other}",
-             lambda: f"{v} = {g.helper('at')}({v}, {g.t})")  # fmt: skip
+    forms = (
+        lambda: f"{v} *= {g.t}",
+        lambda: f"{v} = {v} * {g.t} + {other}",
+        lambda: f"{v} = {g.helper('at')}({v}, {g.t})",
+    )
     k.emit(k.pick(forms)())
 
 
@@ -262,8 +314,11 @@ def _iterate(g: GenericBody, v: str, other, i: str) -> None:
 
 def _elementwise(g: GenericBody, v: str, other, i: str) -> None:
     k = g.k
-    k.emit(k.pick((lambda: f"{v} = wp.abs({v})", lambda: f"{v} = wp.max({v}, {other})",
-                   lambda: f"{v} = wp.min({v}, {other})"))())  # fmt: skip
+    k.emit(
+        k.pick(
+            (lambda: f"{v} = wp.abs({v})", lambda: f"{v} = wp.max({v}, {other})", lambda: f"{v} = wp.min({v}, {other})")
+        )()
+    )
 
 
 def _flag(g: GenericBody, v: str, other, i: str) -> None:

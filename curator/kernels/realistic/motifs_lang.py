@@ -144,8 +144,11 @@ def struct_helper(k: Kernel) -> None:
             {"age": "q.age = p.age + dt", "flags": "q.flags = p.flags | 1", "omega": "q.omega = p.omega * 0.99"}[n]
         )
     if k.chance(0.4):  # a ground plane at y = 0
-        body += ["if q.x[1] < 0.0:", f"{IND}q.x = wp.vec3(q.x[0], 0.0, q.x[2])",
-                 f"{IND}q.v = wp.vec3(q.v[0], 0.0, q.v[2])"]  # fmt: skip
+        body += [
+            "if q.x[1] < 0.0:",
+            f"{IND}q.x = wp.vec3(q.x[0], 0.0, q.x[2])",
+            f"{IND}q.v = wp.vec3(q.v[0], 0.0, q.v[2])",
+        ]
     sig = f"p: {st}, g: wp.vec3, dt: float" + (", drag: float" if scheme == 2 else "")
     k.mod.block(["@wp.func", f"def {fn}({sig}) -> {st}:", *(IND + b for b in body), IND + "return q"])
     arr = k.array(("particles", "bodies", "agents", "states"), st)

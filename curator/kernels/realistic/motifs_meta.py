@@ -40,24 +40,57 @@ def user_types(k: Kernel) -> None:
 
 
 _GRADS = (
-    ("safe_sqrt", "x: float", "float", ["return wp.sqrt(wp.max(x, 0.0))"],
-     ["if x > {eps}:", IND + "wp.adjoint[x] += adj_ret * 0.5 / wp.sqrt(x)"], "{v}"),
-    ("clip_grad", "x: float", "float", ["return x"],
-     ["wp.adjoint[x] += wp.clamp(adj_ret, -1.0, 1.0)"], "{v}"),
-    ("safe_norm", "v: wp.vec3", "float", ["return wp.length(v)"],
-     ["n = wp.length(v)", "if n > {eps}:", IND + "wp.adjoint[v] += v * (adj_ret / n)"], "{p}"),
-    ("round_ste", "x: float", "float", ["return wp.round(x)"],
-     ["wp.adjoint[x] += adj_ret"], "{v}"),
-    ("safe_log", "x: float", "float", ["return wp.log(wp.max(x, {eps}))"],
-     ["wp.adjoint[x] += adj_ret / wp.max(x, {eps})"], "{v}"),
-    ("huber", "x: float, delta: float", "float",
-     ["a = wp.abs(x)", "if a < delta:", IND + "return 0.5 * x ** 2.0 / delta", "return a - 0.5 * delta"],
-     ["wp.adjoint[x] += adj_ret * wp.clamp(x / delta, -1.0, 1.0)"], "{v}, {d}"),
-    ("safe_acos", "c: float", "float", ["return wp.acos(wp.clamp(c, -1.0, 1.0))"],
-     ["d = wp.sqrt(wp.max(1.0 - c ** 2.0, {eps}))", "wp.adjoint[c] += -adj_ret / d"], "{c}"),
-    ("soft_clamp", "x: float, hi: float", "float", ["return hi * wp.tanh(x / hi)"],
-     ["t = wp.tanh(x / hi)", "wp.adjoint[x] += adj_ret * (1.0 - t ** 2.0)"], "{v}, {d}"),
-)  # fmt: skip
+    (
+        "safe_sqrt",
+        "x: float",
+        "float",
+        ["return wp.sqrt(wp.max(x, 0.0))"],
+        ["if x > {eps}:", IND + "wp.adjoint[x] += adj_ret * 0.5 / wp.sqrt(x)"],
+        "{v}",
+    ),
+    ("clip_grad", "x: float", "float", ["return x"], ["wp.adjoint[x] += wp.clamp(adj_ret, -1.0, 1.0)"], "{v}"),
+    (
+        "safe_norm",
+        "v: wp.vec3",
+        "float",
+        ["return wp.length(v)"],
+        ["n = wp.length(v)", "if n > {eps}:", IND + "wp.adjoint[v] += v * (adj_ret / n)"],
+        "{p}",
+    ),
+    ("round_ste", "x: float", "float", ["return wp.round(x)"], ["wp.adjoint[x] += adj_ret"], "{v}"),
+    (
+        "safe_log",
+        "x: float",
+        "float",
+        ["return wp.log(wp.max(x, {eps}))"],
+        ["wp.adjoint[x] += adj_ret / wp.max(x, {eps})"],
+        "{v}",
+    ),
+    (
+        "huber",
+        "x: float, delta: float",
+        "float",
+        ["a = wp.abs(x)", "if a < delta:", IND + "return 0.5 * x ** 2.0 / delta", "return a - 0.5 * delta"],
+        ["wp.adjoint[x] += adj_ret * wp.clamp(x / delta, -1.0, 1.0)"],
+        "{v}, {d}",
+    ),
+    (
+        "safe_acos",
+        "c: float",
+        "float",
+        ["return wp.acos(wp.clamp(c, -1.0, 1.0))"],
+        ["d = wp.sqrt(wp.max(1.0 - c ** 2.0, {eps}))", "wp.adjoint[c] += -adj_ret / d"],
+        "{c}",
+    ),
+    (
+        "soft_clamp",
+        "x: float, hi: float",
+        "float",
+        ["return hi * wp.tanh(x / hi)"],
+        ["t = wp.tanh(x / hi)", "wp.adjoint[x] += adj_ret * (1.0 - t ** 2.0)"],
+        "{v}, {d}",
+    ),
+)
 
 
 def custom_grad(k: Kernel) -> None:

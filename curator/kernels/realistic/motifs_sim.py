@@ -94,8 +94,9 @@ def reduce_atomic(k: Kernel) -> None:
         if kind in ("sum", "min", "max"):
             # Warp 1.19's adjoint of atomic_min/max does not compile for indexed/fabric arrays
             # (adj_atomic_minmax reads adj_buf.data): those targets are plain arrays
-            out = k.array(N.ENERGY if kind == "sum" else ("extrema", "bounds", "out_" + kind), dtype,
-                          kinds=kind == "sum")  # fmt: skip
+            out = k.array(
+                N.ENERGY if kind == "sum" else ("extrema", "bounds", "out_" + kind), dtype, kinds=kind == "sum"
+            )
             op = {"sum": k.pick(("atomic_add", "atomic_sub")), "min": "atomic_min", "max": "atomic_max"}[kind]
             k.emit(f"wp.{op}({out}, 0, {val})")
         elif kind == "count":

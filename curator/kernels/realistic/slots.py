@@ -6,11 +6,29 @@ from .kernel import Kernel
 
 # f(x) for any real x.
 ANY_UNARY = (
-    "wp.sin({x})", "wp.cos({x})", "wp.tanh({x})", "wp.atan({x})", "wp.erf({x})", "wp.erfc({x})",
-    "wp.cbrt({x})", "wp.floor({x})", "wp.ceil({x})", "wp.round({x})", "wp.rint({x})", "wp.trunc({x})",
-    "wp.frac({x})", "wp.sign({x})", "wp.abs({x})", "wp.degrees({x})", "wp.radians({x})", "wp.sinh({x})",
-    "wp.cosh({x})", "wp.exp(-{x})", "wp.step({x})", "wp.tan({x})",
-)  # fmt: skip
+    "wp.sin({x})",
+    "wp.cos({x})",
+    "wp.tanh({x})",
+    "wp.atan({x})",
+    "wp.erf({x})",
+    "wp.erfc({x})",
+    "wp.cbrt({x})",
+    "wp.floor({x})",
+    "wp.ceil({x})",
+    "wp.round({x})",
+    "wp.rint({x})",
+    "wp.trunc({x})",
+    "wp.frac({x})",
+    "wp.sign({x})",
+    "wp.abs({x})",
+    "wp.degrees({x})",
+    "wp.radians({x})",
+    "wp.sinh({x})",
+    "wp.cosh({x})",
+    "wp.exp(-{x})",
+    "wp.step({x})",
+    "wp.tan({x})",
+)
 # f(x) for x >= 0 (lengths, squared norms, masses).
 POS_UNARY = ("wp.sqrt({x})", "wp.log(1.0 + {x})", "wp.log2(1.0 + {x})", "wp.log10(1.0 + {x})", "wp.exp(-{x})")
 # f(c) for c in [-1, 1] (cosines of unit vectors).
@@ -29,9 +47,15 @@ FALLOFF = (
 PREDICATES = ("wp.isfinite({x})", "not wp.isnan({x})", "not wp.isinf({x})")
 # Norms and measures of a vec3 ``v``.
 VEC_MEASURE = (
-    "wp.length({v})", "wp.length_sq({v})", "wp.norm_l1({v})", "wp.norm_l2({v})",
-    "wp.norm_huber({v})", "wp.norm_pseudo_huber({v})", "wp.max({v})", "wp.min({v})",
-)  # fmt: skip
+    "wp.length({v})",
+    "wp.length_sq({v})",
+    "wp.norm_l1({v})",
+    "wp.norm_l2({v})",
+    "wp.norm_huber({v})",
+    "wp.norm_pseudo_huber({v})",
+    "wp.max({v})",
+    "wp.min({v})",
+)
 VEC_DIRECTION = ("wp.normalize({v})", "wp.smooth_normalize({v})")
 VEC_ELEMENTWISE = ("wp.abs({v})", "wp.sign({v})", "wp.cw_mul({v}, {w})", "wp.cw_div({v}, {w})")
 
