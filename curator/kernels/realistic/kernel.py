@@ -32,6 +32,12 @@ class Kernel:
         self.overload_of: str | None = None  # the generic kernel a concrete wp.overload is taken of
         self.concrete: list[tuple[str, str]] = []  # the overload's (parameter, annotation) pairs
         self.bindings: dict[str, str] = {}  # a factory's type parameters -> the types its call passes
+        # What a motif composed after another may take over, so the parts share their data:
+        self.arrays: list[tuple[str, str, int, bool]] = []  # (name, dtype, ndim, plain wp.array)
+        self.scalars: list[tuple[str, tuple[str, ...], str]] = []  # (name, name pool, annotation)
+        self.earlier = -1  # >= 0 while a composed motif runs: arrays[:earlier] are the earlier parts'
+        self.earlier_scalars = 0
+        self.taken_over: set[str] = set()  # earlier parameters the composed motif took (each once)
 
     # -- randomness --------------------------------------------------------------------------
     def chance(self, p: float) -> bool:
@@ -64,22 +70,54 @@ class Kernel:
         return name
 
     def array(self, pool, dtype: str, ndim: int = 1, kinds: bool = False) -> str:
-        """An array parameter; with ``kinds`` a 1-d one is sometimes an indexed or fabric array."""
-        if kinds and ndim == 1 and self.chance(0.12):
+        """An array parameter; with ``kinds`` a 1-d one is sometimes an indexed or fabric array.  A motif
+        composed after another mostly takes over an earlier array of the same type instead: it reads what
+        the earlier part wrote, or updates the same state."""
+        if self.earlier >= 0:
+            same = [
+                a[0]
+                for a in self.arrays[: self.earlier]
+                if a[1:3] == (dtype, ndim) and (a[3] or kinds) and a[0] not in self.taken_over
+            ]
+            if same and self.chance(0.8 if not self.taken_over else 0.4):
+                self.taken_over.add(name := self.pick(same))
+                return name
+        plain = not (kinds and ndim == 1 and self.chance(0.12))
+        if not plain:
             kind = self.pick(("indexedarray", "indexedarray", "fabricarray", "indexedfabricarray"))
-            return self.param(pool, f"wp.{kind}(dtype={dtype})")
-        if ndim == 1:
+            ann = f"wp.{kind}(dtype={dtype})"
+        elif ndim == 1:
             ann = self.pick((f"wp.array(dtype={dtype})",) * 6 + (f"wp.array1d(dtype={dtype})", f"wp.array[{dtype}]"))
         else:
             forms = (f"wp.array{ndim}d(dtype={dtype})",) * 3 + (f"wp.array(dtype={dtype}, ndim={ndim})",)
             ann = self.pick((*forms, f"wp.array{ndim}d[{dtype}]"))
-        return self.param(pool, ann)
+        name = self.param(pool, ann)
+        self.arrays.append((name, dtype, ndim, plain))
+        return name
 
     def scalar(self, pool, ann: str | None = None) -> str:
-        return self.param(pool, ann or self.pick(FLOATS))
+        """A scalar parameter; a composed motif shares an earlier one of the same pool and type (one time
+        step, one count) where there is one."""
+        pool = (pool,) if isinstance(pool, str) else tuple(pool)
+        if self.earlier >= 0:
+            same = [n for n, p, a in self.scalars[: self.earlier_scalars] if p == pool and (ann is None or a == ann)]
+            if same:
+                return same[0]
+        name = self.param(pool, ann or self.pick(FLOATS))
+        self.scalars.append((name, pool, dict(self.params)[name]))
+        return name
 
     def dt(self) -> str:
         return self.scalar(_DT_NAMES)
+
+    def annotation(self, param: str) -> str:
+        return dict(self.params)[param]
+
+    def composing(self) -> None:
+        """Mark that the motifs from here on are composed after the ones before (see :meth:`array`)."""
+        self.earlier = len(self.arrays)
+        self.earlier_scalars = len(self.scalars)
+        self.taken_over = set()
 
     # -- body --------------------------------------------------------------------------------
     def emit(self, text: str) -> None:

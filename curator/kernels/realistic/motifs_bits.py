@@ -45,7 +45,7 @@ def monte_carlo(k: Kernel) -> None:
         lam = k.array(("rate", "lam", "intensity"), "float")
         cnt = k.array(N.COUNT, "int" if k.chance(0.5) else "wp.uint32")
         p = k.let(("p", "events"), f"wp.poisson({state}, {lam}[{i}])")
-        k.emit(f"{cnt}[{i}] = {p}" if "uint32" in k.params[-1][1] else f"{cnt}[{i}] = int({p})")
+        k.emit(f"{cnt}[{i}] = {p}" if "uint32" in k.annotation(cnt) else f"{cnt}[{i}] = int({p})")
     else:
         cdf = k.array(("cdf", "weights_cdf"), "float")
         picks = k.array(("picked", "choice", "idx_out"), "int")
@@ -298,7 +298,7 @@ def xorshift_stream(k: Kernel) -> None:
 def radix_histogram(k: Kernel) -> None:
     """One pass of a radix sort: extract a digit from each key and count it."""
     keys = k.array(("keys", "codes", "morton"), k.pick(("int", "wp.uint32")))
-    unsigned = "uint32" in k.params[-1][1]
+    unsigned = "uint32" in k.annotation(keys)
     hist = k.array(("hist", "counts", "bucket_count"), "int")
     shift = k.scalar(("shift", "pass_shift", "bit_offset"), "int")
     (i,) = k.thread(k.pick(("i", "tid")))

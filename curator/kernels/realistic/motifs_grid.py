@@ -16,7 +16,7 @@ def _ij(k: Kernel) -> tuple[str, str]:
 def image_ops(k: Kernel) -> None:
     """Per-pixel image work: gradients, thresholds, tone mapping, blends."""
     img = k.array(N.IMG, k.pick(("float", "wp.vec3")), 2)
-    vec = "vec3" in k.params[-1][1]
+    vec = "vec3" in k.annotation(img)
     out = k.array(("out", "result", "dst_img", "mask"), "wp.vec3" if vec else "float", 2)
     i, j = _ij(k)
     c = k.let(("c", "pix", "center"), f"{img}[{i}, {j}]")

@@ -107,20 +107,29 @@ def reduce_atomic(k: Kernel) -> None:
                 compact = k.array(("compacted", "selected", "active_ids"), "int")
                 k.emit(f"{compact}[{slot}] = {tid}")
         elif kind == "flag":
+            # a bit per thread whose value passed a threshold: the flags summarise the values read
             unsigned = k.chance(0.5)
             flags = k.array(("flags", "mask", "bits"), "wp.uint32" if unsigned else "int", kinds=True)
             op = k.pick(("atomic_or", "atomic_and", "atomic_xor"))
             bit = f"wp.uint32(1) << wp.uint32({tid} % 32)" if unsigned else f"1 << ({tid} % 31)"
-            k.emit(f"wp.{op}({flags}, {tid} // 32, {bit})")
+            with k.block(f"if {val} {k.pick(('>', '!=', '<'))} {_zero(dtype)}:"):
+                k.emit(f"wp.{op}({flags}, {tid} // 32, {bit})")
         elif kind == "exch":
-            last = k.array(("last_writer", "owner", "winner"), "int", kinds=True)
-            k.emit(f"wp.atomic_exch({last}, 0, {tid})")
+            last = k.array(("last_value", "latest", "winner"), dtype, kinds=True)
+            k.emit(f"wp.atomic_exch({last}, 0, {val})")
         else:
+            # the first thread to claim a bucket of its value records itself
             lock = k.array(("lock", "mutex", "claimed"), "int", kinds=True)
-            prev = k.let(("prev", "old", "was"), f"wp.atomic_cas({lock}, {tid} % 16, 0, 1)")
+            buckets = k.pick(("16", "32", "64"))
+            bucket = k.let(("bucket", "b", "cell"), f"wp.abs(int({val})) % {buckets}")
+            prev = k.let(("prev", "old", "was"), f"wp.atomic_cas({lock}, {bucket}, 0, 1)")
             with k.block(f"if {prev} == 0:"):
                 first = k.array(("first", "leader", "first_hit"), "int")
-                k.emit(f"{first}[{tid} % 16] = {tid}")
+                k.emit(f"{first}[{bucket}] = {tid}")
+
+
+def _zero(dtype: str) -> str:
+    return {"int": "0", "wp.float64": "wp.float64(0.0)"}.get(dtype, "0.0")
 
 
 def boundary_collision(k: Kernel) -> None:
