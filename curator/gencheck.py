@@ -88,7 +88,21 @@ def _print_distinct(specs, categories, fail_by_cat: Counter) -> float:
         worst = min(worst, share)
         print(f"  {cat:18s} n={len(sources):5d}  distinct={share * 100:6.2f} %  failures={fail_by_cat[cat]}")
     print(f"lowest distinct share: {worst * 100:.2f} %")
+    print(
+        f"kernels surviving near-dedup (MinHash LSH, Jaccard 0.8, names and numbers normalised): {_survival(specs):.2%}"
+    )
     return worst
+
+
+def _survival(specs) -> float:
+    import numpy as np
+
+    from curator import neardup
+
+    tokens = [neardup.normalize_tokens(s.source) for s in specs]
+    hv = np.array([neardup.minhash_of_tokens(t).hashvalues for t in tokens], dtype=np.uint32).reshape(len(specs), -1)
+    skeletons = [neardup.skeleton_hash_of_tokens(t) for t in tokens]
+    return neardup.strict_diversity([s.category for s in specs], skeletons, hv)["neardup_survival"]
 
 
 def _print_coverage(specs, signatures: dict[int, list[str]] | None) -> None:
@@ -111,14 +125,23 @@ def _print_coverage(specs, signatures: dict[int, list[str]] | None) -> None:
 
 
 def _print_shape(specs) -> None:
+    from curator.kernels.surface import load_surface
     from curator.profile import kernel_shape, summarize
 
-    f = summarize(kernel_shape(spec.source, spec.name) for spec in specs)
+    surface = load_surface()
+    geometry = frozenset(b.name for fam in ("geometry", "volume", "texture") for b in surface.family(fam))
+    f = summarize(kernel_shape(spec.source, spec.name, geometry) for spec in specs)
     print(
         f"shape: mean expression depth {f['mean_expression_depth']:.2f}, numeric literals per statement "
         f"{f['literals_per_statement']:.2f}, lines over 100 chars {f['long_line_share']:.2%}, statements per "
         f"kernel median {f['statements_median']:g} p90 {f['statements_p90']:g}; wp.static in "
         f"{f['static_share']:.1%}, tiles in {f['tile_share']:.1%} of kernels"
+    )
+    print(
+        f"data flow: groups per kernel {f['groups_mean']:.2f}, one group {f['one_group_share']:.1%}, three or more "
+        f"{f['three_groups_share']:.1%}, unrelated parts {f['unrelated_share']:.1%}; parameters per kernel "
+        f"{f['params_per_kernel']:.2f}; families: geometry/volume/texture {f['geometry_share']:.1%}, volumes "
+        f"{f['volume_share']:.1%}, atomics {f['atomic_share']:.1%}"
     )
 
 

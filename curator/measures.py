@@ -10,7 +10,7 @@ _LABEL = {"synthetic": "synthetic", "real": "real (ingested)", "all": "synthetic
 # What a kernel's row in kernel_measures holds was computed by this version of the measure code:
 # bump it when coverage.names_in_tree or profile.kernel_figures (or what they call) change, and
 # rows of the older version are recomputed.  tests/unit/test_measures_cache.py pins the code.
-MEASURES_VERSION = 2
+MEASURES_VERSION = 3
 FILL_BATCH = 500  # kernels measured per committed transaction
 PARALLEL_FROM = 2000  # kernels to measure before a pool of processes pays for its start-up
 
@@ -32,13 +32,36 @@ def profiles_of(store) -> dict[str, dict]:
 
     surface = load_surface()
     geometry = frozenset(b.name for f in ("geometry", "volume", "texture") for b in surface.family(f))
-    return {
+    out = {
         origin: profile.summarize(
             None if figs is None else profile.shape_of(figs, geometry)
             for _names, figs, _sigs in measured_kernels(store, origin, None)
         )
         for origin in ("synthetic", "real")
     }
+    for origin, diversity in strict_diversity_of(store).items():
+        if out[origin].get("measured"):
+            out[origin]["lowest_distinct_share"] = diversity["lowest_distinct_share"]
+            out[origin]["neardup_survival"] = diversity["neardup_survival"]
+    return out
+
+
+def strict_diversity_of(store) -> dict[str, dict]:
+    """curator.neardup.strict_diversity of the synthetic and of the real kernels, from their stored
+    skeleton hashes and MinHash signatures (recomputed from source where a BLOB is missing)."""
+    import numpy as np
+
+    from curator import neardup
+
+    out = {}
+    for origin in ("synthetic", "real"):
+        rows = store.signature_rows(origin)
+        hv, bad = neardup.hashvalues_of_blobs([r[3] for r in rows])
+        for i in bad:
+            tokens = neardup.normalize_tokens(store.kernel_source(rows[i][0]) or "")
+            hv[i] = np.asarray(neardup.minhash_of_tokens(tokens).hashvalues, dtype=np.uint32)
+        out[origin] = neardup.strict_diversity([r[1] for r in rows], [r[2] for r in rows], hv)
+    return out
 
 
 def kernel_measures(source: str, name: str):
@@ -68,7 +91,13 @@ def measured_kernels(store, origin: str | None, warp_version: str | None) -> Ite
         if names is None:  # not kept: a read-only store, or a kernel stored since the fill
             names, figures = kernel_measures(source, name)
         else:
-            figures = None if figs is None else KernelFigures(**figs | {"called": frozenset(figs["called"])})
+            figures = (
+                None
+                if figs is None
+                else KernelFigures(
+                    **figs | {"called": frozenset(figs["called"]), "groups": tuple(figs.get("groups", ()))}
+                )
+            )
         yield names, figures, sigs
 
 
@@ -156,6 +185,6 @@ def profile_markdown(profiles: dict[str, dict]) -> list[str]:
         return ["No kernels to measure.", ""]
     out = ["| figure | " + " | ".join(shown) + " |", "| --- |" + " ---: |" * len(shown)]
     for label, key, fmt in ROWS:
-        out.append(f"| {label} | " + " | ".join(fmt.format(p[key]) for p in shown.values()) + " |")
+        out.append(f"| {label} | " + " | ".join(fmt.format(p[key]) if key in p else "-" for p in shown.values()) + " |")
     out += ["", "Measured on the Python AST of each `@wp.kernel` body; the definitions are in `curator/profile.py`."]
     return [*out, ""]

@@ -18,7 +18,11 @@ Definitions (one kernel = the ``@wp.kernel`` function named like the stored kern
   100 characters.
 - helpers: functions in the source decorated with ``wp.func``/``wp.func_grad``/``wp.func_replay``.
 - uses static / tiles / geometry: the whole source (helpers included) calls ``wp.static``, a ``wp.tile*``
-  or ``wp.untile`` builtin, or a geometry (mesh/bvh/hash grid), volume or texture builtin.
+  or ``wp.untile`` builtin, or a geometry (mesh/bvh/hash grid), volume or texture builtin; volumes alone:
+  a ``wp.volume_*`` builtin; atomics: a ``wp.atomic_*`` builtin.
+- data-flow groups: curator.kernels.dataflow (top-level statements joined by a shared local or
+  parameter; guards and the thread index left out); "unrelated parts" is dataflow.unrelated_parts.
+- parameters: the kernel function's parameters.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ import ast
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from curator.kernels.dataflow import group_sizes, unrelated_parts
 
 LONG_LINE = 100
 _OPERATIONS = (ast.Call, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp)
@@ -48,6 +54,10 @@ class KernelShape:
     uses_static: bool
     uses_tiles: bool
     uses_geometry: bool
+    groups: tuple[int, ...] = ()  # statements per data-flow group
+    params: int = 0
+    uses_volumes: bool = False
+    uses_atomics: bool = False
 
 
 def expression_depth(node: ast.AST) -> int:
@@ -127,6 +137,8 @@ class KernelFigures:
     long_lines: int
     helpers: int
     called: frozenset[str]
+    groups: tuple[int, ...] = ()
+    params: int = 0
 
 
 def kernel_shape(source: str, name: str, geometry_names: frozenset[str] = frozenset()) -> KernelShape | None:
@@ -154,6 +166,10 @@ def shape_of(figures: KernelFigures, geometry_names: frozenset[str] = frozenset(
         uses_static="static" in called,
         uses_tiles=any(n.startswith("tile") or n == "untile" for n in called),
         uses_geometry=bool(called & geometry_names),
+        groups=tuple(figures.groups),
+        params=figures.params,
+        uses_volumes=any(n.startswith("volume_") for n in called),
+        uses_atomics=any(n.startswith("atomic_") for n in called),
     )
 
 
@@ -193,6 +209,8 @@ def kernel_figures(
         long_lines=sum(len(ln) > LONG_LINE for ln in lines),
         helpers=helpers,
         called=frozenset(_called_wp_names(nodes)),
+        groups=tuple(group_sizes(kernel)),
+        params=len(kernel.args.args) + len(kernel.args.posonlyargs) + len(kernel.args.kwonlyargs),
     )
 
 
@@ -228,6 +246,14 @@ def summarize(shapes: Iterable[KernelShape | None]) -> dict:
         "static_share": sum(s.uses_static for s in measured) / n,
         "tile_share": sum(s.uses_tiles for s in measured) / n,
         "geometry_share": sum(s.uses_geometry for s in measured) / n,
+        "volume_share": sum(s.uses_volumes for s in measured) / n,
+        "atomic_share": sum(s.uses_atomics for s in measured) / n,
+        "groups_mean": sum(len(s.groups) for s in measured) / n,
+        "one_group_share": sum(len(s.groups) <= 1 for s in measured) / n,
+        "three_groups_share": sum(len(s.groups) >= 3 for s in measured) / n,
+        "unrelated_share": sum(unrelated_parts(list(s.groups)) for s in measured) / n,
+        "params_per_kernel": sum(s.params for s in measured) / n,
+        "statements_mean": total_stmts / n,
     }
 
 
@@ -242,6 +268,16 @@ ROWS = (
     ("kernels using wp.static", "static_share", "{:.1%}"),
     ("kernels using tiles", "tile_share", "{:.1%}"),
     ("kernels using geometry/volume/texture", "geometry_share", "{:.1%}"),
+    ("kernels using volumes", "volume_share", "{:.1%}"),
+    ("kernels using atomics", "atomic_share", "{:.1%}"),
+    ("data-flow groups per kernel, mean", "groups_mean", "{:.2f}"),
+    ("kernels of one data-flow group", "one_group_share", "{:.1%}"),
+    ("kernels of three or more groups", "three_groups_share", "{:.1%}"),
+    ("kernels with unrelated parts", "unrelated_share", "{:.1%}"),
+    ("parameters per kernel", "params_per_kernel", "{:.2f}"),
+    ("statements per kernel, mean", "statements_mean", "{:.1f}"),
+    ("lowest distinct share of a category (names, numbers normalised)", "lowest_distinct_share", "{:.1%}"),
+    ("kernels surviving near-dedup (MinHash, Jaccard 0.8)", "neardup_survival", "{:.1%}"),
 )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import ast
 from collections import Counter
 
+from .dataflow import group_sizes, kernel_functions, unrelated_parts
+
 # Finding kinds, in report order.
 KINDS = (
     "identical_operands",  # a - a, a > a, wp.min(a, a), wp.where(c, x, x)
@@ -20,6 +22,8 @@ KINDS = (
     "redundant_nesting",  # wp.abs(wp.abs(x)), -(-x), not not x, wp.float64(wp.float64(x))
     "self_assignments",  # x = x, x[0] = x[0], wp.atomic_min(a, i, a[i])
     "uncalled_helpers",  # @wp.func never called (or passed, as to wp.tile_map) from the kernel or another helper
+    # a kernel of unrelated computations: 3+ data-flow groups, or 2 of 2+ statements each (dataflow.py)
+    "unrelated_parts",
 )
 # f(f(x)) == f(x) or x for these: nesting them is always redundant.
 _IDEMPOTENT = {
@@ -201,4 +205,5 @@ def findings(source: str) -> Counter:
         elif isinstance(node, ast.Assign):  # module level: kernel = make_kernel(helper)
             called.update(sub.id for sub in ast.walk(node.value) if isinstance(sub, ast.Name))
     found["uncalled_helpers"] += len(helpers - called)
+    found["unrelated_parts"] += sum(unrelated_parts(group_sizes(k)) for k in kernel_functions(tree))
     return found

@@ -281,11 +281,15 @@ def test_generated_kernels_have_no_trivial_or_dead_code(category):
 
 
 def test_stress_kernels_have_no_trivial_or_dead_code():
+    # the stress style is a fuzzer that strings unrelated statements together by design (and stays
+    # byte for byte generator 1.1's): unrelated parts are not a flaw there
     total = Counter()
     for category in categories_for("stress"):
         for seed in range(5):
             total.update(findings(generate_kernel(seed, category, "stress").source))
-    assert total == Counter({kind: 0 for kind in KINDS}), {k: n for k, n in total.items() if n}
+    del total["unrelated_parts"]
+    kinds = [kind for kind in KINDS if kind != "unrelated_parts"]
+    assert total == Counter({kind: 0 for kind in kinds}), {k: n for k, n in total.items() if n}
 
 
 def test_every_parameter_is_used():
@@ -307,7 +311,7 @@ def unused_fn(p0: float) -> float:
 
 
 @wp.kernel
-def flawed(out: wp.array(dtype=float), n: float):
+def flawed(out: wp.array(dtype=float), n: float, extra: wp.array(dtype=float)):
     i = wp.tid()
     a1 = n - n
     a2 = wp.abs(wp.abs(n))
@@ -319,6 +323,8 @@ def flawed(out: wp.array(dtype=float), n: float):
     w = n
     w = a3
     out[i] = w + wp.sin(0.5)
+    e = extra[i] * 2.0
+    extra[i] = e
 """
 
 
@@ -334,6 +340,7 @@ def test_quality_findings_detect_each_flaw():
         "redundant_nesting": 1,  # wp.abs(wp.abs(n))
         "self_assignments": 2,  # a1 = a1, wp.atomic_min(out, i, out[i])
         "uncalled_helpers": 1,  # unused_fn
+        "unrelated_parts": 1,  # e = extra[i] * 2.0; extra[i] = e: shares nothing with the rest
     }
 
 

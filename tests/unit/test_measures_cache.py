@@ -16,7 +16,7 @@ import pytest
 
 from curator import coverage, measures, profile
 from curator.ingest.discover import kernel_defs
-from curator.kernels import CATEGORIES, STRESS_CATEGORIES, generate_kernel
+from curator.kernels import CATEGORIES, STRESS_CATEGORIES, dataflow, generate_kernel
 from curator.kernels.surface import load_surface
 from curator.records import KernelRecord
 from curator.store import Store
@@ -243,6 +243,7 @@ def _measure_code() -> str:
             measures._as_json,
         )
     ]
+    parts.append(inspect.getsource(dataflow))
     parts += [repr(sorted((k.__name__, v) for k, v in coverage.OPERATOR_BUILTINS.items()))]
     for constant in (coverage.BARE_BUILTINS, coverage.WARP_MODULE_NAMES, profile._HELPER_DECORATORS):
         parts.append(repr(sorted(constant)))
