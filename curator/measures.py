@@ -25,8 +25,9 @@ def coverage_of(store, source: str = "synthetic") -> dict:
     return coverage.measure_names(surface, ((names, sigs) for names, _figs, sigs in rows)) | {"source": source}
 
 
-def profiles_of(store) -> dict[str, dict]:
-    """curator.profile figures of the synthetic and of the real (ingested) kernels."""
+def profiles_of(store, diversity: bool = False) -> dict[str, dict]:
+    """curator.profile figures of the synthetic and of the real (ingested) kernels; with ``diversity`` also
+    the lowest distinct share of a category and the near-dedup survival (strict_diversity_of)."""
     from curator import profile
     from curator.kernels.surface import load_surface
 
@@ -39,10 +40,10 @@ def profiles_of(store) -> dict[str, dict]:
         )
         for origin in ("synthetic", "real")
     }
-    for origin, diversity in strict_diversity_of(store).items():
+    for origin, figures in (strict_diversity_of(store) if diversity else {}).items():
         if out[origin].get("measured"):
-            out[origin]["lowest_distinct_share"] = diversity["lowest_distinct_share"]
-            out[origin]["neardup_survival"] = diversity["neardup_survival"]
+            out[origin]["lowest_distinct_share"] = figures["lowest_distinct_share"]
+            out[origin]["neardup_survival"] = figures["neardup_survival"]
     return out
 
 

@@ -64,7 +64,7 @@ def _profile(db, as_json: bool) -> None:
     from curator.store import can_write
 
     with open_store(db, readonly=not can_write(db)) as store:
-        report = measures.profiles_of(store)
+        report = measures.profiles_of(store, diversity=True)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return

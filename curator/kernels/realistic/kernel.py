@@ -9,6 +9,22 @@ from .writer import IND, Body, ModuleWriter
 
 FLOATS = ("float", "wp.float32", "float")  # how a float32 is spelled in annotations, weighted
 _DT_NAMES = ("dt", "time_step", "h", "delta_t")
+# The float32 types under the names Warp also exports for them (wp.vec3f is wp.vec3).
+_ALIASES = {
+    f"wp.{t}": f"wp.{t}f"
+    for t in (
+        "vec2",
+        "vec3",
+        "vec4",
+        "mat22",
+        "mat33",
+        "mat44",
+        "quat",
+        "transform",
+        "spatial_vector",
+        "spatial_matrix",
+    )
+}
 
 
 class Kernel:
@@ -83,6 +99,8 @@ class Kernel:
                 self.taken_over.add(name := self.pick(same))
                 return name
         plain = not (kinds and ndim == 1 and self.chance(0.12))
+        if dtype in _ALIASES and self.chance(0.2):  # code bases that spell the precision out
+            dtype = _ALIASES[dtype]
         if not plain:
             kind = self.pick(("indexedarray", "indexedarray", "fabricarray", "indexedfabricarray"))
             ann = f"wp.{kind}(dtype={dtype})"

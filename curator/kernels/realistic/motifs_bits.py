@@ -131,65 +131,74 @@ def noise_field(k: Kernel) -> None:
 def hashing(k: Kernel) -> None:
     """Integer hashes (PCG/xorshift), Morton codes, popcounts and bit flags on uint32."""
     (i,) = k.thread(k.pick(("i", "tid")))
-    form = k.rng.randrange(3)
-    if form == 0:
-        keys = k.array(("keys", "ids", "seeds"), "wp.uint32")
-        out = k.array(("hashes", "out", "h_out"), "wp.uint32")
-        h = k.let(("h", "x", "state"), f"{keys}[{i}]")
-        pcg = f"{h} = {h} * wp.uint32(747796405) + {{inc}}"
-        steps = k.rng.sample(
-            (
-                f"{h} ^= {h} >> wp.uint32(16)",
-                f"{h} *= wp.uint32(0x7FEB352D)",
-                f"{h} ^= {h} >> wp.uint32(15)",
-                f"{h} *= {{mul}}",
-                f"{h} ^= {h} << wp.uint32(13)",
-                pcg,
-            ),
-            k.rng.randint(2, 5),
-        )
-        for s in steps:
-            # Constants past 2**31 as typed module constants: an inline wp.uint32(2891336453) is
-            # emitted by Warp as a wp::int32 literal that does not fit (then converted).
-            if "{inc}" in s:
-                s = s.format(inc=k.mod.const(("PCG_INC", "PCG_INCREMENT"), "wp.uint32(2891336453)"))
-            elif "{mul}" in s:
-                s = s.format(mul=k.mod.const(("HASH_MUL", "MIX_MUL"), "wp.uint32(0x846CA68B)"))
-            if " ^= " in s and k.chance(0.4):  # the same step written out, as some code bases do
-                s = s.replace(" ^= ", f" = {h} ^ (", 1) + ")"
-            k.emit(s)
-        k.emit(f"{out}[{i}] = {h}")
-        if k.chance(0.5):
-            bits = k.array(("popcount", "ones", "nbits"), "int")
-            k.emit(f"{bits}[{i}] = int(wp.bit_count({h}))")
-    elif form == 1:
-        pts = k.array(N.POS, "wp.vec3")
-        codes = k.array(("codes", "morton", "keys"), "int")
-        inv = k.scalar(("inv_cell", "inv_h", "scale"))
-        c = k.let(("c", "cell"), f"{pts}[{i}] * {inv}")
-        parts = []
-        for n, ax in enumerate("xyz"):
-            parts.append(k.let((ax, f"{ax}i", f"c{ax}"), f"wp.clamp(int({c}[{n}]), 0, 1023)"))
-        code = k.let(("code", "m"), "int(0)")
-        b = k.fresh("b", "bit")
-        bits = "10"
-        if k.chance(0.5):
-            bits = f"wp.static({k.mod.const(('BITS_PER_AXIS', 'LEVELS', 'DEPTH'), '10')})"
-        with k.block(f"for {b} in range({bits}):"):
-            for n, v in enumerate(parts):
-                k.emit(f"{code} |= (({v} >> {b}) & 1) << (3 * {b} + {n})")
-        post_int(k, code)
-        k.emit(f"{codes}[{i}] = {code}")
-    else:
-        flags = k.array(("flags", "state_bits", "mask"), "int")
-        f = k.let(("f", "bits"), f"{flags}[{i}]")
-        post_int(k, f, 1)
-        active = k.let(("active", "is_on"), f"({f} & 1) != 0")
-        with k.block(f"if {active} and not (({f} >> 2) & 1):"):
-            k.emit(f"{f} = ({f} | 4) ^ 2")
-        with k.block("else:"):
-            k.emit(f"{f} &= ~1")
-        k.emit(f"{flags}[{i}] = {f}")
+    (_hash_steps, _morton_code, _flag_bits)[k.rng.randrange(3)](k, i)
+
+
+def _hash_steps(k: Kernel, i: str) -> None:
+    """A PCG/xorshift hash of a key, some steps written out, and sometimes its popcount."""
+    keys = k.array(("keys", "ids", "seeds"), "wp.uint32")
+    out = k.array(("hashes", "out", "h_out"), "wp.uint32")
+    h = k.let(("h", "x", "state"), f"{keys}[{i}]")
+    pcg = f"{h} = {h} * wp.uint32(747796405) + {{inc}}"
+    steps = k.rng.sample(
+        (
+            f"{h} ^= {h} >> wp.uint32(16)",
+            f"{h} *= wp.uint32(0x7FEB352D)",
+            f"{h} ^= {h} >> wp.uint32(15)",
+            f"{h} *= {{mul}}",
+            f"{h} ^= {h} << wp.uint32(13)",
+            pcg,
+        ),
+        k.rng.randint(2, 5),
+    )
+    for s in steps:
+        # Constants past 2**31 as typed module constants: an inline wp.uint32(2891336453) is
+        # emitted by Warp as a wp::int32 literal that does not fit (then converted).
+        if "{inc}" in s:
+            s = s.format(inc=k.mod.const(("PCG_INC", "PCG_INCREMENT"), "wp.uint32(2891336453)"))
+        elif "{mul}" in s:
+            s = s.format(mul=k.mod.const(("HASH_MUL", "MIX_MUL"), "wp.uint32(0x846CA68B)"))
+        if " ^= " in s and k.chance(0.4):  # the same step written out, as some code bases do
+            s = s.replace(" ^= ", f" = {h} ^ (", 1) + ")"
+        k.emit(s)
+    k.emit(f"{out}[{i}] = {h}")
+    if k.chance(0.5):
+        bits = k.array(("popcount", "ones", "nbits"), "int")
+        k.emit(f"{bits}[{i}] = int(wp.bit_count({h}))")
+
+
+def _morton_code(k: Kernel, i: str) -> None:
+    """A 30-bit Morton code of a point's grid cell, bit by bit."""
+    pts = k.array(N.POS, "wp.vec3")
+    codes = k.array(("codes", "morton", "keys"), "int")
+    inv = k.scalar(("inv_cell", "inv_h", "scale"))
+    c = k.let(("c", "cell"), f"{pts}[{i}] * {inv}")
+    parts = []
+    for n, ax in enumerate("xyz"):
+        parts.append(k.let((ax, f"{ax}i", f"c{ax}"), f"wp.clamp(int({c}[{n}]), 0, 1023)"))
+    code = k.let(("code", "m"), "int(0)")
+    b = k.fresh("b", "bit")
+    bits = "10"
+    if k.chance(0.5):
+        bits = f"wp.static({k.mod.const(('BITS_PER_AXIS', 'LEVELS', 'DEPTH'), '10')})"
+    with k.block(f"for {b} in range({bits}):"):
+        for n, v in enumerate(parts):
+            k.emit(f"{code} |= (({v} >> {b}) & 1) << (3 * {b} + {n})")
+    post_int(k, code)
+    k.emit(f"{codes}[{i}] = {code}")
+
+
+def _flag_bits(k: Kernel, i: str) -> None:
+    """State flags toggled with masks."""
+    flags = k.array(("flags", "state_bits", "mask"), "int")
+    f = k.let(("f", "bits"), f"{flags}[{i}]")
+    post_int(k, f, 1)
+    active = k.let(("active", "is_on"), f"({f} & 1) != 0")
+    with k.block(f"if {active} and not (({f} >> 2) & 1):"):
+        k.emit(f"{f} = ({f} | 4) ^ 2")
+    with k.block("else:"):
+        k.emit(f"{f} &= ~1")
+    k.emit(f"{flags}[{i}] = {f}")
 
 
 def mixed_precision(k: Kernel) -> None:

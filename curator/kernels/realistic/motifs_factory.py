@@ -4,6 +4,7 @@ branches and loops, a @wp.func passed in, the dtype)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 
 from . import names as N
 from .extras import post_float, post_vec
@@ -23,22 +24,64 @@ def kernel_factory(k: Kernel) -> None:
         _integrator_factory(k)
 
 
+def _flag(k: Kernel, sig: list[str], call: list[str], pool) -> str | None:
+    """``wp.static(flag)`` of a new bool parameter of the factory (added to its ``sig`` and ``call``), or
+    None (always on)."""
+    if k.chance(0.45):
+        return None
+    name = k.pick(pool)
+    while any(s.startswith(name + ":") for s in sig):
+        name += "_on"
+    sig.append(f"{name}: bool")
+    call.append(str(k.chance(0.6)))
+    return f"wp.static({name})"
+
+
+def _switched(k: Kernel, test: str | None, line: str) -> None:
+    """``line``, under ``if test:`` where a factory flag switches it."""
+    if test is None:
+        k.emit(line)
+    else:
+        with k.block(f"if {test}:"):
+            k.emit(line)
+
+
+def _ground(k: Kernel, test: str | None, p: str, u: str) -> None:
+    """A ground plane the particle bounces off, switched by a factory flag or always on."""
+    ground = k.scalar(("ground", "floor_y", "ground_height"))
+    outer = k.block(f"if {test}:") if test else contextlib.nullcontext()
+    with outer, k.block(f"if {p}[1] < {ground}:"):
+        k.emit(f"{p}[1] = {ground}")
+        k.emit(f"{u}[1] = -{u}[1] * {k.scalar(('restitution', 'bounce', 'e'))}")
+
+
+def _step(k: Kernel, flag, p: str, u: str, acc: str, h: str) -> None:
+    """One substep of the integrator's scheme; verlet may be switched by a factory flag."""
+    scheme = k.pick(("semi_implicit", "explicit", "verlet", "midpoint"))
+    if scheme == "verlet" and (test := flag(("verlet", "use_verlet"))) is not None:
+        with k.block(f"if {test}:"):
+            k.emit(f"{p} += ({u} + {acc} * (0.5 * {h})) * {h}")
+            k.emit(f"{u} += {acc} * {h}")
+        with k.block("else:"):
+            k.emit(f"{u} += {acc} * {h}")
+            k.emit(f"{p} += {u} * {h}")
+    elif scheme == "explicit":
+        k.emit(f"{p} += {u} * {h}")
+        k.emit(f"{u} += {acc} * {h}")
+    elif scheme == "midpoint":
+        mid = k.let(("v_mid", "u_half"), f"{u} + {acc} * (0.5 * {h})")
+        k.emit(f"{p} += {mid} * {h}")
+        k.emit(f"{u} += {acc} * {h}")
+    else:
+        k.emit(f"{u} += {acc} * {h}")
+        k.emit(f"{p} += {u} * {h}")
+
+
 def _integrator_factory(k: Kernel) -> None:
     """A particle integrator with substeps, optional force terms and a scheme chosen by flags."""
     fname = k.mod.name("make_integrator", "create_kernel", "make_update", "build_step")
     sig, call = ["substeps: int"], [str(k.rng.randint(1, 4))]
-
-    def flag(pool) -> str | None:
-        """``wp.static(flag)`` of a new bool parameter of the factory, or None (always on)."""
-        if k.chance(0.45):
-            return None
-        name = k.pick(pool)
-        while any(s.startswith(name + ":") for s in sig):
-            name += "_on"
-        sig.append(f"{name}: bool")
-        call.append(str(k.chance(0.6)))
-        return f"wp.static({name})"
-
+    flag = functools.partial(_flag, k, sig, call)
     x = k.array(N.POS, "wp.vec3")
     v = k.array(N.VEL, "wp.vec3")
     dt = k.dt()
@@ -69,55 +112,18 @@ def _integrator_factory(k: Kernel) -> None:
                 "spring": lambda: f"{acc} += ({rest}[{i}] - {p}) * {ke}",
                 "wind": lambda: f"{acc} += ({wind} - {u}) * {kd}",
             }[term]()
-            test = flag((f"use_{text}", f"enable_{text}"))
-            if test is None:
-                k.emit(line)
-            else:
-                with k.block(f"if {test}:"):
-                    k.emit(line)
-        scheme = k.pick(("semi_implicit", "explicit", "verlet", "midpoint"))
-        if scheme == "verlet" and (test := flag(("verlet", "use_verlet"))) is not None:
-            with k.block(f"if {test}:"):
-                k.emit(f"{p} += ({u} + {acc} * (0.5 * {h})) * {h}")
-                k.emit(f"{u} += {acc} * {h}")
-            with k.block("else:"):
-                k.emit(f"{u} += {acc} * {h}")
-                k.emit(f"{p} += {u} * {h}")
-        elif scheme == "explicit":
-            k.emit(f"{p} += {u} * {h}")
-            k.emit(f"{u} += {acc} * {h}")
-        elif scheme == "midpoint":
-            mid = k.let(("v_mid", "u_half"), f"{u} + {acc} * (0.5 * {h})")
-            k.emit(f"{p} += {mid} * {h}")
-            k.emit(f"{u} += {acc} * {h}")
-        else:
-            k.emit(f"{u} += {acc} * {h}")
-            k.emit(f"{p} += {u} * {h}")
+            _switched(k, flag((f"use_{text}", f"enable_{text}")), line)
+        _step(k, flag, p, u, acc, h)
         if "drag" in terms:
             c = k.scalar(N.DAMPING)
             line = k.pick((f"{u} *= wp.exp(-{c} * {h})", f"{u} = {u} * (1.0 - {c} * {h})"))
-            test = flag(("use_damping", "damped"))
-            if test is None:
-                k.emit(line)
-            else:
-                with k.block(f"if {test}:"):
-                    k.emit(line)
+            _switched(k, flag(("use_damping", "damped")), line)
         if "ground" in terms:
-            test = flag(("collide_ground", "use_ground"))
-            ground = k.scalar(("ground", "floor_y", "ground_height"))
-            outer = k.block(f"if {test}:") if test else contextlib.nullcontext()
-            with outer, k.block(f"if {p}[1] < {ground}:"):
-                k.emit(f"{p}[1] = {ground}")
-                k.emit(f"{u}[1] = -{u}[1] * {k.scalar(('restitution', 'bounce', 'e'))}")
+            _ground(k, flag(("collide_ground", "use_ground")), p, u)
     if k.chance(0.4):
         test = flag(("clamp_output", "clamp_positions"))
         lim = k.scalar(("limit", "bound"))
-        line = f"{p} = wp.min(wp.max({p}, wp.vec3(-{lim})), wp.vec3({lim}))"
-        if test is None:
-            k.emit(line)
-        else:
-            with k.block(f"if {test}:"):
-                k.emit(line)
+        _switched(k, test, f"{p} = wp.min(wp.max({p}, wp.vec3(-{lim})), wp.vec3({lim}))")
     post_vec(k, u, dt, 1)
     k.emit(f"{x}[{i}] = {p}")
     k.emit(f"{v}[{i}] = {u}")
