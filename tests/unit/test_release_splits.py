@@ -50,7 +50,9 @@ def release(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("splits")
     db = tmp / "s.db"
     groups = planted_store(db)
-    mb = round(total_bytes(db, "cpu") * 0.5 / MIB, 4)
+    # 0.4 of the store: generator 3's vector kernels of seeds 0-49 form near-dup clusters of 2, so
+    # at 0.5 a split could not be filled with whole groups (the export is right to refuse)
+    mb = round(total_bytes(db, "cpu") * 0.4 / MIB, 4)
     out = tmp / "out"
     args = ["export", "--db", str(db), "--out", str(out), "--target-mb", str(mb), "--splits", SPLITS, "--paired"]
     res = CliRunner().invoke(main, args)
