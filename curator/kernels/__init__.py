@@ -15,7 +15,7 @@ from .realistic import generate as generate_realistic
 from .realistic.categories import RECIPES
 from .themes import CATEGORIES as STRESS_CATEGORIES
 
-GENERATOR_VERSION = "3.0.0"
+GENERATOR_VERSION = "3.1.0"
 STRESS_VERSION = "1.1.0"  # the stress style's seeds and output are generator 1.1.0's
 STYLES = ("realistic", "stress")
 NEW_CATEGORIES = ("tile", "geometry", "volume", "generic", "custom_grad")
@@ -46,7 +46,7 @@ class KernelSpec:
 
 
 def version_label(style: str) -> str:
-    """What a stored kernel records as its generator version: ``3.0.0``, or ``3.0.0+stress``."""
+    """What a stored kernel records as its generator version: ``3.1.0``, or ``3.1.0+stress``."""
     return GENERATOR_VERSION if style == "realistic" else f"{GENERATOR_VERSION}+{style}"
 
 

@@ -6,6 +6,7 @@ import ast
 from collections.abc import Iterable
 
 from curator.kernels.surface import BuiltinSurface
+from curator.kernels.vocabulary import ALIASES, CONSTANT_NAMES, TYPE_NAMES
 
 # Python operators Warp's codegen turns into builtin calls (warp._src.codegen.builtin_operators);
 # comparisons and `and`/`or` are emitted inline, not as builtins, so they count for nothing.
@@ -31,6 +32,9 @@ OPERATOR_BUILTINS: dict[type[ast.AST], str] = {
 # Python builtins a kernel may call bare, which Warp resolves to its own builtin of that name.
 BARE_BUILTINS = frozenset({"abs", "len", "max", "min", "pow", "print", "round"})
 WARP_MODULE_NAMES = frozenset({"wp", "warp"})
+# Type names and constants are referenced as attributes (``wp.vec3f``, ``wp.pi``), annotations
+# included; names_in_tree records them as ``wp.<name>``, apart from the builtins.
+VOCABULARY = frozenset(TYPE_NAMES) | frozenset(CONSTANT_NAMES)
 # Visible builtins the generator leaves out on purpose, and why (none of them needs a GPU).
 NOT_GENERATED = {
     "array": "an array view over a raw pointer, `wp.array(ptr=..., shape=...)`: the kernel would "
@@ -62,8 +66,9 @@ def names_in_source(source: str) -> set[str]:
 def names_in_tree(tree: ast.AST, nodes: list[ast.AST] | None = None) -> set[str]:
     """names_in_source of an already parsed source; ``nodes``: ``list(ast.walk(tree))`` where the caller has it
     (curator.measure.measures walks each kernel once for both measures)."""
-    names: set[str] = set()
-    for node in _outside_annotations(list(ast.walk(tree)) if nodes is None else nodes):
+    nodes = list(ast.walk(tree)) if nodes is None else nodes
+    names = _vocabulary_refs(nodes)
+    for node in _outside_annotations(nodes):
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
@@ -78,6 +83,18 @@ def names_in_tree(tree: ast.AST, nodes: list[ast.AST] | None = None) -> set[str]
             if name:
                 names.add(name)
     return names
+
+
+def _vocabulary_refs(nodes: list[ast.AST]) -> set[str]:
+    """``wp.<name>`` of every Warp type name or constant the nodes reference (VOCABULARY)."""
+    return {
+        f"wp.{n.attr}"
+        for n in nodes
+        if isinstance(n, ast.Attribute)
+        and n.attr in VOCABULARY
+        and isinstance(n.value, ast.Name)
+        and n.value.id in WARP_MODULE_NAMES
+    }
 
 
 def _folded_or_inplace(node: ast.AST) -> bool:
@@ -122,15 +139,27 @@ def measure_names(surface: BuiltinSurface, kernels: Iterable[tuple[Iterable[str]
     visible_sigs = {s.text for s in surface.signatures()}
     names: set[str] = set()
     signatures: set[str] = set()
+    vocabulary: set[str] = set()
     kernels_total = kernels_recorded = 0
     for referenced, recorded in kernels:
         kernels_total += 1
         names |= visible.keys() & referenced
+        vocabulary.update(n[3:] for n in referenced if n.startswith("wp."))
         if recorded is not None:
             kernels_recorded += 1
             signatures |= set(recorded) & visible_sigs
     names |= {s.split("(", 1)[0] for s in signatures}
-    return _figures(surface, names, signatures, kernels_total, kernels_recorded)
+    return _figures(surface, names, signatures, kernels_total, kernels_recorded) | vocabulary_figures(vocabulary)
+
+
+def vocabulary_figures(referenced: set[str]) -> dict:
+    """Of Warp's type names (aliases among them) and constants: how many, how many referenced, which not."""
+    out = {}
+    for key, pool in (("aliases", ALIASES), ("types", TYPE_NAMES), ("constants", CONSTANT_NAMES)):
+        out[key] = len(pool)
+        out[f"{key}_covered"] = sum(n in referenced for n in pool)
+        out[f"uncovered_{key}"] = [n for n in pool if n not in referenced]
+    return out
 
 
 def _share(covered: int, total: int) -> float:
@@ -199,3 +228,17 @@ def render(report: dict, title: str, console=None) -> None:
     for family, f in report["families"].items():
         if f["uncovered_names"]:
             console.print(f"[dim]uncovered {family}:[/] {', '.join(map(why_uncovered, f['uncovered_names']))}")
+    for line in vocabulary_lines(report):
+        console.print(line)
+
+
+def vocabulary_lines(report: dict) -> list[str]:
+    """One line each for type aliases, type names and constants: referenced of all, and the ones not."""
+    out = []
+    for key, label in (("aliases", "type aliases"), ("types", "type names"), ("constants", "constants")):
+        if key not in report:
+            continue
+        missing = report[f"uncovered_{key}"]
+        tail = f"; not referenced: {', '.join('wp.' + n for n in missing)}" if missing else ""
+        out.append(f"{label}: {report[f'{key}_covered']} of {report[key]} referenced{tail}")
+    return out

@@ -108,7 +108,7 @@ def _survival(specs) -> float:
 def _print_coverage(specs, signatures: dict[int, list[str]] | None) -> None:
     """Names (from the sources) and, after codegen, signatures (resolved by Warp) per family."""
     from curator.kernels.surface import load_surface
-    from curator.measure.coverage import measure
+    from curator.measure.coverage import measure, vocabulary_lines
 
     kernels = [(s.source, signatures.get(n) if signatures is not None else None) for n, s in enumerate(specs)]
     report = measure(load_surface(), kernels)
@@ -122,6 +122,8 @@ def _print_coverage(specs, signatures: dict[int, list[str]] | None) -> None:
         sigs = f"  signatures {f['signatures_covered']:3d} / {f['signatures']:3d}" if signatures is not None else ""
         missing = f"  missing: {', '.join(f['uncovered_names'])}" if f["uncovered_names"] else ""
         print(f"  {family:16s} {names}{sigs}{missing}")
+    for vocabulary in vocabulary_lines(r):
+        print(vocabulary)
 
 
 def _print_shape(specs) -> None:

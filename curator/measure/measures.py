@@ -10,7 +10,7 @@ _LABEL = {"synthetic": "synthetic", "real": "real (ingested)", "all": "synthetic
 # What a kernel's row in kernel_measures holds was computed by this version of the measure code:
 # bump it when coverage.names_in_tree or profile.kernel_figures (or what they call) change, and
 # rows of the older version are recomputed.  tests/unit/test_measures_cache.py pins the code.
-MEASURES_VERSION = 3
+MEASURES_VERSION = 4
 FILL_BATCH = 500  # kernels measured per committed transaction
 PARALLEL_FROM = 2000  # kernels to measure before a pool of processes pays for its start-up
 
@@ -168,6 +168,9 @@ def coverage_markdown(report: dict) -> list[str]:
             f"Signatures were recorded for {report['kernels_with_signatures']:,} of the"
             f" {report['kernels']:,} kernels (the rest were stored before curator recorded them).",
         ]
+    from curator.measure.coverage import vocabulary_lines
+
+    out += ["", *(f"Warp's {line[0].lower()}{line[1:]}." for line in vocabulary_lines(report))]
     uncovered = [(fam, f["uncovered_names"]) for fam, f in report["families"].items() if f["uncovered_names"]]
     if uncovered:
         out += ["", "Names no kernel references:", ""]

@@ -60,7 +60,8 @@ def test_names_in_source_counts_calls_operators_and_bare_builtins():
     assert {"pow", "neg", "add", "mul", "unot", "mod", "min"} <= names
     # comparisons and subscripts stand for no builtin
     assert not names & {"extract", "address", ">", "gt"}
-    assert {n for n in names if n not in {"sin", "tid", "static", "normalize", "vec3", "min"}} <= set(
+    builtins = {n for n in names if not n.startswith("wp.")}  # wp.<type> and wp.<constant> are apart
+    assert {n for n in builtins if n not in {"sin", "tid", "static", "normalize", "vec3", "min"}} <= set(
         OPERATOR_BUILTINS.values()
     )
 
@@ -152,3 +153,28 @@ def test_names_left_out_on_purpose_are_visible_builtins_and_shown_with_the_reaso
     lines = "\n".join(coverage_markdown(report))
     assert f"`breakpoint` ({NOT_GENERATED['breakpoint']})" in lines
     assert "`tile_load`, " in lines or "`tile_load`\n" in lines  # an uncovered name without a reason
+
+
+def test_type_names_and_constants_are_counted_apart_annotations_included():
+    from curator.kernels.vocabulary import ALIASES, CONSTANT_NAMES, TYPE_NAMES
+    from curator.measure.coverage import vocabulary_figures, vocabulary_lines
+
+    source = (
+        "import warp as wp\n"
+        "@wp.kernel\n"
+        "def k(a: wp.array(dtype=wp.vec3f), c: wp.array(dtype=wp.vec4ub)):\n"
+        "    i = wp.tid()\n"
+        "    a[i] = a[i] * wp.pi + wp.vec3f(wp.INF)\n"
+        "    wp.not_a_type_or_constant(i)\n"
+    )
+    names = names_in_source(source)
+    assert {"wp.vec3f", "wp.vec4ub", "wp.pi", "wp.INF"} <= names  # annotations count for types
+    assert "wp.not_a_type_or_constant" not in names and "not_a_type_or_constant" in names
+    report = measure(load_surface(), [(source, None)])
+    assert report["names_covered"] == measure(load_surface(), [(source.replace("wp.pi", "1.0"), None)])["names_covered"]
+    assert (report["aliases_covered"], report["types_covered"], report["constants_covered"]) == (1, 2, 2)
+    assert report["types"] == len(TYPE_NAMES) and report["constants"] == len(CONSTANT_NAMES)
+    assert "vec3f" not in report["uncovered_aliases"] and len(report["uncovered_aliases"]) == len(ALIASES) - 1
+    every = vocabulary_figures(set(TYPE_NAMES) | set(CONSTANT_NAMES))
+    assert all("not referenced" not in line for line in vocabulary_lines(every))
+    assert "wp.nan" in vocabulary_lines(report)[2]

@@ -104,7 +104,7 @@ def _built_kernel(spec: KernelSpec) -> tuple[ast.FunctionDef, str]:
 
 
 def test_version_and_categories():
-    assert GENERATOR_VERSION == "3.0.0"
+    assert GENERATOR_VERSION == "3.1.0"
     assert list(CATEGORIES) == OLD_CATEGORIES + NEW_CATEGORIES
     assert list(categories_for("stress")) == OLD_CATEGORIES
     assert STYLES == ("realistic", "stress")

@@ -17,6 +17,7 @@ from . import motifs_rot as R
 from . import motifs_sim as S
 from . import motifs_tile as X
 from . import motifs_tile2 as Y
+from . import motifs_typed as P
 
 _TABLE = {
     "arithmetic": {
@@ -28,7 +29,13 @@ _TABLE = {
         Y.tile_gather_scatter: 3,
         X.tile_thread_values: 2,
     },
-    "vector": {S.integrate_particles: 3, S.spring_forces: 2, S.boundary_collision: 1, C.vertex_normals: 2},
+    "vector": {
+        S.integrate_particles: 3,
+        S.spring_forces: 2,
+        S.boundary_collision: 1,
+        C.vertex_normals: 2,
+        P.typed_values: 1,
+    },
     "control_flow": {S.boundary_collision: 2, M.piecewise: 2, M.newton_solve: 1, C.check_values: 1},
     "math": {M.activation: 2, M.special_functions: 3, X.tile_softmax: 2, X.tile_row_reduce: 2},
     "atomic": {S.reduce_atomic: 3, S.spring_forces: 1, D.grid_scatter: 3, Y.tile_scatter_bins: 2, X.tile_row_reduce: 2},
@@ -109,8 +116,8 @@ _TABLE = {
     },
     "volume": {F.volume_sdf_collision: 3, F.volume_sample_points: 3, F.volume_voxels: 2, F.texture_lookup: 2},
     "random": {B.monte_carlo: 3, B.noise_field: 2, Y.tile_random: 3},
-    "bitwise": {B.hashing: 2, B.bit_packing: 2, B.xorshift_stream: 1, B.radix_histogram: 2},
-    "mixed_precision": {B.mixed_precision: 3, X.tile_gemm: 1},
+    "bitwise": {B.hashing: 2, B.bit_packing: 2, B.xorshift_stream: 1, B.radix_histogram: 2, P.typed_values: 1},
+    "mixed_precision": {B.mixed_precision: 3, X.tile_gemm: 1, P.typed_values: 4},
 }
 
 RECIPES = {cat: (list(table), list(table.values())) for cat, table in _TABLE.items()}

@@ -10,8 +10,10 @@ from .kernel import Kernel
 def post_float(k: Kernel, x: str, budget: int = 2) -> None:
     """0..budget optional statements that update the float local ``x`` in place."""
     for _ in range(k.rng.randint(0, budget)):
-        roll = k.rng.randrange(8)
-        if roll == 0:
+        roll = k.rng.randrange(10)
+        if roll >= 8:
+            _constant_step(k, x)
+        elif roll == 0:
             lo = k.scalar(("lower", "lo", "min_val"))
             hi = k.scalar(("upper", "hi", "max_val"))
             k.emit(f"{x} = wp.clamp({x}, {lo}, {hi})")
@@ -32,6 +34,31 @@ def post_float(k: Kernel, x: str, budget: int = 2) -> None:
             k.emit(f"{x} += {k.scalar(('bias', 'offset', 'shift'))}")
         else:
             k.emit(f"{x} = {slots.binary(k, x, k.scalar(('ref', 'target', 'floor_val')))}")
+
+
+def _constant_step(k: Kernel, x: str) -> None:
+    """An angle wrap, a unit change or a change of log base, written with Warp's constants."""
+    upper = k.chance(0.15)  # wp.PI is wp.pi; a few code bases write it so
+
+    def c(name: str) -> str:
+        return f"wp.{name.upper() if upper else name}"
+
+    roll = k.rng.randrange(6)
+    if roll == 0:
+        k.emit(f"{x} = wp.mod({x}, {c('tau')})")
+    elif roll == 1:
+        k.emit(f"{x} = wp.clamp({x}, -{c('half_pi')}, {c('half_pi')})")
+    elif roll == 2:
+        k.emit(f"{x} = {x} * {c('pi')} / 180.0")
+    elif roll == 3:
+        if k.chance(0.7):
+            k.emit(f"{x} = wp.log(wp.abs({x}) + 1.0) * {c(k.pick(('log2e', 'log10e')))}")
+        else:
+            k.emit(f"{x} = wp.log(wp.abs({x}) + {c('e')})")
+    elif roll == 4:
+        k.emit(f"{x} = wp.exp(wp.clamp({x}, -8.0, 8.0) * {c(k.pick(('ln2', 'ln10')))})")
+    else:
+        k.emit(f"{x} = wp.sin({x} * {c('phi')}) * {c('half_pi')}")
 
 
 def post_vec(k: Kernel, v: str, dt: str | None = None, budget: int = 2) -> None:

@@ -111,8 +111,13 @@ def check_values(k: Kernel) -> None:
     (i,) = k.thread(k.pick(("i", "tid")))
     v = k.let(("v", "got"), f"{slots.any_unary(k, f'{x}[{i}]')}")
     tol = k.scalar(N.EPS)
-    form = k.rng.randrange(4)
-    if form == 3:
+    form = k.rng.randrange(5)
+    if form == 4:
+        flags = k.array(("above", "expected_flags", "want_above"), "wp.bool")
+        k.emit(f"wp.expect_eq({v} > {ref}[{i}] + {tol}, {flags}[{i}])")
+        if k.chance(0.5):
+            k.emit(f"wp.expect_neq({v}, {ref}[{i}])")
+    elif form == 3:
         dtype = k.pick(("wp.vec3", "wp.quat", "wp.mat33"))
         got = k.array(("got_v", "actual", "result"), dtype)
         want = k.array(("want_v", "expected_v", "gold_v"), dtype)
