@@ -4,12 +4,13 @@ Definition (docs/measures.md): the kernel's top-level statements (a leading docs
 joined into groups, two statements being in one group when they name the same local or parameter,
 directly or through other statements (connected components).  The names that count are the
 kernel's parameters and every name it assigns (``=``, ``+=``, ``for`` and ``with`` targets), less
-the thread index (the targets of a top-level ``... = wp.tid()``) and ``wp``/``warp``; Python
+the thread index (the targets of a top-level ``... = wp.tid()``, and an index read through it,
+``idx = indices[tid]``, that is only ever used to index) and ``wp``/``warp``; Python
 builtins (``range``, ``min``) are never bound, so they never count, and module-level names
 (helpers, structs, constants) do not join statements.  Not counted: guards (a top-level ``if``
-whose whole body is ``return`` and that has no ``else``), the ``wp.tid()`` statement itself, and
-statements that name nothing that counts (a ``wp.printf`` of a literal).  A kernel with no counted
-statement has zero groups.
+whose whole body is ``return`` and that has no ``else``), the ``wp.tid()`` statement itself, the
+statement binding an indirect index, and statements that name nothing that counts (a ``wp.printf``
+of a literal).  A kernel with no counted statement has zero groups.
 """
 
 from __future__ import annotations
@@ -50,17 +51,53 @@ def _assigned(func: ast.FunctionDef) -> set[str]:
     return names
 
 
+def _binds(stmt: ast.stmt, names: set[str]) -> bool:
+    return isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id in names for t in stmt.targets)
+
+
+def _indirect_indices(func: ast.FunctionDef, body: list[ast.stmt], tid: set[str]) -> set[str]:
+    """Locals bound once, at top level, to ``array[thread index]`` and read only as an index
+    (``x[idx]``, ``x[idx, 0]``) or in a guard: the thread index of a kernel launched over a subset."""
+    found = set()
+    for stmt in body:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            continue
+        value = stmt.value
+        if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Name) and value.slice.id in tid:
+            found.add(stmt.targets[0].id)
+    if not found:
+        return found
+    index_uses: set[int] = set()  # ids of Name nodes that are a subscript's index, or all of a guard's names
+    for node in ast.walk(func):
+        if isinstance(node, ast.Subscript):
+            parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            index_uses |= {id(p) for p in parts if isinstance(p, ast.Name)}
+    for stmt in body:
+        if _is_guard(stmt):
+            index_uses |= {id(n) for n in ast.walk(stmt.test) if isinstance(n, ast.Name)}
+    stores: dict[str, int] = {}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and node.id in found:
+            if isinstance(node.ctx, ast.Store):
+                stores[node.id] = stores.get(node.id, 0) + 1
+            elif id(node) not in index_uses:
+                found.discard(node.id)
+    return {n for n in found if stores.get(n) == 1}
+
+
 def groups(func: ast.FunctionDef) -> list[list[int]]:
     """The data-flow groups of ``func`` as lists of indexes into its body, in order of first statement."""
     body = func.body
     start = 1 if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else 0
     tid = {n.id for s in body[start:] if _is_tid(s) for t in s.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    indirect = _indirect_indices(func, body[start:], tid)
+    tid |= indirect
     counted = _assigned(func) - tid - _NOT_LOCAL
     owner: dict[str, int] = {}  # name -> the group (index into parts) that holds it
     parts: list[list[int] | None] = []
     names_of: list[set[str]] = []
     for index, stmt in enumerate(body[start:], start):
-        if _is_guard(stmt) or _is_tid(stmt):
+        if _is_guard(stmt) or _is_tid(stmt) or _binds(stmt, indirect):
             continue
         names = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)} & counted
         if not names:

@@ -10,7 +10,7 @@ _LABEL = {"synthetic": "synthetic", "real": "real (ingested)", "all": "synthetic
 # What a kernel's row in kernel_measures holds was computed by this version of the measure code:
 # bump it when coverage.names_in_tree or profile.kernel_figures (or what they call) change, and
 # rows of the older version are recomputed.  tests/unit/test_measures_cache.py pins the code.
-MEASURES_VERSION = 4
+MEASURES_VERSION = 5
 FILL_BATCH = 500  # kernels measured per committed transaction
 PARALLEL_FROM = 2000  # kernels to measure before a pool of processes pays for its start-up
 

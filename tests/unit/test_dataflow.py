@@ -84,3 +84,23 @@ def test_generated_kernels_are_one_group():
     one = sum(c == 1 for c in counts) / len(counts)
     assert one >= 0.85, one
     assert sum(c >= 3 for c in counts) / len(counts) <= 0.05
+
+
+# Launched over a subset: both parts share only ``idx``, the thread index read through ``ids``.
+_INDIRECT = (
+    _GLUED.replace("[i]", "[idx]")
+    .replace("    if i >= n:\n        return\n", "    idx = ids[i]\n    if idx < 0:\n        return\n")
+    .replace("n: int):", "n: int, ids: wp.array(dtype=int)):")
+)
+
+
+def test_an_index_read_through_the_thread_index_is_the_thread_index():
+    assert "idx = ids[i]" in _INDIRECT and "ys[idx] = a * xs[idx]" in _INDIRECT
+    # 0 tid, 1 idx = ids[i] (not counted), 2 guard, 3 axpy, 4-5 polynomial, 6 printf
+    assert groups(_kernel(_INDIRECT)) == [[3], [4, 5]]
+    # an index also used as a value is a local like any other: it then joins the parts
+    as_value = _INDIRECT.replace("1.0 + t *", "float(idx) + t *")
+    assert len(groups(_kernel(as_value))) == 1
+    # as is one bound twice
+    rebound = _INDIRECT.replace("    t = src[idx]", "    idx = idx + 0\n    t = src[idx]")
+    assert len(groups(_kernel(rebound))) == 1

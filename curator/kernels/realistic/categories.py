@@ -78,7 +78,7 @@ _TABLE = {
     },
     "quaternion": {S.rigid_body_update: 1, R.quat_ops: 3},
     "transform": {R.transform_points: 2, R.transform_edit: 1},
-    "spatial": {R.spatial_dynamics: 1},
+    "spatial": {R.spatial_dynamics: 1, R.spatial_integrate: 1},
     "matrix": {
         L.fem_tet: 1,
         L.decompose: 2,

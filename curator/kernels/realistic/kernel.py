@@ -25,6 +25,7 @@ _ALIASES = {
         "spatial_matrix",
     )
 }
+_INDEX_TYPES = frozenset({"int", "wp.int32", "wp.uint32", "wp.int64"})
 
 
 class Kernel:
@@ -89,7 +90,9 @@ class Kernel:
         """An array parameter; with ``kinds`` a 1-d one is sometimes an indexed or fabric array.  A motif
         composed after another mostly takes over an earlier array of the same type instead: it reads what
         the earlier part wrote, or updates the same state."""
-        if self.earlier >= 0:
+        # Integer arrays are indices, counters and masks: a later part that took one over could write
+        # values an earlier part indexes with (out-of-bounds reads and writes at launch), so they are not shared.
+        if self.earlier >= 0 and dtype not in _INDEX_TYPES:
             same = [
                 a[0]
                 for a in self.arrays[: self.earlier]
@@ -176,11 +179,14 @@ class Kernel:
             elif roll < 0.8:
                 kinds = ("int", "wp.uint8", "bool", "wp.int8", "wp.uint16", "wp.int16", "wp.uint32", "wp.int64")
                 mask = self.array(("active", "mask", "enabled", "alive"), self.pick(kinds))
+                self.arrays.pop()  # the launch's own: no part reads it as data or writes it
                 self.emit(f"if not {mask}[{self.tid[0]}]:")
                 self.emit(IND + "return")
             else:
                 # Launched over a subset: the motif works on ``i = indices[tid]``.
                 ids = self.array(("indices", "active_ids", "selection", "work_ids"), "int")
+                # a part that took it over could write it: later threads would index out of bounds
+                self.arrays.pop()
                 outer = self.tid[0]
                 inner = self.fresh("idx", "i", "p", "k")
                 self.emit(f"{inner} = {ids}[{outer}]")

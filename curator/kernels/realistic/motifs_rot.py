@@ -202,3 +202,66 @@ def spatial_dynamics(k: Kernel) -> None:
     if k.chance(0.3):
         post_vec(k, v, None, 1)
         k.emit(f"{body_qd}[{i}] = wp.spatial_vector({w}, {v})")
+
+
+def spatial_integrate(k: Kernel) -> None:
+    """Rigid bodies stepped from their spatial wrench (semi-implicit Euler, as Warp's integrators
+    do), or one joint's acceleration from its motion subspace and the body's spatial inertia."""
+    body_qd = k.array(N.BODY_QD, "wp.spatial_vector")
+    body_f = k.array(("body_f", "wrenches", "f_ext"), "wp.spatial_vector")
+    dt = k.dt()
+    (i,) = k.thread(k.pick(("i", "b", "tid")))
+    qd = k.let(("qd", "twist", "v_s"), f"{body_qd}[{i}]")
+    f = k.let(("f", "wrench", "f_s"), f"{body_f}[{i}]")
+    if k.chance(0.35):
+        inertia = k.array(("body_I", "I_s", "inertia"), "wp.spatial_matrix")
+        axis = k.array(("joint_S", "motion_subspace", "joint_axis"), "wp.spatial_vector")
+        s = k.let(("S", "s_j", "axis"), f"{axis}[{i}]")
+        d = k.let(("D", "d_j", "inertia_s"), f"wp.spatial_dot({s}, {inertia}[{i}] * {s})")
+        bias = k.let(("c", "bias", "coriolis"), f"wp.spatial_cross_dual({qd}, {inertia}[{i}] * {qd})")
+        tau = k.let(("tau", "u_j", "torque"), f"wp.spatial_dot({s}, {f} - {bias})")
+        qdd = k.let(("qdd", "acc", "a_j"), f"{tau} / wp.max({d}, {k.eps()})")
+        k.emit(f"{qd} = {qd} + {s} * ({qdd} * {dt})")
+        k.emit(f"{body_qd}[{i}] = {qd}")
+        return
+    body_q = k.array(N.BODY_Q, "wp.transform")
+    inv_m = k.array(("body_inv_mass", "inv_mass", "inv_m"), "float")
+    inv_i = k.array(("body_inv_inertia", "inv_I", "I_inv"), "wp.mat33")
+    tf = k.let(("tf", "X_wb", "pose"), f"{body_q}[{i}]")
+    x0 = k.let(("x0", "com", "p"), f"wp.transform_get_translation({tf})")
+    r = k.let(("r", "rot", "q"), f"wp.transform_get_rotation({tf})")
+    w, v = k.let(("w", "omega"), f"wp.spatial_top({qd})"), k.let(("v", "vel"), f"wp.spatial_bottom({qd})")
+    t, fo = k.let(("t", "torque", "tau"), f"wp.spatial_top({f})"), k.let(("fo", "force"), f"wp.spatial_bottom({f})")
+    m = k.let(("m_inv", "im", "w_m"), f"{inv_m}[{i}]")
+    if k.chance(0.3):  # kinematic bodies (zero inverse mass) are left where they are
+        with k.block(f"if {m} == 0.0:"):
+            k.emit("return")
+    if k.chance(0.5):
+        g = k.param(N.GRAVITY, "wp.vec3")
+        k.emit(f"{v} = {v} + ({fo} * {m} + {g} * wp.nonzero({m})) * {dt}")
+    else:
+        k.emit(f"{v} = {v} + {fo} * {m} * {dt}")
+    if k.chance(0.5):
+        w_body = k.let(("wb", "w_local", "omega_b"), f"wp.quat_rotate_inv({r}, {w})")
+        tb = k.let(("tb", "t_local", "tau_b"), f"wp.quat_rotate_inv({r}, {t})")
+        k.emit(f"{w_body} = {w_body} + {inv_i}[{i}] * {tb} * {dt}")
+        if k.chance(0.5):
+            k.emit(f"{w_body} = {w_body} * (1.0 - {k.scalar(('angular_damping', 'ang_damp', 'kd_w'))} * {dt})")
+        k.emit(f"{w} = wp.quat_rotate({r}, {w_body})")
+    else:  # the inverse inertia taken to world frame instead
+        rm = k.let(("R", "rot_m", "Rwb"), f"wp.quat_to_matrix({r})")
+        iw = k.let(("I_inv_w", "inv_I_world"), f"{rm} * {inv_i}[{i}] * wp.transpose({rm})")
+        k.emit(f"{w} = {w} + {iw} * {t} * {dt}")
+    post_vec(k, v, dt, 1)
+    k.emit(f"{x0} = {x0} + {v} * {dt}")
+    if k.chance(0.5):
+        k.emit(f"{r} = wp.normalize({r} + wp.quat({w}, 0.0) * {r} * 0.5 * {dt})")
+    else:
+        ang = k.let(("angle", "theta", "w_len"), f"wp.length({w}) * {dt}")
+        with k.block(f"if {ang} > {k.eps()}:"):
+            k.emit(f"{r} = wp.normalize(wp.quat_from_axis_angle(wp.normalize({w}), {ang}) * {r})")
+    if k.chance(0.4):
+        ke = k.array(N.ENERGY, "float")
+        k.emit(f"wp.atomic_add({ke}, 0, 0.5 * wp.length_sq({v}) / wp.max({m}, {k.eps()}))")
+    k.emit(f"{body_q}[{i}] = wp.transform({x0}, {r})")
+    k.emit(f"{body_qd}[{i}] = wp.spatial_vector({w}, {v})")

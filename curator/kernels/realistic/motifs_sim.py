@@ -133,11 +133,10 @@ def _zero(dtype: str) -> str:
 
 
 def boundary_collision(k: Kernel) -> None:
-    """Particles against planes or a box: early returns and branch chains."""
+    """Particles against a box, a set of planes or a sphere: early returns and branch chains."""
     x = k.array(N.POS, "wp.vec3")
     v = k.array(N.VEL, "wp.vec3")
     rest = k.scalar(("restitution", "bounce", "cor"))
-    lo = k.param(("box_lo", "lower", "bounds_min"), "wp.vec3")
     active = k.array(("active", "alive", "enabled"), "int") if k.chance(0.4) else None
     (tid,) = k.thread(k.pick(("tid", "i", "p")))
     if active is not None:
@@ -145,6 +144,16 @@ def boundary_collision(k: Kernel) -> None:
             k.emit("return")
     p = k.let(("p", "xp", "pos"), f"{x}[{tid}]")
     u = k.let(("u", "vp", "vel"), f"{v}[{tid}]")
+    if k.chance(0.3):  # predict the position first, as position-based solvers do
+        k.emit(f"{p} = {p} + {u} * {k.dt()}")
+    k.pick((_box_walls, _box_walls, _plane_contacts, _sphere_obstacle))(k, p, u, rest)
+    post_vec(k, u, None, 1)
+    k.emit(f"{x}[{tid}] = {p}")
+    k.emit(f"{v}[{tid}] = {u}")
+
+
+def _box_walls(k: Kernel, p: str, u: str, rest: str) -> None:
+    lo = k.param(("box_lo", "lower", "bounds_min"), "wp.vec3")
     axes = k.rng.sample((0, 1, 2), k.rng.randint(1, 3))
     hi = ""
     for ax in axes:
@@ -156,9 +165,44 @@ def boundary_collision(k: Kernel) -> None:
             with k.block(f"elif {p}[{ax}] > {hi}[{ax}]:"):
                 k.emit(f"{p}[{ax}] = {hi}[{ax}]")
                 k.emit(f"{u}[{ax}] = -{u}[{ax}] * {rest}")
-    post_vec(k, u, None, 1)
-    k.emit(f"{x}[{tid}] = {p}")
-    k.emit(f"{v}[{tid}] = {u}")
+
+
+def _reflect(k: Kernel, u: str, n: str, rest: str) -> None:
+    """The normal part of ``u`` against ``n`` reflected with restitution, the tangent part damped."""
+    vn = k.let(("vn", "v_n", "approach"), f"wp.dot({u}, {n})")
+    with k.block(f"if {vn} < 0.0:"):
+        if k.chance(0.5):
+            mu = k.scalar(("friction", "mu", "tangent_damping"))
+            vt = k.let(("vt", "v_t", "slide"), f"{u} - {vn} * {n}")
+            k.emit(f"{u} = {vt} * (1.0 - {mu}) - {rest} * {vn} * {n}")
+        else:
+            k.emit(f"{u} = {u} - (1.0 + {rest}) * {vn} * {n}")
+
+
+def _plane_contacts(k: Kernel, p: str, u: str, rest: str) -> None:
+    """Half-spaces stored as (normal, offset) in a vec4 array, each pushed out of in turn."""
+    planes = k.array(("planes", "walls", "half_spaces"), "wp.vec4")
+    radius = k.scalar(N.RADIUS)
+    j = k.fresh("j", "s", "w")
+    with k.block(f"for {j} in range({planes}.shape[0]):"):
+        pl = k.let(("pl", "plane", "h"), f"{planes}[{j}]")
+        n = k.let(("n", "nrm", "normal"), f"wp.vec3({pl}[0], {pl}[1], {pl}[2])")
+        d = k.let(("d", "depth", "sd"), f"wp.dot({n}, {p}) + {pl}[3] - {radius}")
+        with k.block(f"if {d} < 0.0:"):
+            k.emit(f"{p} = {p} - {d} * {n}")
+            _reflect(k, u, n, rest)
+
+
+def _sphere_obstacle(k: Kernel, p: str, u: str, rest: str) -> None:
+    """A sphere the particles may not enter: projected to its surface, velocity reflected."""
+    c = k.param(("center", "sphere_c", "obstacle"), "wp.vec3")
+    big_r = k.scalar(("sphere_radius", "obstacle_r", "R"))
+    dlt = k.let(("dlt", "rel", "offset"), f"{p} - {c}")
+    dist = k.let(N.DIST, f"wp.length({dlt})")
+    with k.block(f"if {dist} < {big_r}:"):
+        n = k.let(("n", "nrm", "normal"), f"{dlt} / wp.max({dist}, {k.eps()})")
+        k.emit(f"{p} = {c} + {n} * {big_r}")
+        _reflect(k, u, n, rest)
 
 
 def rigid_body_update(k: Kernel) -> None:

@@ -75,14 +75,24 @@ def tile_gemm(k: Kernel) -> None:
     tm, tn = _tile_const(k, ("TILE_M", "BLOCK_M")), _tile_const(k, ("TILE_N", "BLOCK_N"))
     tk = _tile_const(k, ("TILE_K", "BLOCK_K"))
     dtype = k.pick(("float", "float", "wp.float64", "wp.float16"))
-    A = k.array(("A", "a", "lhs"), dtype, 2)
-    B = k.array(("B", "b", "rhs", "weights"), dtype, 2)
-    C = k.array(("C", "c", "out", "res"), "float" if dtype == "wp.float16" else dtype, 2)
-    i, j = k.thread(*k.pick((("i", "j"), ("row", "col"), ("bi", "bj"))))
+    batched = not k.tid and k.chance(0.25)  # one GEMM per batch entry: 3-d arrays, A[b] is the batch's matrix
+    nd = 3 if batched else 2
+    A = k.array(("A", "a", "lhs"), dtype, nd)
+    B = k.array(("B", "b", "rhs", "weights"), dtype, nd)
+    C = k.array(("C", "c", "out", "res"), "float" if dtype == "wp.float16" else dtype, nd)
+    if batched:
+        bat = k.fresh("batch", "b", "n")  # a free name: "b" may be the B matrix
+        bat, i, j = k.thread(bat, *k.pick((("i", "j"), ("row", "col"), ("bi", "bj"))))
+        A, B, C = f"{A}[{bat}]", f"{B}[{bat}]", f"{C}[{bat}]"
+    else:
+        i, j = k.thread(*k.pick((("i", "j"), ("row", "col"), ("bi", "bj"))))
     acc_t = "float" if dtype == "wp.float16" else dtype
     acc = k.let(("acc", "sum", "c_tile"), f"wp.tile_zeros(shape=({tm}, {tn}), dtype={acc_t})")
     kk = k.fresh("k", "kt", "step")
-    count = k.let(("count", "num_k", "n_k"), f"{A}.shape[1] // {tk}")
+    if batched or k.chance(0.7):
+        count = k.let(("count", "num_k", "n_k"), f"{A}.shape[{nd - 1}] // {tk}")
+    else:
+        count = k.let(("count", "num_k", "n_k"), f"{k.scalar(('K', 'inner', 'depth'), 'int')} // {tk}")
     shared = ', storage="shared"' if k.chance(0.3) else ""
     with k.block(f"for {kk} in range({count}):"):
         a = k.let(
@@ -105,7 +115,8 @@ def tile_gemm(k: Kernel) -> None:
             k.emit(f"wp.tile_matmul({a}, {b}, {acc})")
     epi = k.rng.randrange(4) if acc_t == "float" else 0
     if epi == 1:
-        epilogue(k, acc)
+        for _ in range(k.pick((1, 1, 2, 3))):
+            epilogue(k, acc)
     elif epi == 2:
         bias = k.array(("bias", "b_vec"), "float")
         bt = k.let(("bt", "bias_tile"), f"wp.tile_load({bias}, shape={tn}, offset={j} * {tn})")
@@ -114,7 +125,10 @@ def tile_gemm(k: Kernel) -> None:
         alpha = k.scalar(("alpha", "scale"))
         old = k.let(("c_old", "prev"), f"wp.tile_load({C}, shape=({tm}, {tn}), offset=({i} * {tm}, {j} * {tn}))")
         k.emit(f"wp.tile_axpy({alpha}, {old}, {acc})")
-    k.emit(f"wp.tile_store({C}, {acc}, offset=({i} * {tm}, {j} * {tn}))")
+    if acc_t == "float" and epi != 3 and k.chance(0.2):  # C accumulates over several launches
+        k.emit(f"wp.tile_atomic_add({C}, {acc}, offset=({i} * {tm}, {j} * {tn}))")
+    else:
+        k.emit(f"wp.tile_store({C}, {acc}, offset=({i} * {tm}, {j} * {tn}))")
 
 
 def tile_row_reduce(k: Kernel) -> None:
