@@ -121,7 +121,9 @@ class Kernel:
         step, one count) where there is one."""
         pool = (pool,) if isinstance(pool, str) else tuple(pool)
         if self.earlier >= 0:
-            same = [n for n, p, a in self.scalars[: self.earlier_scalars] if p == pool and (ann is None or a == ann)]
+            # no annotation asked for means a float32 one: an earlier float64 or int of the pool does not fit
+            want = set(FLOATS) if ann is None else {ann}
+            same = [n for n, p, a in self.scalars[: self.earlier_scalars] if p == pool and a in want]
             if same:
                 return same[0]
         name = self.param(pool, ann or self.pick(FLOATS))
