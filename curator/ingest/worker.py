@@ -11,7 +11,6 @@ import importlib.util
 import inspect
 import os
 import re
-import signal
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -30,25 +29,22 @@ GENERIC = "generic-without-overloads"
 PTX_ASM = re.compile(r'\basm\s*(?:volatile\s*)?\(\s*"\s*[a-z]+(?:\.[a-z0-9]+)+\s')
 
 
-def main(pipe, devices: tuple[str, ...], have: frozenset[str]) -> None:
-    """Serve jobs from ``pipe`` until it sends None: for each, a stream of messages ending in
-    ("done", path)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what an interrupt stops
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    if not os.environ.get("CURATOR_INGEST_VERBOSE"):
-        os.dup2(devnull, 1)  # imported modules print; keep the command's output clean
-        os.dup2(devnull, 2)
+_setup: tuple = ((), frozenset())  # (devices, ids stored for all of them), set by init
+
+
+def init(devices: tuple[str, ...], have: frozenset[str]) -> None:
+    """A worker process (supervised, stdout/stderr quiet: imported modules print): Warp initialised
+    once; ``have``: the kernels stored for every device, which need no code generated again."""
+    global _setup
     from curator.warp import init_warp
 
     init_warp()
-    pipe.send(("ready",))
-    while True:
-        job = pipe.recv()
-        if job is None:
-            return
-        for message in process(job, devices, have):
-            pipe.send(message)
-        pipe.send(("done", job.path))
+    _setup = (devices, have)
+
+
+def process_job(job: ModuleJob):
+    """The task of a worker: the messages of one module (``process``)."""
+    yield from process(job, *_setup)
 
 
 def _import(job: ModuleJob):

@@ -15,7 +15,7 @@ import contextlib
 import os
 import sys
 
-from curator.errors import WarpDriftError
+from curator.errors import WarpDriftError, describe
 
 SUPPORTED_WARP = "1.19."
 DEFAULT_ARCH = 86  # the CUDA architecture `curator verify` compiles for (sm_86)
@@ -26,7 +26,7 @@ class CodegenError(Exception):
     """Warp could not build or generate code for a kernel."""
 
     def __init__(self, stage: str, exc: BaseException):
-        super().__init__(f"{stage}: {type(exc).__name__}: {exc}")
+        super().__init__(f"{stage}: {describe(exc)}")
         self.stage = stage
         self.exc_type = type(exc).__name__
         self.message = str(exc)
