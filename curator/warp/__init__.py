@@ -133,6 +133,7 @@ def _renumber(functions: list) -> dict:
     taken: dict[str, int] = {}
     renamed: dict = {}
     for fn in functions:
+        fn = _specialized_from(fn) or fn
         for f in (fn, fn.custom_grad_func, fn.custom_replay_func):  # these share fn's name
             if f in renamed:
                 continue
@@ -147,6 +148,18 @@ def _renumber(functions: list) -> dict:
             renamed[f] = (f.native_func, f.__dict__.pop("_callable_specializations", None))
             f.native_func = new_names[f.native_func]
     return renamed
+
+
+def _specialized_from(fn):
+    """The function a specialization on function-valued arguments (``<name>_callable_<hash>``,
+    built in its place) was made from, or None."""
+    group = fn.module.functions.get(fn.key) if "_callable_" in fn.native_func and fn.module else None
+    if group is None:
+        return None
+    for parent in (group, *group.user_overloads.values(), *group.user_templates.values()):
+        if any(s is fn for s in getattr(parent, "_callable_specializations", {}).values()):
+            return parent
+    return None
 
 
 def warp_version() -> str:
