@@ -194,7 +194,7 @@ def _process_def(job, d: KernelDef, instances: list, devices, have, seen: set[st
 def _process_kernel(job, d: KernelDef, kernel, devices, have, seen: set[str]) -> Iterator[tuple]:
     """Messages for one concrete kernel instance of a definition."""
     from curator.ingest import categorize
-    from curator.warp import CodegenError, registry
+    from curator.warp import CodegenError, registry, stored_source_numbering
     from curator.warp.calls import recording_builtin_calls, signatures_of_calls
 
     try:
@@ -216,7 +216,8 @@ def _process_kernel(job, d: KernelDef, kernel, devices, have, seen: set[str]) ->
         yield ("have", kid)
         return
     category = categorize.categorize(source)
-    with recording_builtin_calls() as calls:
+    # helpers named as a fresh process names them, not after the modules this worker imported before
+    with recording_builtin_calls() as calls, stored_source_numbering(kernel):
         arts, errors = _generate(kernel, devices)
     if "cpu" in arts and PTX_ASM.search("".join(v for v in arts["cpu"].pieces.values() if v)):
         del arts["cpu"]
