@@ -194,8 +194,9 @@ def _process_def(job, d: KernelDef, instances: list, devices, have, seen: set[st
 def _process_kernel(job, d: KernelDef, kernel, devices, have, seen: set[str]) -> Iterator[tuple]:
     """Messages for one concrete kernel instance of a definition."""
     from curator.ingest import categorize
-    from curator.warp import CodegenError, registry, stored_source_numbering
+    from curator.warp import CodegenError, registry
     from curator.warp.calls import recording_builtin_calls, signatures_of_calls
+    from curator.warp.numbering import stored_source_numbering
 
     try:
         source, missing = kernel_source(kernel)
