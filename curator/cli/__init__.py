@@ -43,9 +43,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from curator.cli import browse, dedup, export, generate, ingest, merge, report, stats, verify
+    from curator.cli import browse, dedup, eval, export, generate, ingest, merge, report, stats, verify
 
-    for module in (generate, ingest, verify, merge, dedup, export, report, stats, browse):
+    for module in (generate, ingest, verify, merge, dedup, export, eval, report, stats, browse):
         main.add_command(module.command)
 
 

@@ -1,0 +1,142 @@
+"""`curator eval score`: the tasks of a release's config and split, which of them are
+informative, every prediction's result (appended to a results file as it comes, so a rerun
+with the same predictions skips finished ones), and the summary."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from curator.eval import EvalError
+from curator.eval.baselines import Retrieval, baseline_pieces
+from curator.eval.predictions import Prediction, read_predictions
+from curator.eval.prompts import eligible, target_pieces
+from curator.eval.release import manifest, read_records
+from curator.eval.score import Options, Scorer
+from curator.eval.summary import summarise
+
+
+@dataclass
+class Task:
+    release: Path
+    config: str
+    split: str
+    predictions: Path | None = None
+    baseline: str | None = None
+    results: Path | None = None
+
+
+def code_key(pieces: dict) -> str:
+    return hashlib.sha256(json.dumps(pieces, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def evaluate(task: Task, opts: Options, progress: Callable[[str], None] | None = None, root: str | None = None) -> dict:
+    """The summary of ``task`` (predictions or a baseline); results to ``task.results`` if given."""
+    records = [r for r in read_records(task.release, task.config, task.split, opts.device) if eligible(r, opts.target)]
+    by_id = {r["id"]: r for r in records}
+    train = (
+        read_records(task.release, task.config, "train", opts.device) if task.split != "train" or task.baseline else []
+    )
+    predictions = _predictions(task, opts, records, train, set(by_id))
+    header = _header(task, opts)
+    done, informative = _load_results(task.results, header)
+    out = open(task.results, "a", encoding="utf-8") if task.results else None
+    scorer = Scorer(opts, root)
+    tasks, excluded, results = {}, {}, []
+    try:
+        if out is not None and not done and not informative:
+            _write(out, header)
+        todo: dict[str, list[Prediction]] = {}
+        for p in predictions:
+            todo.setdefault(p.id, []).append(p)
+        for n, record in enumerate(records, 1):
+            if record["id"] not in informative:
+                ok, why, seeds = scorer.informative(record, train)
+                informative[record["id"]] = {
+                    "kind": "informative",
+                    "id": record["id"],
+                    "informative": ok,
+                    "why": why,
+                    "seeds": list(seeds),
+                }
+                _write(out, informative[record["id"]])
+            info = informative[record["id"]]
+            if not info["informative"]:
+                excluded[record["id"]] = info["why"]
+                continue
+            tasks[record["id"]] = record
+            for p in todo.get(record["id"], []):
+                key = (p.id, p.sample, code_key(p.pieces))
+                if key not in done:
+                    res = scorer.score(record, p.pieces, tuple(info["seeds"]))
+                    done[key] = {
+                        "kind": "result",
+                        "id": p.id,
+                        "sample": p.sample,
+                        "code": key[2],
+                        "category": record["category"],
+                        **res,
+                    }
+                    _write(out, done[key])
+                results.append(done[key])
+            if progress:
+                progress(f"{n}/{len(records)} records")
+    finally:
+        scorer.close()
+        if out is not None:
+            out.close()
+    summary = summarise(tasks, results, excluded)
+    summary["task"] = {k: v for k, v in header.items() if k != "kind"}
+    summary["deaths"] = scorer.pred.deaths
+    return summary
+
+
+def _predictions(task: Task, opts: Options, records: list[dict], train: list[dict], ids: set[str]) -> list[Prediction]:
+    if task.baseline:
+        retrieval = Retrieval(train, opts.target) if task.baseline == "retrieval" else None
+        return [
+            Prediction(r["id"], 0, baseline_pieces(task.baseline, r, opts.target, train, retrieval), 0) for r in records
+        ]
+    return read_predictions(task.predictions, ids, target_pieces(opts.target))
+
+
+def _header(task: Task, opts: Options) -> dict:
+    m = manifest(task.release)
+    return {
+        "kind": "run",
+        "release": m.get("manifest_sha256", ""),
+        "config": task.config,
+        "split": task.split,
+        "target": opts.target,
+        "device": opts.device,
+        "baseline": task.baseline,
+    }
+
+
+def _load_results(path: Path | None, header: dict) -> tuple[dict, dict]:
+    """(finished results by (id, sample, code), informative verdicts by id) of a results file."""
+    done, informative = {}, {}
+    if path is None or not Path(path).exists():
+        return done, informative
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                raise EvalError(f"{path}:{n}: not a results line (bad JSON); use another --results file") from None
+            if row.get("kind") == "run" and row != header:
+                raise EvalError(f"{path}:{n}: results of another run ({row}); use another --results file")
+            if row.get("kind") == "informative":
+                informative[row["id"]] = row
+            elif row.get("kind") == "result":
+                done[(row["id"], row["sample"], row["code"])] = row
+    return done, informative
+
+
+def _write(out, row: dict) -> None:
+    if out is not None:
+        out.write(json.dumps(row) + "\n")
+        out.flush()
