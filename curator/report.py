@@ -114,11 +114,28 @@ def build(store, exports: Path, db_name: str = "curator.db") -> str:
     out += _execution_section(store.execution_stats("cpu"), manifest)
     out += _grad_findings_section(store.grad_failure_sources("cpu"))
     out += _category_section(s)
+    out += _benchmark_section(manifest)
     out += _measures_section(store)
     out += _earlier_section(s)
     out += _reproduce_section(store, manifest, db_name)
     out += _load_section()
     return "\n".join(out)
+
+
+def _benchmark_section(manifest: dict | None) -> list[str]:
+    """The translation benchmark's baselines (`curator eval figures`, in the manifest through
+    `curator export --benchmark`); nothing without them."""
+    from curator.export.card import benchmark_markdown
+
+    if not manifest or not manifest.get("benchmark"):
+        return []
+    out = ["## The benchmark: baselines", ""]
+    out += [
+        "Scored by execution (`curator eval score --baseline NAME`): each prediction compiled, launched on"
+        " seeded inputs in its own worker, every array compared with the stored code's launch.",
+        "",
+    ]
+    return out + benchmark_markdown(manifest["benchmark"])
 
 
 def _pair_section(ex: dict | None) -> list[str]:

@@ -69,14 +69,12 @@ def prompts(release, config, split, device, target, context, out):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append every result here; a rerun skips finished ones.",
 )
-@click.option(
-    "--timeout", default=20.0, show_default=True, help="Seconds one prediction's compile or launches may take."
-)
-@click.option(
-    "--memory-gib", default=2.0, show_default=True, help="Memory a prediction's worker may map beyond its start."
-)
+@click.option("--timeout", default=60.0, show_default=True, help="Wall seconds one compile or launch may take.")
+@click.option("--cpu-seconds", default=20.0, show_default=True, help="CPU seconds one compile or launch may use.")
+@click.option("--memory-gib", default=2.0, show_default=True, help="Resident memory a prediction may add.")
+@click.option("--output-mib", default=256.0, show_default=True, help="The largest file (output) it may write.")
 @json_option("Print the summary as JSON.")
-def score(release, config, split, device, target, predictions, baseline, results, timeout, memory_gib, as_json):
+def score(release, config, split, device, target, predictions, baseline, results, as_json, **limits):
     """Compile each prediction, launch it on seeded inputs, compare with the stored code."""
     from curator.eval import EvalError
     from curator.eval.run import Task, evaluate
@@ -86,7 +84,13 @@ def score(release, config, split, device, target, predictions, baseline, results
     if (predictions is None) == (baseline is None):
         raise click.UsageError("give one of --predictions FILE or --baseline NAME")
     dev = device or (config if config in ("cpu", "cuda") else "cpu")
-    opts = Options(target=target, device=dev, limits=Limits(seconds=timeout, memory_bytes=int(memory_gib * GIB)))
+    opts = Options(
+        target=target,
+        device=dev,
+        limits=Limits(
+            limits["timeout"], limits["cpu_seconds"], int(limits["memory_gib"] * GIB), int(limits["output_mib"] * 2**20)
+        ),
+    )
     opts.gpu = dev == "cuda" and _gpu()
     task = Task(release, config, split, predictions, baseline, results)
     with interruptible("curator eval score"):
@@ -106,3 +110,35 @@ def _gpu() -> bool:
     from curator.warp.launch import cuda_available
 
     return cuda_available()
+
+
+@command.command("figures")
+@click.option(
+    "--release", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path), help="A release folder."
+)
+@click.option("--config", "configs", multiple=True, default=("cpu",), show_default=True, help="Repeatable.")
+@click.option("--split", "splits", multiple=True, default=("test",), show_default=True, help="Repeatable.")
+@click.option(
+    "--target", "targets", multiple=True, default=("forward", "backward"), show_default=True, help="Repeatable."
+)
+@click.option(
+    "--results", type=click.Path(file_okay=False, path_type=Path), help="A folder for each run's results (resumes)."
+)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The figures (JSON).")
+def figures(release, configs, splits, targets, results, out):
+    """Informative records and the three baselines per config, split, target and category, for
+    `curator export --benchmark FILE` (the manifest and card) and `curator report`."""
+    from curator.eval import EvalError
+    from curator.eval.figures import benchmark_figures
+
+    if results:
+        results.mkdir(parents=True, exist_ok=True)
+    with interruptible("curator eval figures"):
+        try:
+            data = benchmark_figures(
+                release, configs, splits, targets, results, progress=lambda m: click.echo(m, err=True)
+            )
+        except EvalError as exc:
+            raise click.ClickException(str(exc)) from None
+    out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    click.echo(f"wrote {out}")

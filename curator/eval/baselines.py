@@ -23,7 +23,9 @@ def mangled_name(pieces: dict) -> str:
 def renamed(code: str, donor: dict, record: dict) -> str:
     """``code`` of ``donor`` with its kernel's names (functions, argument struct) made ``record``'s."""
     old, new = mangled_name(donor["pieces"]), mangled_name(record["pieces"])
-    return re.sub(rf"\b(wp_args_)?{re.escape(old)}(?=_)", lambda m: (m.group(1) or "") + new, code) if old else code
+    return (
+        re.sub(rf"\b(wp_args_)?{re.escape(old)}(?=_|\W|$)", lambda m: (m.group(1) or "") + new, code) if old else code
+    )
 
 
 def noop(code: str) -> str:

@@ -28,7 +28,8 @@ def differs(ref, got) -> str:
         (np.isnan(a) == np.isnan(b)) & (np.isposinf(a) == np.isposinf(b)) & (np.isneginf(a) == np.isneginf(b))
     )
     finite = np.isfinite(a) & np.isfinite(b)
-    close = np.abs(a - b) <= atol + rtol * np.abs(a)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: judged by same_special
+        close = np.abs(a - b) <= atol + rtol * np.abs(a)
     ok = same_special & (~finite | close)
     return _first(ref, got, np.flatnonzero(~ok.reshape(-1)))
 
@@ -37,7 +38,8 @@ def _first(ref, got, bad) -> str:
     if not len(bad):
         return ""
     i = int(bad[0])
-    return f"{len(bad)} element(s) differ, first at flat index {i}: {got.reshape(-1)[i]!r}, expected {ref.reshape(-1)[i]!r}"
+    want, have = ref.reshape(-1)[i], got.reshape(-1)[i]
+    return f"{len(bad)} element(s) differ, first at flat index {i}: {have!r}, expected {want!r}"
 
 
 def first_difference(ref: list[dict], got: list[dict]) -> str:

@@ -22,19 +22,18 @@ def read_predictions(path: Path, known_ids: set[str], targets: tuple[str, ...]) 
     """Every prediction of ``path``; EvalError on the first malformed line."""
     out, seen = [], {}
     try:
-        fh = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise EvalError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            p = _parse(path, n, line, known_ids, targets)
-            key = (p.id, p.sample)
-            if key in seen:
-                raise EvalError(f"{path}:{n}: duplicate sample {p.sample} of id {p.id} (first on line {seen[key]})")
-            seen[key] = n
-            out.append(p)
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        p = _parse(path, n, line, known_ids, targets)
+        key = (p.id, p.sample)
+        if key in seen:
+            raise EvalError(f"{path}:{n}: duplicate sample {p.sample} of id {p.id} (first on line {seen[key]})")
+        seen[key] = n
+        out.append(p)
     return out
 
 

@@ -4,10 +4,11 @@ with the same predictions skips finished ones), and the summary."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from curator.eval import EvalError
@@ -36,62 +37,67 @@ def code_key(pieces: dict) -> str:
 def evaluate(task: Task, opts: Options, progress: Callable[[str], None] | None = None, root: str | None = None) -> dict:
     """The summary of ``task`` (predictions or a baseline); results to ``task.results`` if given."""
     records = [r for r in read_records(task.release, task.config, task.split, opts.device) if eligible(r, opts.target)]
-    by_id = {r["id"]: r for r in records}
-    train = (
-        read_records(task.release, task.config, "train", opts.device) if task.split != "train" or task.baseline else []
-    )
-    predictions = _predictions(task, opts, records, train, set(by_id))
+    train = read_records(task.release, task.config, "train", opts.device)
+    predictions = _predictions(task, opts, records, train, {r["id"] for r in records})
     header = _header(task, opts)
     done, informative = _load_results(task.results, header)
-    out = open(task.results, "a", encoding="utf-8") if task.results else None
     scorer = Scorer(opts, root)
-    tasks, excluded, results = {}, {}, []
-    try:
-        if out is not None and not done and not informative:
-            _write(out, header)
+    state = _State(done, informative)
+    with contextlib.ExitStack() as stack:
+        stack.callback(scorer.close)
+        if task.results:
+            state.out = stack.enter_context(open(task.results, "a", encoding="utf-8"))
+            if not done and not informative:
+                state.write(header)
         todo: dict[str, list[Prediction]] = {}
         for p in predictions:
             todo.setdefault(p.id, []).append(p)
         for n, record in enumerate(records, 1):
-            if record["id"] not in informative:
-                ok, why, seeds = scorer.informative(record, train)
-                informative[record["id"]] = {
-                    "kind": "informative",
-                    "id": record["id"],
-                    "informative": ok,
-                    "why": why,
-                    "seeds": list(seeds),
-                }
-                _write(out, informative[record["id"]])
-            info = informative[record["id"]]
-            if not info["informative"]:
-                excluded[record["id"]] = info["why"]
-                continue
-            tasks[record["id"]] = record
-            for p in todo.get(record["id"], []):
-                key = (p.id, p.sample, code_key(p.pieces))
-                if key not in done:
-                    res = scorer.score(record, p.pieces, tuple(info["seeds"]))
-                    done[key] = {
-                        "kind": "result",
-                        "id": p.id,
-                        "sample": p.sample,
-                        "code": key[2],
-                        "category": record["category"],
-                        **res,
-                    }
-                    _write(out, done[key])
-                results.append(done[key])
+            _record(scorer, state, record, train, todo.get(record["id"], []))
             if progress:
                 progress(f"{n}/{len(records)} records")
-    finally:
-        scorer.close()
-        if out is not None:
-            out.close()
-    summary = summarise(tasks, results, excluded)
+    summary = summarise(state.tasks, state.results, state.excluded)
     summary["task"] = {k: v for k, v in header.items() if k != "kind"}
     summary["deaths"] = scorer.pred.deaths
     return summary
+
+
+@dataclass
+class _State:
+    done: dict  # (id, sample, code) -> result row
+    informative: dict  # id -> verdict row
+    out: object = None
+    tasks: dict = field(default_factory=dict)
+    excluded: dict = field(default_factory=dict)
+    results: list = field(default_factory=list)
+
+    def write(self, row: dict) -> None:
+        if self.out is not None:
+            self.out.write(json.dumps(row) + "\n")
+            self.out.flush()
+
+
+def _record(scorer: Scorer, state: _State, record: dict, train: list[dict], predictions: list[Prediction]) -> None:
+    """Whether ``record`` is informative (known from the results file, or found now), then the
+    result of each of its predictions not finished before."""
+    rid = record["id"]
+    if rid not in state.informative:
+        ok, why, seeds = scorer.informative(record, train)
+        state.informative[rid] = {"kind": "informative", "id": rid, "informative": ok, "why": why, "seeds": list(seeds)}
+        state.write(state.informative[rid])
+    info = state.informative[rid]
+    if not info["informative"]:
+        state.excluded[rid] = info["why"]
+        return
+    state.tasks[rid] = record
+    for p in predictions:
+        key = (p.id, p.sample, code_key(p.pieces))
+        if key not in state.done:
+            res = scorer.score(record, p.pieces, tuple(info["seeds"]))
+            state.done[key] = {"kind": "result", "id": p.id, "sample": p.sample, "code": key[2]}
+            state.done[key].update(category=record["category"], **res)
+            state.write(state.done[key])
+        state.results.append(state.done[key])
 
 
 def _predictions(task: Task, opts: Options, records: list[dict], train: list[dict], ids: set[str]) -> list[Prediction]:
@@ -134,9 +140,3 @@ def _load_results(path: Path | None, header: dict) -> tuple[dict, dict]:
             elif row.get("kind") == "result":
                 done[(row["id"], row["sample"], row["code"])] = row
     return done, informative
-
-
-def _write(out, row: dict) -> None:
-    if out is not None:
-        out.write(json.dumps(row) + "\n")
-        out.flush()

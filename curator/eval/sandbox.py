@@ -26,7 +26,8 @@ GIB = 1 << 30
 class Limits:
     """What one prediction may use."""
 
-    seconds: float = 20.0  # wall time of one task (compile, or the launches)
+    seconds: float = 60.0  # wall time of one task (compile, or the launches): a hang that sleeps
+    cpu_seconds: float = 20.0  # CPU time of one task: a loop, however loaded the machine is
     memory_bytes: int = 2 * GIB  # resident memory beyond the started worker's (0: no limit)
     file_bytes: int = 256 << 20  # the largest file it may write (its log included)
 
@@ -97,7 +98,7 @@ class Sandbox:
     def call(self, fn, *args):
         """``fn(*args, cpu_seconds)`` in the worker; TaskFailed when its process dies or overruns."""
         w = self._ensure()
-        return self._call(w, fn, (*args, self.limits.seconds), self.limits.seconds)
+        return self._call(w, fn, (*args, self.limits.cpu_seconds), self.limits.seconds)
 
     def _call(self, w: IsolatedWorker, fn, args: tuple, seconds: float):
         fut = w.submit(fn, *args)

@@ -38,7 +38,9 @@ class Scorer:
         self.opts = opts
         self.modes = MODES[opts.target]
         self.pred = Sandbox(opts.limits, root)
-        ref_limits = Limits(seconds=max(60.0, opts.limits.seconds), memory_bytes=0, file_bytes=opts.limits.file_bytes)
+        ref_limits = Limits(
+            seconds=max(120.0, opts.limits.seconds), cpu_seconds=max(60.0, opts.limits.cpu_seconds), memory_bytes=0
+        )
         self.ref = Sandbox(ref_limits, root)
         self._refs: dict[tuple, tuple] = {}
 
@@ -56,7 +58,7 @@ class Scorer:
 
     def _reference(self, record: dict, seeds: tuple) -> tuple[str, dict | str]:
         try:
-            ok, diag, obj = self.ref.call(worker.compile_unit, "cpu", record["pieces"])
+            ok, diag, obj = self.ref.call(worker.compile_unit, self.opts.device, record["pieces"])
             if not ok:
                 return "compile-error", diag
             return self.ref.call(worker.launch, _run_fields(record), obj, list(seeds), ("inputs", *self.modes))
@@ -65,8 +67,15 @@ class Scorer:
         except Exception as exc:  # Warp's own error launching the stored kernel
             return "error", f"{type(exc).__name__}: {exc}"
 
+    @property
+    def runs(self) -> bool:
+        """Whether predictions are launched (not so for CUDA without a GPU: compiled, not run)."""
+        return self.opts.device == "cpu" or self.opts.gpu
+
     def score(self, record: dict, pieces: dict, seeds: tuple = SEEDS) -> dict:
         """The result of one prediction (``pieces``: target piece -> code) on ``seeds``."""
+        if not self.runs:
+            return self._score(record, pieces, seeds, {})
         status, ref = self.reference(record, seeds)
         if status != "ran":
             return result(False, False, False, "no-reference", f"{status}: {ref}")
@@ -85,7 +94,7 @@ class Scorer:
             return result(False, False, False, "compiler-crashed", exc.reason)
         if not ok:
             return result(False, False, False, "compile-error", diag)
-        if device == "cuda" and not self.opts.gpu:
+        if not self.runs:
             return result(True, False, False, "compiled-not-run", "compiled with NVRTC, not run (no GPU)")
         try:
             status, got = self.pred.call(worker.launch, _run_fields(record), obj, list(seeds), self.modes)
@@ -103,6 +112,8 @@ class Scorer:
 
     def informative(self, record: dict, train: list[dict]) -> tuple[bool, str, tuple]:
         """(informative, why not, the seeds that make it so): on SEEDS, then on more seeds."""
+        if not self.runs:
+            return True, "not judged: CUDA without a GPU (compiled, not run)", SEEDS
         reasons = ""
         for seeds in (SEEDS, SEEDS + MORE_SEEDS):
             status, ref = self.reference(record, seeds)

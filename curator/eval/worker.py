@@ -35,7 +35,7 @@ def start(work: str, address_bytes: int, file_bytes: int) -> None:
     wp.config.optimization_level = 0
     init_warp()
     _STATE.update(work=work, compilers={}, n=0)
-    _compiler("cpu")
+    _warm_up()
     if address_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (_mapped_bytes() + address_bytes, resource.RLIM_INFINITY))
     if file_bytes:
@@ -45,6 +45,14 @@ def start(work: str, address_bytes: int, file_bytes: int) -> None:
 def _mapped_bytes() -> int:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _warm_up() -> None:
+    """Compile an empty unit: the precompiled header is built now, not in a prediction's time."""
+    from curator.records import PIECES
+    from curator.warp.build import module_source
+
+    _compiler("cpu").compile(module_source("cpu", dict.fromkeys(PIECES, "")))
 
 
 def _compiler(device: str):
@@ -74,20 +82,29 @@ def compile_unit(device: str, pieces: dict, cpu_seconds: float) -> tuple[bool, s
     cpu_budget(cpu_seconds)
     _STATE["n"] += 1
     out = os.path.join(_STATE["work"], f"unit_{_STATE['n']}.{'o' if device == 'cpu' else 'ptx'}")
-    result = _compiler(device).compile(module_source(device, pieces), output=out)
+    source = module_source(device, pieces)
+    result = _compiler(device).compile(source, output=out)
     if not result.ok:
         return False, result.diagnostics.strip()[:2000], None
+    if device == "cuda":  # Warp compiles the source again for the GPU it launches on
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(source)
     return True, "", out
 
 
 def launch(record: dict, obj: str, seeds: list[int], modes: tuple[str, ...], cpu_seconds: float):
     """('ran', mode -> per-seed arrays) or ('not-runnable', why): the kernel built from ``obj``
-    launched for each of ``modes`` (inputs, forward, backward: ``curator.warp.evaluate``)."""
+    (a CPU object file; for CUDA the unit's source, built by Warp for the GPU) launched for each
+    of ``modes`` (inputs, forward, backward: ``curator.warp.evaluate``)."""
     from curator.warp.evaluate import NotRunnable, kernel_outputs
 
     cpu_budget(cpu_seconds)
     try:
-        return "ran", {m: kernel_outputs(record, obj, seeds, m) for m in modes}
+        if obj.endswith(".o"):
+            return "ran", {m: kernel_outputs(record, obj, seeds, m) for m in modes}
+        with open(obj, encoding="utf-8") as fh:
+            unit = fh.read()
+        return "ran", {m: kernel_outputs(record, unit, seeds, m, "cuda:0") for m in modes}
     except NotRunnable as exc:
         return "not-runnable", str(exc)
     finally:

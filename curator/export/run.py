@@ -53,6 +53,7 @@ class ExportOptions:
     reference: Path | None = None  # None: the real kernels in the store
     force: bool = False  # replace a different complete export in ``out``
     db: str = "curator.db"  # only for the `curator generate` hint of a shortfall
+    benchmark: dict | None = None  # `curator eval figures` of this release, for the manifest and card
 
     @property
     def configs(self) -> tuple[str, ...]:
@@ -115,6 +116,8 @@ def export(store, opts: ExportOptions, on_progress: Callable[[str, int, int], No
             for device, d in manifest["devices"].items():
                 d["verification_in_store"] = _verification_in_store(store, device)
             manifest["measures"] = _measures(store, opts)
+            if opts.benchmark:
+                manifest["benchmark"] = opts.benchmark
             text = card.dataset_card(manifest)
             written = stage.write_text(CARD, text)
             manifest["files"][CARD] = {"bytes": written.bytes, "sha256": written.sha256}

@@ -19,28 +19,38 @@ _RUNS = itertools.count()
 
 
 @contextlib.contextmanager
-def _serving(module_name: str, obj: str):
-    """While Warp loads ``module_name``: hand it ``obj`` instead of compiling its own C++ (other
-    modules it builds meanwhile, such as a volume's index grid, compile as usual)."""
+def _serving(module_name: str, unit: str, device: str):
+    """While Warp loads ``module_name``: on the CPU hand it the object file ``unit`` instead of
+    compiling its own C++; on a GPU have it compile the CUDA source ``unit`` in place of its own,
+    with its own options for the device (other modules it builds meanwhile, such as a volume's
+    index grid, compile as usual)."""
     from warp._src import build
 
-    real = build.build_cpu
+    ours = lambda path: os.path.basename(os.path.dirname(path)).startswith(f"wp_{module_name}")  # noqa: E731
+    real_cpu, real_cuda = build.build_cpu, build.build_cuda
 
     def build_cpu(obj_path, cpp_path, *args, **kwargs):
-        if os.path.basename(os.path.dirname(cpp_path)).startswith(f"wp_{module_name}"):
-            shutil.copyfile(obj, obj_path)
-            return None
-        return real(obj_path, cpp_path, *args, **kwargs)
+        if not ours(cpp_path):
+            return real_cpu(obj_path, cpp_path, *args, **kwargs)
+        shutil.copyfile(unit, obj_path)
+        return None
 
-    build.build_cpu = build_cpu
+    def build_cuda(cu_path, *args, **kwargs):
+        if ours(cu_path):
+            with open(cu_path, "w", encoding="utf-8") as fh:
+                fh.write(unit)
+        return real_cuda(cu_path, *args, **kwargs)
+
+    build.build_cpu, build.build_cuda = build_cpu, build_cuda
     try:
         yield
     finally:
-        build.build_cpu = real
+        build.build_cpu, build.build_cuda = real_cpu, real_cuda
 
 
-def kernel_outputs(record: dict, obj: str, seeds: list[int], target: str) -> list[dict]:
-    """Per seed, name -> ndarray: after one launch of the record's kernel built from ``obj``
+def kernel_outputs(record: dict, unit: str, seeds: list[int], target: str, device: str = "cpu") -> list[dict]:
+    """Per seed, name -> ndarray: after one launch on ``device`` of the record's kernel built from
+    ``unit`` (CPU: an object file; a GPU, ``cuda:0``: the CUDA source)
     (``target`` forward: every array the arguments hold, ``name#k`` for the k-th of one argument;
     ``inputs``: the same arrays as seeded, not launched),
     or the gradient of each float array after a tape launch and a backward pass from seeded
@@ -52,20 +62,20 @@ def kernel_outputs(record: dict, obj: str, seeds: list[int], target: str) -> lis
         try:
             module = load_module(record["source"], module_name)
             kernel = getattr(module, record["name"])
-            with _serving(module_name, obj):
+            with _serving(module_name, unit, device):
                 if target == "backward":
-                    return [_backward(kernel, record, seed) for seed in seeds]
-                return [_forward(kernel, record, seed, target == "forward") for seed in seeds]
+                    return [_backward(kernel, record, seed, device) for seed in seeds]
+                return [_forward(kernel, record, seed, target == "forward", device) for seed in seeds]
         finally:
             release_module(module_name)
 
 
-def _forward(kernel, record: dict, seed: int, run: bool = True) -> dict:
-    inputs = Inputs(kernel, record["source"], seed)
+def _forward(kernel, record: dict, seed: int, run: bool, device: str) -> dict:
+    inputs = Inputs(kernel, record["source"], seed, device=device)
     labels: list = []
     values, arrays = inputs.materialize(labels=labels)
     if run:
-        launch(kernel, values, record["launch_dim"])
+        launch(kernel, values, record["launch_dim"], device=device)
     out, seen = {}, {}
     for label, array in zip(labels, arrays, strict=True):
         k = seen[label] = seen.get(label, -1) + 1
@@ -78,11 +88,11 @@ def _float_array(array) -> bool:
     return not data.dtype.names and data.dtype.kind == "f" and data.dtype.itemsize in (4, 8)
 
 
-def _backward(kernel, record: dict, seed: int) -> dict:
+def _backward(kernel, record: dict, seed: int, device: str) -> dict:
     import numpy as np
 
     wp = init_warp()
-    inputs = Inputs(kernel, record["source"], seed)
+    inputs = Inputs(kernel, record["source"], seed, device=device)
     floats = frozenset(n for n, a in inputs.arrays.items() if _float_array(a))
     if not floats:
         raise NotRunnable("no float array to differentiate")
@@ -90,13 +100,15 @@ def _backward(kernel, record: dict, seed: int) -> dict:
     by_name = dict(zip(inputs.names, values, strict=True))
     tape = wp.Tape()
     with tape:
-        launch(kernel, values, record["launch_dim"])
+        launch(kernel, values, record["launch_dim"], device=device)
     rng = np.random.default_rng(seed + 7919)
     grads = {}
     for n in sorted(floats):
         a, original = by_name[n], inputs.arrays[n].numpy()
         if not np.array_equal(a.numpy(), original, equal_nan=True):
-            grads[a] = wp.array(rng.standard_normal(original.shape).astype(original.dtype), dtype=a.dtype, device="cpu")
+            grads[a] = wp.array(
+                rng.standard_normal(original.shape).astype(original.dtype), dtype=a.dtype, device=a.device
+            )
         a.assign(inputs.arrays[n])  # the backward pass replays the forward: give it the inputs again
     if not grads:
         raise NotRunnable("the launch changes no float array")
