@@ -20,12 +20,31 @@ def mangled_name(pieces: dict) -> str:
     return m.group(1) if m else ""
 
 
+_FIELD = re.compile(r"^\s+[^;\n]*?\b(\w+);$", re.M)
+_PARAM = re.compile(r"\bvar_(\w+)\s*[,)]")
+
+
+def arg_names(pieces: dict) -> list[str]:
+    """The kernel's parameters in order: the CPU argument struct's fields, or the CUDA kernel's
+    parameters (``var_NAME``)."""
+    if pieces.get("args"):
+        return _FIELD.findall(pieces["args"])
+    forward = pieces["forward"]
+    return _PARAM.findall(forward[: forward.find("\n{")])
+
+
 def renamed(code: str, donor: dict, record: dict) -> str:
-    """``code`` of ``donor`` with its kernel's names (functions, argument struct) made ``record``'s."""
+    """``code`` of ``donor`` with its names made ``record``'s: the kernel's (functions, argument
+    struct) and its parameters, position by position (``var_x``, ``adj_x``, ``args->x``)."""
     old, new = mangled_name(donor["pieces"]), mangled_name(record["pieces"])
-    return (
-        re.sub(rf"\b(wp_args_)?{re.escape(old)}(?=_|\W|$)", lambda m: (m.group(1) or "") + new, code) if old else code
-    )
+    if old:
+        code = re.sub(rf"\b(wp_args_)?{re.escape(old)}(?=_|\W|$)", lambda m: (m.group(1) or "") + new, code)
+    pairs = {a: b for a, b in zip(arg_names(donor["pieces"]), arg_names(record["pieces"]), strict=False) if a != b}
+    if not pairs:
+        return code
+    names = "|".join(re.escape(a) for a in sorted(pairs, key=len, reverse=True))
+    pattern = re.compile(rf"(\b(?:var|adj)_|(?<=->)|(?<=\.))({names})\b")
+    return pattern.sub(lambda m: m.group(1) + pairs[m.group(2)], code)
 
 
 def noop(code: str) -> str:

@@ -30,12 +30,13 @@ class Limits:
     cpu_seconds: float = 20.0  # CPU time of one task: a loop, however loaded the machine is
     memory_bytes: int = 2 * GIB  # resident memory beyond the started worker's (0: no limit)
     file_bytes: int = 256 << 20  # the largest file it may write (its log included)
+    address_backstop: bool = True  # off on a GPU: CUDA reserves address space far beyond its use
 
     @property
     def address_bytes(self) -> int:
         """The address-space backstop: far above the resident limit, since an allocation maps
         before it touches (a 10 GiB malloc is caught by the resident limit, not made to fail)."""
-        return max(16 * GIB, 4 * self.memory_bytes) if self.memory_bytes else 0
+        return max(16 * GIB, 4 * self.memory_bytes) if self.memory_bytes and self.address_backstop else 0
 
 
 class TaskFailed(Exception):

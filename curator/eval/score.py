@@ -4,7 +4,7 @@ reference is informative (a no-op body, an all-zero output and another kernel's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from curator.eval import worker
 from curator.eval.baselines import baseline_pieces, noop
@@ -37,7 +37,7 @@ class Scorer:
     def __init__(self, opts: Options, root: str | None = None):
         self.opts = opts
         self.modes = MODES[opts.target]
-        self.pred = Sandbox(opts.limits, root)
+        self.pred = Sandbox(replace(opts.limits, address_backstop=not opts.gpu), root)
         ref_limits = Limits(
             seconds=max(120.0, opts.limits.seconds), cpu_seconds=max(60.0, opts.limits.cpu_seconds), memory_bytes=0
         )

@@ -112,3 +112,14 @@ def test_renamed_and_noop():
     assert renamed(FORWARD, donor, target) == target["pieces"]["forward"]
     empty = noop(FORWARD)
     assert empty.endswith("*_wp_args)\n{\n}\n") and "var_0" not in empty
+
+
+def test_renamed_maps_parameters_by_position():
+    args_a = "struct wp_args_k_1a2b_abc12345 {\n    wp::array_t<wp::float32> src;\n    wp::float32 gain;\n};\n"
+    args_b = "struct wp_args_m_3c_00ff00ff {\n    wp::array_t<wp::float32> xs;\n    wp::float32 scale;\n};\n"
+    body = "    wp::float32 var_gain = _wp_args->gain;\n    wp_contiguous_args.src.strides[0] = 4;\n    adj_src = 0;\n"
+    donor = {"pieces": {"forward": FORWARD.replace("    var_0 = 1;\n", body), "args": args_a}}
+    target = {"pieces": {"forward": FORWARD.replace("k_1a2b_abc12345", "m_3c_00ff00ff"), "args": args_b}}
+    out = renamed(donor["pieces"]["forward"], donor, target)
+    assert "var_scale = _wp_args->scale;" in out and "wp_contiguous_args.xs.strides" in out and "adj_xs = 0" in out
+    assert "gain" not in out and "src" not in out and "m_3c_00ff00ff_cpu_kernel_forward" in out
