@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from curator import export as exp
 from curator import neardup
 from curator.kernels import CATEGORIES, generate_kernel
+from curator.measure.measures import RELEASE
 from curator.records import kernel_id
 from curator.store import KernelRecord, Store
 
@@ -139,7 +140,12 @@ def build_export_store(db: Path, base: list[tuple], line_kb: int = 36) -> None:
 def bench_export(db: Path, out: Path, target_mb: float, dedup_flag: bool) -> None:
     with Store.open(db) as s:
         opts = exp.ExportOptions(
-            out=out, devices=("cpu", "cuda"), target_bytes=int(target_mb * MIB), dedup=dedup_flag, allow_short=True
+            describe=RELEASE,
+            out=out,
+            devices=("cpu", "cuda"),
+            target_bytes=int(target_mb * MIB),
+            dedup=dedup_flag,
+            allow_short=True,
         )
         t = time.perf_counter()
         res = exp.export(s, opts)

@@ -28,11 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_verify import measure_runs
 
-from curator import execution
 from curator.eval.prompts import eligible
 from curator.eval.release import read_records
 from curator.eval.run import Task, evaluate
 from curator.eval.score import Options
+from curator.verify import executions as execution
 
 
 def _cpu() -> float:

@@ -154,8 +154,8 @@ def _compile_figures(figures: dict, db: str) -> None:
 
 
 def _differential(figures: dict, db: str, args) -> None:
-    from curator import differential
     from curator.store import Store
+    from curator.verify import differential
 
     t0 = time.perf_counter()
     per_cat: dict = defaultdict(Counter)

@@ -27,6 +27,7 @@ from bench_dedup_export import bench_signatures, build_export_store
 
 from curator import export as exp
 from curator.export import formats
+from curator.measure.measures import RELEASE
 from curator.store import Store
 
 MIB = 1 << 20
@@ -36,6 +37,7 @@ SPLITS = {"train": 0.9, "validation": 0.05, "test": 0.05}
 def run_export(db: Path, out: Path, fmt: str, target_mb: float) -> tuple[dict, float]:
     with Store.open(db) as s:
         opts = exp.ExportOptions(
+            describe=RELEASE,
             out=out,
             devices=("cpu", "cuda"),
             target_bytes=int(target_mb * MIB),

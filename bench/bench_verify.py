@@ -28,8 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curator import execution, records, verify
+from curator import records, verify
 from curator.store import Store
+from curator.verify import executions as execution
 from curator.warp import build
 from curator.warp import compile as warp_compile
 
@@ -58,7 +59,7 @@ def measure_runs(db: Path, ids: list[str], batch_size: int) -> dict:
     import resource
     import shutil
 
-    from curator import execution
+    from curator.verify import executions as execution
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "runs.db"

@@ -14,7 +14,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from curator.records import MIB, FailureRecord, KernelRecord, kernel_id, kernel_seed, make_record, sign_record
+from curator.errors import CuratorError
+from curator.neardup import sign_record
+from curator.records import MIB, FailureRecord, KernelRecord, kernel_id, kernel_seed, make_record
 from curator.scale import PoolFactory, in_shard, local_pool
 
 if TYPE_CHECKING:  # workers import this module; the store is the main process's
@@ -27,7 +29,7 @@ MAX_FAILURE_SHARE = 0.05
 MAX_FRUITLESS = 20_000
 
 
-class GenerateError(Exception):
+class GenerateError(CuratorError):
     """The run stopped for a reason the user must act on (one sentence)."""
 
 
@@ -92,13 +94,12 @@ def record_for_spec(
     except CodegenError as exc:
         return FailureRecord(kid, spec.category, spec.seed, exc.stage, exc.exc_type, exc.message[:4000], spec.source)
     style = getattr(spec, "style", "realistic")  # specs made elsewhere (test fixtures) may not carry one
-    return make_record(
+    record = make_record(
         kid,
         spec.name,
         spec.category,
         spec.source,
         arts,
-        sign=sign,
         seed=spec.seed,
         run_seed=run_seed,
         run_index=index,
@@ -107,6 +108,7 @@ def record_for_spec(
         kernel_args=[list(a) for a in spec.args],
         builtin_signatures=signatures_of_calls(calls, spec.source),
     )
+    return sign_record(record) if sign else record
 
 
 def _run_batch(run_seed: int, items: list[tuple[int, str, int]]) -> list:

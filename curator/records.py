@@ -67,21 +67,10 @@ def artifacts_of(arts: dict) -> dict:
     }
 
 
-def sign_record(record: KernelRecord) -> KernelRecord:
-    """Fill in the normalised-skeleton hash and MinHash signature of a record's source."""
-    from curator import neardup
-
-    tokens = neardup.normalize_tokens(record.source)
-    record.skeleton_hash = neardup.skeleton_hash_of_tokens(tokens)
-    record.minhash = neardup.signature_of_tokens(tokens)
-    return record
-
-
-def make_record(
-    kid: str, name: str, category: str, source: str, arts: dict, *, sign: bool = True, **fields
-) -> KernelRecord:
+def make_record(kid: str, name: str, category: str, source: str, arts: dict, **fields) -> KernelRecord:
     """A record from Warp's artifacts (``Artifact`` by device); ``fields`` are the provenance
-    columns (seed, run_seed, generator_version, launch_dim, kernel_args, origin, ...)."""
+    columns (seed, run_seed, generator_version, launch_dim, kernel_args, origin, ...).  Unsigned:
+    ``curator.neardup.sign_record`` fills in its skeleton hash and MinHash signature."""
     record = KernelRecord(
         id=kid,
         name=name,
@@ -92,4 +81,4 @@ def make_record(
         artifacts=artifacts_of(arts),
         **fields,
     )
-    return sign_record(record) if sign else record
+    return record

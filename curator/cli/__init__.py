@@ -11,14 +11,20 @@ import sqlite3
 import click
 
 from curator import __version__
+from curator.errors import CuratorError, WarpDriftError
 
 
 class CuratorGroup(click.Group):
-    """Turns storage errors that escape a command into one line and exit code 1."""
+    """The one place errors become messages: a ``CuratorError`` (and storage errors that escape a
+    command) turns into one line and exit code 1; Warp drift is named as curator's fault."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except CuratorError as exc:
+            raise click.ClickException(str(exc)) from None
+        except WarpDriftError as exc:
+            raise click.ClickException(f"internal error, please report it: {exc}") from None
         except sqlite3.OperationalError as exc:
             msg = str(exc)
             if "locked" in msg or "busy" in msg:

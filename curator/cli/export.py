@@ -178,6 +178,8 @@ def command(
         shares = exp.parse_splits(splits_text) if splits_text is not None else None
     except exp.SplitError as exc:
         raise click.UsageError(str(exc)) from None
+    from curator.measure.measures import RELEASE
+
     opts = exp.ExportOptions(
         out=out,
         devices=devices_of(device),
@@ -199,6 +201,7 @@ def command(
         force=force,
         db=str(db),
         benchmark=_benchmark(benchmark_file),
+        describe=RELEASE,
     )
     if opts.target_bytes <= 0:
         raise click.UsageError("--target-mb is below one byte")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import click
@@ -17,6 +18,7 @@ from curator.cli.common import (
     seed_option,
     workers_option,
 )
+from curator.cli.progress import progress_bar
 from curator.cli.scale import pool_factory_of, ray_option
 from curator.records import MIB
 from curator.scale import ClusterError, parse_shard
@@ -193,27 +195,17 @@ def _verifier(store, devices, workers, fraction, seed, pool_factory=None):
         raise click.ClickException(str(exc)) from None
 
 
+@contextlib.contextmanager
 def _progress(count, target_mb):
     """A rich progress bar (kernels/s and MiB) that the run updates after each batch."""
-    import contextlib
+    with progress_bar("generate", count if count is not None else target_mb) as bar:
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        def update(p):
+            secs = p.as_dict()["seconds"] or 1e-9
+            made = p.attempted - p.skipped
+            mibs = {d: b / MIB for d, b in p.bytes_total.items()}
+            done = p.done if count is not None else min(mibs.values())
+            info = f"{made / secs:6.1f} kernels/s  " + "  ".join(f"{d} {m:.1f} MiB" for d, m in mibs.items())
+            bar(completed=done, info=info)
 
-    @contextlib.contextmanager
-    def cm():
-        cols = [TextColumn("[bold]generate"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn()]
-        with Progress(*cols, transient=False) as bar:
-            total = count if count is not None else target_mb
-            task = bar.add_task("generate", total=total, info="")
-
-            def update(p):
-                secs = p.as_dict()["seconds"] or 1e-9
-                made = p.attempted - p.skipped
-                mibs = {d: b / MIB for d, b in p.bytes_total.items()}
-                done = p.done if count is not None else min(mibs.values())
-                info = f"{made / secs:6.1f} kernels/s  " + "  ".join(f"{d} {m:.1f} MiB" for d, m in mibs.items())
-                bar.update(task, completed=done, info=info)
-
-            yield update
-
-    return cm()
+        yield update

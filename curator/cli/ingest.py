@@ -3,6 +3,7 @@ packages, with their generated CPU/CUDA code and provenance, into the store."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -19,6 +20,7 @@ from curator.cli.common import (
     open_store,
     workers_option,
 )
+from curator.cli.progress import progress_bar
 from curator.cli.scale import ray_option, ray_worker_factory_of
 from curator.scale import ClusterError
 
@@ -126,30 +128,15 @@ def _summary(r, devices) -> None:
             click.echo(f"  {exc_type}: {n}")
 
 
+@contextlib.contextmanager
 def _progress(total: int, quiet: bool):
     """A transient rich progress bar over modules."""
-    import contextlib
+    if quiet:
+        yield None
+        return
+    with progress_bar("ingest", total, counts=True, transient=True) as bar:
 
-    @contextlib.contextmanager
-    def cm():
-        if quiet:
-            yield None
-            return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        def update(report, job):
+            bar(completed=report.modules_done, info=f"{report.new_kernels} new  {job.rel[-50:]}")
 
-        cols = [
-            TextColumn("[bold]ingest"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[info]}"),
-            TimeElapsedColumn(),
-        ]
-        with Progress(*cols, transient=True) as bar:
-            task = bar.add_task("ingest", total=total, info="")
-
-            def update(report, job):
-                bar.update(task, completed=report.modules_done, info=f"{report.new_kernels} new  {job.rel[-50:]}")
-
-            yield update
-
-    return cm()
+        yield update

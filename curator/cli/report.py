@@ -29,14 +29,14 @@ DEFAULT_EXPORTS = Path("exports")
 )
 def command(db, exports, out):
     """Write the chief scientist's report (JIT, IR, Warp, and the dataset as measured)."""
-    from curator import report
     from curator.export.release import NotAnExport, load_manifest
+    from curator.measure import report
 
     if not out.parent.exists() and str(out.parent):
         raise click.ClickException(f"cannot write {out}: folder {out.parent} does not exist")
     from curator.store import can_write
 
-    # a bad store is named first; writable where it can be, so the kernels' measures are kept (curator.measures)
+    # a bad store is named first; writable where it can be, so the kernels' measures are kept (curator.measure.measures)
     with open_store(db, readonly=not can_write(db)) as store:
         if exports is None:
             exports = DEFAULT_EXPORTS

@@ -34,7 +34,7 @@ def command(db, as_json, show_failures, coverage, source, profile):
     if profile:
         _profile(db, as_json)
         return
-    from curator import stats as stats_mod
+    from curator.measure import stats as stats_mod
 
     with open_store(db, readonly=True) as store:
         report = stats_mod.collect(store)
@@ -46,7 +46,7 @@ def command(db, as_json, show_failures, coverage, source, profile):
 
 
 def _coverage(db, as_json: bool, source: str) -> None:
-    from curator import coverage, measures
+    from curator.measure import coverage, measures
     from curator.store import can_write
 
     # writable where it can be: the per-kernel measures it computes are kept for the next run
@@ -59,8 +59,8 @@ def _coverage(db, as_json: bool, source: str) -> None:
 
 
 def _profile(db, as_json: bool) -> None:
-    from curator import measures
-    from curator import profile as profile_mod
+    from curator.measure import measures
+    from curator.measure import profile as profile_mod
     from curator.store import can_write
 
     with open_store(db, readonly=not can_write(db)) as store:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from curator.errors import CuratorError
 
-class EvalError(Exception):
+
+class EvalError(CuratorError):
     """Bad input to `curator eval` (one sentence for the user)."""

@@ -5,6 +5,7 @@ config loads with, and a description built from the manifest alone (no timestamp
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 
 from curator.export import records
 from curator.records import MIB
@@ -58,8 +59,9 @@ def _front_matter(m: dict, has_real: bool) -> list[str]:
     return [*lines, "---", ""]
 
 
-def dataset_card(m: dict) -> str:
-    """README.md for the Hugging Face Hub, from the manifest ``m``."""
+def dataset_card(m: dict, measures_markdown: Callable[[dict], list[str]] | None = None) -> str:
+    """README.md for the Hugging Face Hub, from the manifest ``m``; ``measures_markdown`` renders its
+    ``measures`` (the store's coverage and kernel shape: ``curator.measure.measures.RELEASE``)."""
     has_real = any(s["origins"].get("real") for c in m["configs"].values() for s in c["splits"].values())
     out = _front_matter(m, has_real)
     out += [f"# {TITLE}", ""]
@@ -77,7 +79,7 @@ def dataset_card(m: dict) -> str:
     out += _categories_section(m)
     out += _filtering_section(m, has_real)
     out += _verification_section(m)
-    out += coverage_section(m)
+    out += coverage_section(m, measures_markdown)
     out += benchmark_section(m)
     out += _fields_section(m)
     out += _loading_section(m)
@@ -220,23 +222,13 @@ def _verification_section(m: dict) -> list[str]:
     return [*out, ""]
 
 
-def coverage_section(m: dict) -> list[str]:
+def coverage_section(m: dict, measures_markdown: Callable[[dict], list[str]] | None) -> list[str]:
     """Builtin coverage and kernel shape (`curator stats --coverage`, `--profile`) of the store
     the export came from, when the manifest has its ``measures``."""
     measures = m.get("measures")
-    if not measures:
+    if not measures or measures_markdown is None:
         return []
-    from curator.measures import coverage_markdown, profile_markdown
-
-    out = [
-        "## Warp builtins covered",
-        "",
-        "Figures of the store this export was drawn from (`curator stats --coverage`).",
-        "",
-    ]
-    out += coverage_markdown(measures["coverage"])
-    out += ["## Kernel shape", "", "Figures of the store this export was drawn from (`curator stats --profile`).", ""]
-    return out + profile_markdown(measures["profile"])
+    return measures_markdown(measures)
 
 
 BENCHMARK_BASELINES = ("reference", "shuffled", "retrieval")

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from curator import neardup
+from curator.errors import CuratorError
 
 
-class BadReference(ValueError):
+class BadReference(CuratorError, ValueError):
     """A reference set that cannot be read (one sentence for the user)."""
 
 

@@ -12,6 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from curator.errors import CuratorError
+
 
 def _umask() -> int:
     mask = os.umask(0o022)
@@ -19,7 +21,7 @@ def _umask() -> int:
     return mask
 
 
-class OutputError(Exception):
+class OutputError(CuratorError):
     """The output folder cannot be written (one sentence for the user)."""
 
 

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from curator.errors import CuratorError
 from curator.export.files import manifest_text
 
 MANIFEST = "manifest.json"
@@ -15,7 +16,7 @@ CARD = "README.md"
 SEAL = "manifest_sha256"  # the manifest's own hash: its text written without this key
 
 
-class NotAnExport(Exception):
+class NotAnExport(CuratorError):
     """The folder holds no curator export (one sentence for the user)."""
 
 

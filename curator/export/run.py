@@ -14,8 +14,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 from curator import __version__, neardup
+from curator.errors import CuratorError
 from curator.export import card, decontaminate, files, formats, records, release, splits
 from curator.export.release import CARD, MANIFEST
 from curator.export.shortfall import DeviceShortfall, compute_shortfall, shortfall_message
@@ -28,8 +30,16 @@ from curator.store.exports import EXPORT_STATUSES, ExportFilter
 HOLDOUT_TARGET = 1 << 62  # holdout: every eligible kernel (balanced), no size target
 
 
-class ExportError(Exception):
+class ExportError(CuratorError):
     """The export cannot be done as asked (one sentence for the user); nothing was written."""
+
+
+class Describe(Protocol):
+    """Figures of the store an export is drawn from, kept in its manifest, and their card section."""
+
+    def measures(self, store, source: str) -> dict: ...
+
+    def markdown(self, measures: dict) -> list[str]: ...
 
 
 @dataclass
@@ -54,6 +64,9 @@ class ExportOptions:
     force: bool = False  # replace a different complete export in ``out``
     db: str = "curator.db"  # only for the `curator generate` hint of a shortfall
     benchmark: dict | None = None  # `curator eval figures` of this release, for the manifest and card
+    # What the card shows of the store (builtin coverage, kernel shape): the measure stage's
+    # ``curator.measure.measures.RELEASE``, passed in by the command (a stage imports no other stage).
+    describe: Describe | None = None
 
     @property
     def configs(self) -> tuple[str, ...]:
@@ -115,10 +128,12 @@ def export(store, opts: ExportOptions, on_progress: Callable[[str, int, int], No
             manifest = _manifest(opts, configs, dedup_info, decon, assignment)
             for device, d in manifest["devices"].items():
                 d["verification_in_store"] = _verification_in_store(store, device)
-            manifest["measures"] = _measures(store, opts)
+            describe = opts.describe
+            if describe is not None:
+                manifest["measures"] = describe.measures(store, opts.source)
             if opts.benchmark:
                 manifest["benchmark"] = opts.benchmark
-            text = card.dataset_card(manifest)
+            text = card.dataset_card(manifest, describe.markdown if describe is not None else None)
             written = stage.write_text(CARD, text)
             manifest["files"][CARD] = {"bytes": written.bytes, "sha256": written.sha256}
             stage.write_text(MANIFEST, release.seal(manifest))
@@ -362,18 +377,6 @@ def _previous(opts: ExportOptions, manifest: dict) -> dict | None:
             f"{opts.out} holds a different export (release); pass --force to replace it, or export to another folder"
         )
     return old
-
-
-def _measures(store, opts: ExportOptions) -> dict:
-    """Builtin coverage and kernel shape of the store the export is drawn from (`curator stats
-    --coverage` and `--profile`); the card shows them (``card.coverage_section``)."""
-    from curator import measures
-
-    return {
-        "scope": "store",
-        "coverage": measures.coverage_of(store, opts.source),
-        "profile": measures.profiles_of(store),
-    }
 
 
 def _verification_in_store(store, device: str) -> dict:

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from curator.errors import CuratorError
 from curator.export.select import seeded_order
 
 TRAIN = "train"
@@ -15,7 +16,7 @@ HOLDOUT = "holdout"  # the split of --holdout-category kernels
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class SplitError(ValueError):
+class SplitError(CuratorError, ValueError):
     """A --splits value that cannot be used (one sentence for the user)."""
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from curator.errors import CuratorError
 from curator.ingest.discover import DiscoverError, ModuleJob, find_jobs
 from curator.store import FailureRecord, Store
 
@@ -29,7 +30,7 @@ RESTART_EVERY = 25
 STARTUP_TIMEOUT_S = 300.0
 
 
-class IngestError(Exception):
+class IngestError(CuratorError):
     """The run cannot go on (the worker process cannot start); one sentence for the user."""
 
 
@@ -169,7 +170,7 @@ def run(
     """Import each job's module in a worker, store its kernels and record what was skipped.
     Each module's results are committed together; one bad module never stops the run.
     ``worker_factory(devices, have)`` makes a worker (default: a local spawned process;
-    curator.scale.ray_ingest puts it on a Ray cluster).  With ``workers`` > 1, that many
+    curator.ingest.ray puts it on a Ray cluster).  With ``workers`` > 1, that many
     workers import modules at once (a thread waits on each); results are still committed in
     the order of ``jobs``, so the store (which module a kernel's provenance names) is the same
     as with one worker."""

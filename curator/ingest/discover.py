@@ -13,11 +13,13 @@ import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from curator.errors import CuratorError
+
 # Folders never worth walking into.
 SKIP_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn", ".venv", "venv", "node_modules", ".tox", "build"})
 
 
-class DiscoverError(Exception):
+class DiscoverError(CuratorError):
     """A path or package that cannot be ingested; the message is one sentence for the user."""
 
 

@@ -17,6 +17,7 @@ import textwrap
 from collections.abc import Iterator
 
 from curator.ingest.discover import KernelDef, ModuleJob
+from curator.neardup import sign_record
 from curator.records import FailureRecord, kernel_id, make_record
 
 # Reasons a kernel definition is skipped (the failures table's exc_type for stage ingest-skip).
@@ -235,19 +236,21 @@ def _process_kernel(job, d: KernelDef, kernel, devices, have, seen: set[str]) ->
     name = kernel.func.__name__
     yield (
         "kernel",
-        make_record(
-            kid,
-            name,
-            category,
-            source,
-            arts,
-            generator_version=None,
-            seed=None,
-            launch_dim=categorize.launch_dim(source, name),
-            kernel_args=categorize.kernel_args(source, name),
-            origin="real",
-            provenance=_provenance(job, d, kernel, missing),
-            builtin_signatures=signatures_of_calls(calls, source),
+        sign_record(
+            make_record(
+                kid,
+                name,
+                category,
+                source,
+                arts,
+                generator_version=None,
+                seed=None,
+                launch_dim=categorize.launch_dim(source, name),
+                kernel_args=categorize.kernel_args(source, name),
+                origin="real",
+                provenance=_provenance(job, d, kernel, missing),
+                builtin_signatures=signatures_of_calls(calls, source),
+            )
         ),
     )
 

@@ -1,6 +1,6 @@
 """Syntactic quality findings on generated kernel source (trivial operands, dead locals, ...).
 
-Used by ``python -m curator.gencheck`` and the unit tests; ``ast`` only, no Warp.
+Used by ``python -m curator.measure.gencheck`` and the unit tests; ``ast`` only, no Warp.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Protocol
 
+from curator.errors import CuratorError
 from curator.scale.isolated import WorkerDied
 
 
@@ -21,7 +22,7 @@ class PoolFactory(Protocol):
     ) -> Executor: ...
 
 
-class ClusterError(Exception):
+class ClusterError(CuratorError):
     """The Ray cluster cannot be reached or went away; one sentence for the user."""
 
 

@@ -8,6 +8,8 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
+from curator.errors import CuratorError
+
 SCHEMA_VERSION = 7
 APPLICATION_ID = 0x43555241  # "CURA"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -51,12 +53,12 @@ CREATE TABLE IF NOT EXISTS executions (
     executed_at TEXT NOT NULL,
     PRIMARY KEY (kernel_id, device, seed, warp)
 );""",
-    # v6: what the measures read from each kernel's source, kept (curator.measures)
+    # v6: what the measures read from each kernel's source, kept (curator.measure.measures)
     5: """CREATE TABLE IF NOT EXISTS kernel_measures (
     kernel_id TEXT PRIMARY KEY REFERENCES kernels (id) ON DELETE CASCADE,
-    version   INTEGER NOT NULL,                  -- curator.measures.MEASURES_VERSION that computed the row
-    names     TEXT NOT NULL,                     -- JSON list, sorted: curator.coverage.names_in_source
-    figures   TEXT                               -- JSON object: curator.profile.KernelFigures; NULL: no kernel
+    version   INTEGER NOT NULL,                  -- curator.measure.measures.MEASURES_VERSION that computed the row
+    names     TEXT NOT NULL,                     -- JSON list, sorted: curator.measure.coverage.names_in_source
+    figures   TEXT                               -- JSON object: curator.measure.profile.KernelFigures; NULL: no kernel
 );
 CREATE TRIGGER IF NOT EXISTS kernel_measures_au AFTER UPDATE OF name, source ON kernels BEGIN
     DELETE FROM kernel_measures WHERE kernel_id = old.id;
@@ -73,7 +75,7 @@ END;""",
 }
 
 
-class StoreError(Exception):
+class StoreError(CuratorError):
     """A store that cannot be opened or used; the message is one sentence for the user."""
 
 
@@ -178,7 +180,7 @@ class BaseStore:
     def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool = False):
         self.conn = conn
         self.path = path
-        self.readonly = readonly  # opened read-only: what it computes it cannot keep (curator.measures)
+        self.readonly = readonly  # opened read-only: what it computes it cannot keep (curator.measure.measures)
         self._db = None
 
     @property

@@ -1,5 +1,5 @@
 """Store queries of the measuring commands: builtin signatures per kernel (coverage), sources (profile) and
-what the measures read from each source, kept per kernel (table kernel_measures, curator.measures)."""
+what the measures read from each source, kept per kernel (table kernel_measures, curator.measure.measures)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class MeasuresStoreMixin:
 
     def kernels_without_measures(self, version: int, origin: str | None, after: str, limit: int) -> list[tuple]:
         """(id, name, source) of at most ``limit`` kernels of ``origin`` (None: all) with an id above ``after``,
-        by id, that have no measures of ``version`` kept (a batch of curator.measures.fill)."""
+        by id, that have no measures of ``version`` kept (a batch of curator.measure.measures.fill)."""
         sql = (
             "SELECT k.id, k.name, k.source FROM kernels k LEFT JOIN kernel_measures m ON m.kernel_id = k.id"
             " WHERE k.id > ? AND (m.version IS NULL OR m.version != ?)"

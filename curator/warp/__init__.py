@@ -15,6 +15,8 @@ import contextlib
 import os
 import sys
 
+from curator.errors import WarpDriftError
+
 SUPPORTED_WARP = "1.19."
 DEFAULT_ARCH = 86  # the CUDA architecture `curator verify` compiles for (sm_86)
 _warp = None
@@ -37,7 +39,7 @@ def init_warp():
         import warp as wp
 
         if not wp.config.version.startswith(SUPPORTED_WARP):
-            raise RuntimeError(f"curator supports warp-lang {SUPPORTED_WARP}x, found {wp.config.version}")
+            raise WarpDriftError(f"curator supports warp-lang {SUPPORTED_WARP}x, found {wp.config.version}")
         wp.config.quiet = True
         wp.config.log_level = wp.LOG_WARNING  # no greeting banner from every worker
         with _native_stderr_silenced():  # "CUDA driver not found" is expected here

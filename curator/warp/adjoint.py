@@ -60,7 +60,7 @@ def _float_bytes(array) -> int | None:
 
 
 def _outputs(kernel, inputs, dim: int, shift: dict | None = None) -> dict:
-    from curator.warp.execute import launch
+    from curator.warp.launch import launch
 
     values = inputs.scratch(shift=shift)  # the outputs are copied out before the next launch
     launch(kernel, values, dim)
@@ -156,7 +156,7 @@ def _dot(v: dict, a: dict, b: dict) -> float:
 
 def _tape(kernel, inputs, dim: int, u: dict, v: dict, differentiable: frozenset) -> tuple[float, float]:
     """(<J^T v, u>, ||J^T v|| over the input elements) from one backward pass of ``wp.Tape``."""
-    from curator.warp.execute import launch
+    from curator.warp.launch import launch
 
     wp = init_warp()
     values = inputs.values(requires_grad=differentiable)

@@ -11,6 +11,7 @@ import time
 import types
 from dataclasses import dataclass, field
 
+from curator.errors import WarpDriftError
 from curator.records import DEVICES, PIECES
 from curator.warp import CodegenError, fresh_function_numbering, init_warp
 
@@ -143,7 +144,7 @@ def _warp_module_code(builder, device: str) -> tuple[str, str, str, str]:
         del builder._codegen_functions
         codegen.codegen_kernel, codegen.codegen_module = calls["kernel"], calls["entry"]
     if len(parts["kernel"]) != 1 or len(parts["entry"]) != 1:
-        raise RuntimeError("Warp's module source no longer holds one kernel's code")
+        raise WarpDriftError("Warp's module source no longer holds one kernel's code")
     return text, "".join(parts["functions"]), parts["kernel"][0], parts["entry"][0]
 
 
@@ -163,7 +164,7 @@ def _split_kernel(kernel, device: str, options: dict, full: str) -> tuple[str, s
     at = full.find(declared)
     start = full.rfind("\n\n", len(args), at) if at >= 0 else -1
     if start < 0 or full.count(declared) != 1:
-        raise RuntimeError("Warp's kernel code no longer splits into args/forward/backward")
+        raise WarpDriftError("Warp's kernel code no longer splits into args/forward/backward")
     return args, full[len(args) : start], full[start:]
 
 
@@ -177,7 +178,7 @@ def _pieces(builder, kernel, device: str, options: dict) -> dict[str, str]:
     args, forward, backward = _split_kernel(kernel, device, options, full)
     before = body[: len(body) - len(full) - len(entry)]
     if not body.endswith(full + entry) or not before.endswith(functions):
-        raise RuntimeError("Warp's module source no longer splits into the stored pieces")
+        raise WarpDriftError("Warp's module source no longer splits into the stored pieces")
     raw = {
         "structs": before[: len(before) - len(functions)],
         "functions": functions,

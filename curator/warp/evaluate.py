@@ -11,8 +11,9 @@ import shutil
 
 from curator.warp import fresh_function_numbering, init_warp
 from curator.warp.build import load_module, release_module
-from curator.warp.execute import clear_cache, launch
+from curator.warp.execute import clear_cache
 from curator.warp.inputs import Inputs, NotRunnable, release_objects
+from curator.warp.launch import launch
 
 __all__ = ["NotRunnable", "kernel_outputs"]
 _RUNS = itertools.count()

@@ -1,7 +1,7 @@
 """Run one stored kernel on the CPU through Warp's own JIT: seeded random inputs of valid shapes,
 a checksum of the outputs, the pair check (stored code vs the .cpp Warp compiled) and the
 adjoint check (``wp.Tape`` against central finite differences).  Runs inside a worker process
-(``curator.execution``); a crash or hang here kills only that worker."""
+(``curator.verify.executions``); a crash or hang here kills only that worker."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from curator.records import PIECES
 from curator.warp import fresh_function_numbering, init_warp
-from curator.warp.build import BLOCK_DIM, load_module, module_source, normalize_line_comments, release_module
+from curator.warp.build import load_module, module_source, normalize_line_comments, release_module
 from curator.warp.inputs import SIZE, Inputs, NotRunnable, release_objects
+from curator.warp.launch import launch
 
 __all__ = ["SIZE", "Execution", "Inputs", "NotRunnable", "execute"]
 _HASH_SUFFIX = re.compile(r"_[0-9a-f]{7,}(?=_(?:cpu|cuda)_)")
@@ -36,24 +37,6 @@ class Execution:
     grad_error: float | None = None
     grad_note: str = ""
     ms: float = 0.0
-
-
-def launch(kernel, values: list, launch_dim: int, size: int = SIZE, device: str = "cpu") -> None:
-    """Launch as Warp launches it, on ``device``; a tile kernel tiled with the block_dim its stored
-    code was built for (CPU 1, CUDA 256: what Warp uses at launch)."""
-    wp = init_warp()
-    dim = (size,) * launch_dim
-    if is_tiled(kernel):
-        block_dim = BLOCK_DIM["cpu" if str(device) == "cpu" else "cuda"]
-        wp.launch_tiled(kernel, dim=dim, inputs=values, block_dim=block_dim, device=device)
-    else:
-        wp.launch(kernel, dim=dim, inputs=values, device=device)
-    wp.synchronize_device(device)
-
-
-def is_tiled(kernel) -> bool:
-    """Whether the kernel uses tiles (launched tiled; what it computes may depend on block_dim)."""
-    return "tile" in (kernel.adj.source or "")
 
 
 def checksum(arrays: list) -> tuple[str, bool]:

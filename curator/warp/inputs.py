@@ -8,9 +8,8 @@ import re
 from dataclasses import dataclass, field
 
 from curator.warp import init_warp
-from curator.warp.launch import _random_value
+from curator.warp.values import SIZE, random_value
 
-SIZE = 8  # threads per launch dimension; integer values drawn from [0, SIZE) (arrays) or [1, SIZE] (scalars)
 ROOM = 4  # arrays have ROOM * SIZE elements per dimension: room for strided layouts (i * 2 + 1, i * 4 + 3)
 _GEOMETRY = re.compile(r"wp\.(?:tile_)?(mesh|bvh|hash_grid|volume)_\w+\(\s*([\w.]+)")
 _TEXTURE_CHANNELS = {"float": 1, "float32": 1, "vec2": 2, "vec2f": 2, "vec4": 4, "vec4f": 4}
@@ -68,7 +67,7 @@ class Inputs:
             return _Spec("struct", t, {f: self._spec(f, var.type) for f, var in t.vars.items()})
         if hasattr(t, "dtype") and hasattr(t, "ndim"):
             dtype = {float: wp.float32, int: wp.int32, bool: wp.bool}.get(t.dtype, t.dtype)
-            backing = _random_value(dtype, (ROOM * self.size,) * t.ndim, self.rng, self.device)
+            backing = random_value(dtype, (ROOM * self.size,) * t.ndim, self.rng, self.device)
             if "indexed" in kind or "fabric" in kind:
                 return _Spec("view", backing, wrap=_view_maker(kind, t.ndim, self.rng, self.size, self.device))
             return _Spec("array", backing)
@@ -133,7 +132,7 @@ def _scalar(t, rng, size: int):
         shape = tuple(getattr(dtype, "_shape_", ()))
         raw = rng.integers(1, size + 1, shape or None)
         return dtype(*raw.reshape(-1).tolist()) if shape else int(raw)
-    return _random_value(t, None, rng, "cpu")
+    return random_value(t, None, rng, "cpu")
 
 
 def _fresh(spec: _Spec, held: list, shift=None, requires_grad: bool = False, bases: list | None = None):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from curator.warp import CodegenError, init_warp
-from curator.warp.build import load_module, release_module
+from curator.warp.build import BLOCK_DIM, load_module, release_module
+from curator.warp.values import SIZE, array_numpy, random_value
 
 
 def load_kernel(source: str, kernel_name: str, module_name: str):
@@ -31,41 +32,6 @@ def _resolve_type(text: str, module):
     return eval(text, namespace)  # the text comes from the kernel's own source annotations
 
 
-def _random_value(dtype, shape, rng, device):
-    """A random Warp value of ``dtype``: an array of ``shape``, or a scalar/struct if no shape."""
-    import numpy as np
-
-    wp = init_warp()
-    from warp._src import codegen as wcodegen
-    from warp._src import types as wtypes
-
-    if isinstance(dtype, wcodegen.Struct):
-        if shape is None:
-            value = dtype()
-            for name, var in dtype.vars.items():
-                setattr(value, name, _random_value(var.type, None, rng, device))
-            return value
-        items = [_random_value(dtype, None, rng, device) for _ in range(int(np.prod(shape)))]
-        return wp.array(items, dtype=dtype, device=device).reshape(shape)
-    python = {float: wp.float32, int: wp.int32, bool: wp.bool}
-    dtype = python.get(dtype, dtype)
-    scalar = getattr(dtype, "_wp_scalar_type_", dtype)  # vectors, matrices, quaternions...
-    elem_shape = tuple(getattr(dtype, "_shape_", ()))
-    np_type = np.dtype(wtypes.warp_type_to_np_dtype[scalar])
-    count = int(np.prod(shape or ())) * int(np.prod(elem_shape))
-    if np_type.kind == "f":
-        raw = rng.uniform(-1.0, 1.0, count).astype(np_type)
-    elif np_type.kind == "b":
-        raw = rng.integers(0, 2, count).astype(np_type)
-    else:  # small non-negative integers: they often end up as loop bounds or indices
-        raw = rng.integers(0, 8, count).astype(np_type)
-    if shape is not None:
-        return wp.array(raw.reshape(tuple(shape) + elem_shape), dtype=dtype, device=device)
-    if not elem_shape:
-        return raw[0].item()  # a Python number: Warp converts it to the parameter's type
-    return dtype(*raw.tolist())
-
-
 def launch_random(kernel, module, kernel_args: list, launch_dim: int, device: str, seed: int = 0, size: int = 8):
     """Launch ``kernel`` on ``device`` with random inputs built from its argument annotations
     (``kernels.kernel_args``): arrays of ``size`` per dimension, ``launch_dim`` dimensions of
@@ -82,32 +48,35 @@ def launch_random(kernel, module, kernel_args: list, launch_dim: int, device: st
         if m:
             inner = dict(kv.split("=", 1) for kv in m.group("inner").split(","))
             ndim = int(m.group("nd")[0]) if m.group("nd") else int(inner.get("ndim", 1))
-            value = _random_value(_resolve_type(inner["dtype"], module), (size,) * ndim, rng, device)
+            value = random_value(_resolve_type(inner["dtype"], module), (size,) * ndim, rng, device)
             arrays.append((name, value))
-            inputs[name] = _array_numpy(value)
+            inputs[name] = array_numpy(value)
         else:
-            value = inputs[name] = _random_value(_resolve_type(annotation, module), None, rng, device)
+            value = inputs[name] = random_value(_resolve_type(annotation, module), None, rng, device)
         values.append(value)
     wp.launch(kernel, dim=(size,) * launch_dim, inputs=values, device=device)
     wp.synchronize_device(device)
-    return inputs, {name: _array_numpy(a) for name, a in arrays}
-
-
-def _array_numpy(array):
-    import numpy as np
-
-    out = array.numpy().copy()  # on CPU numpy() is a view of the array's memory
-    if out.dtype.names:  # structs: compare their raw bytes field by field
-        return np.concatenate(
-            [
-                np.ascontiguousarray(out[f]).reshape(len(out.reshape(-1)), -1).astype(np.float64)
-                for f in out.dtype.names
-            ],
-            axis=1,
-        )
-    return out
+    return inputs, {name: array_numpy(a) for name, a in arrays}
 
 
 def cuda_available() -> bool:
     """Whether this process can launch on a GPU (a CUDA driver and a device)."""
     return init_warp().is_cuda_available()
+
+
+def launch(kernel, values: list, launch_dim: int, size: int = SIZE, device: str = "cpu") -> None:
+    """Launch as Warp launches it, on ``device``; a tile kernel tiled with the block_dim its stored
+    code was built for (CPU 1, CUDA 256: what Warp uses at launch)."""
+    wp = init_warp()
+    dim = (size,) * launch_dim
+    if is_tiled(kernel):
+        block_dim = BLOCK_DIM["cpu" if str(device) == "cpu" else "cuda"]
+        wp.launch_tiled(kernel, dim=dim, inputs=values, block_dim=block_dim, device=device)
+    else:
+        wp.launch(kernel, dim=dim, inputs=values, device=device)
+    wp.synchronize_device(device)
+
+
+def is_tiled(kernel) -> bool:
+    """Whether the kernel uses tiles (launched tiled; what it computes may depend on block_dim)."""
+    return "tile" in (kernel.adj.source or "")

@@ -17,13 +17,14 @@ import os
 from dataclasses import dataclass
 from importlib import metadata
 
+from curator.errors import CuratorError
 from curator.warp import init_warp
 
 SYNTAX_ONLY = "-fdevice-syntax-only"
 _lib = None
 
 
-class NvrtcUnavailable(RuntimeError):
+class NvrtcUnavailable(CuratorError, RuntimeError):
     """The NVRTC library is missing or is not the version Warp bundles."""
 
 

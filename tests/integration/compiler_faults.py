@@ -14,7 +14,7 @@ import os
 import time
 from pathlib import Path
 
-from curator import verify
+from curator.verify import compile as verify
 
 ABORT_MARKER = "// curator test: the compiler aborts here"
 HANG_MARKER = "// curator test: the compiler hangs here"

@@ -77,8 +77,8 @@ _LOADS = itertools.count()
 def _check(name: str, plant: dict | None = None, seed: int = 1):
     from curator.warp import adjoint
     from curator.warp.build import load_module, release_module
-    from curator.warp.execute import launch
     from curator.warp.inputs import Inputs
+    from curator.warp.launch import launch
 
     init_warp()
     source = "import warp as wp\n\n" + textwrap.dedent(SOURCES[name]).lstrip()
@@ -131,7 +131,7 @@ def test_a_builtin_warp_leaves_without_adjoint_fails_and_is_attributed():
     """What `curator report` says of such failures, checked: the kernel with ``wp.frac`` fails the
     adjoint check, the same arithmetic written out passes, and gradfindings counts the first
     under "builtin without an adjoint" because Warp's own header says so."""
-    from curator import gradfindings
+    from curator.verify import gradfindings
 
     missing, err, note = _check("frac_missing")
     written, _, wnote = _check("frac_written_out")

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from curator.coverage import names_in_source
 from curator.kernels.surface import load_surface
+from curator.measure.coverage import names_in_source
 from curator.store import Store
 from tests.conftest import run_curator
 
@@ -93,7 +93,7 @@ def test_coverage_of_missing_store_is_one_line(tmp_path):
 def test_stats_profile_reports_both_origins(small_store):
     import sqlite3
 
-    from curator.profile import kernel_shape, summarize
+    from curator.measure.profile import kernel_shape, summarize
 
     res = run_curator("stats", "--profile", "--json", "--db", str(small_store))
     assert res.returncode == 0, res.stderr

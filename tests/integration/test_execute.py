@@ -10,10 +10,11 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from curator import execution, neardup
+from curator import neardup
 from curator.cli import main
 from curator.records import kernel_id
 from curator.store import KernelRecord, Store
+from curator.verify import executions as execution
 from curator.warp import build, init_warp
 
 SOURCES = {

@@ -199,8 +199,8 @@ def test_generated_kernel_pair_is_what_warp_compiles(kernel_cache, category):
     """The shortest kernel of the category that curator's run inputs can launch (handles of real
     meshes and volumes, textures, structs and indexed arrays included; tile kernels launch tiled
     with block_dim 1 as Warp does on the CPU); every category has one."""
-    from curator.warp.execute import launch
     from curator.warp.inputs import Inputs, NotRunnable, release_objects
+    from curator.warp.launch import launch
 
     module_name = f"curator_launch_{category}"
     for spec in _by_size(category):

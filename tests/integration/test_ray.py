@@ -233,7 +233,7 @@ def test_verify_on_ray_records_what_a_local_verify_records(cluster, small_store,
 # them to the Ray actors (argv: the fault log, then the command line)
 FAULTY_VERIFY = """
 import sys
-from curator import verify
+from curator.verify import compile as verify
 from tests.integration import compiler_faults
 verify._init_worker = compiler_faults.use(sys.argv[1])
 from curator.cli import main

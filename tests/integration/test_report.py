@@ -21,7 +21,7 @@ def test_report_figures_match_store_and_manifest(small_store, tmp_path):
     assert res.returncode == 0, res.stderr
     text = report_path.read_text()
     manifest = json.loads((out / "manifest.json").read_text())
-    # the store's figures, counted here with plain SQL and Python (not curator.stats, which the
+    # the store's figures, counted here with plain SQL and Python (not curator.measure.stats, which the
     # report itself uses)
     with Store.open(db, readonly=True) as s:
         kernels = s.conn.execute("SELECT COUNT(*) FROM kernels").fetchone()[0]

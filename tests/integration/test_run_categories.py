@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from curator import execution
 from curator.cli import main
 from curator.kernels import categories_for
 from curator.store import Store
+from curator.verify import executions as execution
 
 
 @pytest.mark.slow

@@ -11,10 +11,11 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from curator import differential, neardup, records, verify
+from curator import neardup, records, verify
 from curator.cli import main
 from curator.records import kernel_id
 from curator.store import KernelRecord, Store
+from curator.verify import differential
 from curator.warp import build, init_warp, launch
 from curator.warp import compile as warp_compile
 from tests.integration import compiler_faults

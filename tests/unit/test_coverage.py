@@ -2,8 +2,8 @@
 
 import json
 
-from curator.coverage import OPERATOR_BUILTINS, measure, names_in_source
 from curator.kernels.surface import load_surface, parse_surface
+from curator.measure.coverage import OPERATOR_BUILTINS, measure, names_in_source
 from curator.store import KernelRecord, Store
 
 SOURCE = """
@@ -127,7 +127,7 @@ def test_store_keeps_signatures_with_the_kernel(tmp_path):
 def test_overload_type_lists_are_types_not_calls():
     """`wp.overload(k, [wp.array(dtype=wp.vec2), float])` names types: no `array` builtin is called
     (the codegen record of such a kernel holds none), while a call in the kernel body counts."""
-    from curator.coverage import names_in_source
+    from curator.measure.coverage import names_in_source
 
     source = (
         "import warp as wp\n"
@@ -142,8 +142,8 @@ def test_overload_type_lists_are_types_not_calls():
 
 
 def test_names_left_out_on_purpose_are_visible_builtins_and_shown_with_the_reason():
-    from curator.coverage import NOT_GENERATED, why_uncovered
-    from curator.measures import coverage_markdown
+    from curator.measure.coverage import NOT_GENERATED, why_uncovered
+    from curator.measure.measures import coverage_markdown
 
     visible = {b.name for b in load_surface().builtins}
     assert set(NOT_GENERATED) <= visible  # fails when Warp drops one of them

@@ -1,11 +1,11 @@
-"""curator.gradfindings: each construct is found in a planted kernel, only there, and a kernel with
+"""curator.verify.gradfindings: each construct is found in a planted kernel, only there, and a kernel with
 two is counted under the first of ORDER."""
 
 from __future__ import annotations
 
 import pytest
 
-from curator import gradfindings as g
+from curator.verify import gradfindings as g
 
 HEAD = "import warp as wp\n\n\n@wp.kernel\ndef k(a: wp.array(dtype=float), out: wp.array(dtype=float), n: int):\n"
 BODIES = {

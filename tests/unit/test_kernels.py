@@ -188,7 +188,7 @@ def test_spec_is_consistent_with_source(category):
 
 def test_every_category_has_distinct_skeletons():
     # Issue 12 asks for >= 95 % distinct normalised skeletons per category; 80 seeds keep it quick
-    # (python -m curator.gencheck measures it at full size).
+    # (python -m curator.measure.gencheck measures it at full size).
     for category in CATEGORIES:
         skeletons = Counter(skeleton(generate_kernel(seed, category).source) for seed in range(80))
         assert len(skeletons) / 80 >= 0.95, (category, skeletons.most_common(1)[0][1])
@@ -451,7 +451,8 @@ def test_generic_forms_are_not_near_duplicates():
     # near-duplicate clusters (the `curator export --dedup` measure): their structure never varied
     import numpy as np
 
-    from curator import minhash, neardup
+    from curator import neardup
+    from curator.neardup import minhash
 
     specs = [generate_kernel(seed, cat) for cat in ("generic", "scalar_param") for seed in range(240)]
     for form in ("generic_overload_", "kernel_factory_"):

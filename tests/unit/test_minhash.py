@@ -1,4 +1,4 @@
-"""curator.minhash makes the very bytes datasketch makes (MinHash affine32 + LeanMinHash.serialize)."""
+"""curator.neardup.minhash makes the very bytes datasketch makes (MinHash affine32 + LeanMinHash.serialize)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from curator import minhash, neardup
+from curator import neardup
+from curator.neardup import minhash
 
 
 def _datasketch_blob(tokens: list[str]) -> bytes:

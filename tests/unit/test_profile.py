@@ -5,7 +5,7 @@ import ast
 import numpy as np
 import pytest
 
-from curator.profile import KernelShape, _percentile, expression_depth, kernel_shape, summarize
+from curator.measure.profile import KernelShape, _percentile, expression_depth, kernel_shape, summarize
 
 KERNEL = '''import warp as wp
 

@@ -119,9 +119,12 @@ def test_card_shows_coverage_when_the_manifest_has_it(db, tmp_path):
     out = tmp_path / "rel"
     export(db, out)
     m = json.loads((out / "manifest.json").read_text())
+    from curator.measure.measures import RELEASE
+
     assert "## Warp builtins covered" in (out / "README.md").read_text()
+    assert "## Warp builtins covered" in card.dataset_card(m, RELEASE.markdown)
     m.pop("measures")
-    assert "## Warp builtins covered" not in card.dataset_card(m)
+    assert "## Warp builtins covered" not in card.dataset_card(m, RELEASE.markdown)
 
 
 def test_report_reads_a_release(db, tmp_path):

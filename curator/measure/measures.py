@@ -16,9 +16,9 @@ PARALLEL_FROM = 2000  # kernels to measure before a pool of processes pays for i
 
 
 def coverage_of(store, source: str = "synthetic") -> dict:
-    """curator.coverage.measure over the store's kernels of ``source`` (synthetic, real or all)."""
-    from curator import coverage
+    """curator.measure.coverage.measure over the store's kernels of ``source`` (synthetic, real or all)."""
     from curator.kernels.surface import load_surface
+    from curator.measure import coverage
 
     surface = load_surface()
     rows = measured_kernels(store, ORIGINS[source], surface.warp_version)
@@ -26,9 +26,9 @@ def coverage_of(store, source: str = "synthetic") -> dict:
 
 
 def profiles_of(store) -> dict[str, dict]:
-    """curator.profile figures of the synthetic and of the real (ingested) kernels."""
-    from curator import profile
+    """curator.measure.profile figures of the synthetic and of the real (ingested) kernels."""
     from curator.kernels.surface import load_surface
+    from curator.measure import profile
 
     surface = load_surface()
     geometry = frozenset(b.name for f in ("geometry", "volume", "texture") for b in surface.family(f))
@@ -46,7 +46,7 @@ def kernel_measures(source: str, name: str):
     profile.kernel_figures or None when the source does not parse or holds no kernel ``name``)."""
     import ast
 
-    from curator import coverage, profile
+    from curator.measure import coverage, profile
 
     try:
         tree = ast.parse(source)
@@ -60,7 +60,7 @@ def measured_kernels(store, origin: str | None, warp_version: str | None) -> Ite
     """(names, figures or None, signatures or None) of every kernel of ``origin`` (None: all), by id: kept
     measures where the store has them (fill keeps the missing ones first, unless the store is read-only),
     else measured here."""
-    from curator.profile import KernelFigures
+    from curator.measure.profile import KernelFigures
 
     if not store.readonly:
         fill(store, origin)
@@ -114,7 +114,7 @@ def _as_json(figures) -> dict:
 
 def coverage_markdown(report: dict) -> list[str]:
     """A Markdown table of names and signatures covered per family, then the uncovered names."""
-    from curator.coverage import NOT_GENERATED
+    from curator.measure.coverage import NOT_GENERATED
 
     out = [
         f"Warp {report['warp_version']} has {report['names']} visible builtin names with {report['signatures']}"
@@ -149,7 +149,7 @@ def coverage_markdown(report: dict) -> list[str]:
 
 def profile_markdown(profiles: dict[str, dict]) -> list[str]:
     """A Markdown table of the shape figures, one column per kernel origin that has kernels."""
-    from curator.profile import ROWS
+    from curator.measure.profile import ROWS
 
     shown = {origin: p for origin, p in profiles.items() if p.get("measured")}
     if not shown:
@@ -157,5 +157,35 @@ def profile_markdown(profiles: dict[str, dict]) -> list[str]:
     out = ["| figure | " + " | ".join(shown) + " |", "| --- |" + " ---: |" * len(shown)]
     for label, key, fmt in ROWS:
         out.append(f"| {label} | " + " | ".join(fmt.format(p[key]) for p in shown.values()) + " |")
-    out += ["", "Measured on the Python AST of each `@wp.kernel` body; the definitions are in `curator/profile.py`."]
+    out += [
+        "",
+        "Measured on the Python AST of each `@wp.kernel` body; the definitions are in `curator/measure/profile.py`.",
+    ]
     return [*out, ""]
+
+
+class ReleaseMeasures:
+    """What an export's manifest keeps and its card shows of the store it is drawn from: builtin
+    coverage and kernel shape (`curator stats --coverage` and `--profile`)."""
+
+    def measures(self, store, source: str) -> dict:
+        return {"scope": "store", "coverage": coverage_of(store, source), "profile": profiles_of(store)}
+
+    def markdown(self, measures: dict) -> list[str]:
+        out = [
+            "## Warp builtins covered",
+            "",
+            "Figures of the store this export was drawn from (`curator stats --coverage`).",
+            "",
+        ]
+        out += coverage_markdown(measures["coverage"])
+        out += [
+            "## Kernel shape",
+            "",
+            "Figures of the store this export was drawn from (`curator stats --profile`).",
+            "",
+        ]
+        return out + profile_markdown(measures["profile"])
+
+
+RELEASE = ReleaseMeasures()

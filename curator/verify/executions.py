@@ -17,6 +17,8 @@ from multiprocessing.connection import wait
 from curator.scale.isolated import exit_reason
 from curator.store import Store
 from curator.store.executions import ExecutionRow
+from curator.verify.pool import VerifyError
+from curator.verify.sources import executable_source
 
 DEFAULT_TIMEOUT = 60.0  # seconds one kernel may take (compile, launches, adjoint check)
 STARTUP_TIMEOUT = 120.0  # seconds a worker may take to start (import and initialise Warp)
@@ -172,8 +174,6 @@ class Executor:
         shutil.rmtree(slot.work, ignore_errors=True)
 
     def run(self, ids: Iterable[str]) -> ExecutionReport:
-        from curator.differential import executable_source
-
         ids = list(ids)
         done = self.store.executed_ids("cpu", self.seed, self.tag, ids)
         self.report.skipped = len(done)
@@ -264,7 +264,7 @@ class Executor:
             self._write([ExecutionRow(slot.job[0], "cpu", self.seed, self.tag, status, message)])
             self._queue[:0] = [kid for kid, _ in slot.batch[1:]]
         elif not slot.ready:
-            raise RuntimeError(f"a CPU run worker could not start: {message}")
+            raise VerifyError(f"a CPU run worker could not start: {message}")
         self._slots[self._slots.index(slot)] = self._spawn()
 
     def _write(self, rows: list[ExecutionRow]) -> None:

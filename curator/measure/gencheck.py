@@ -1,6 +1,6 @@
 """Quality report for the generator: run kernels through Warp codegen and print coverage and shape figures.
 
-python -m curator.gencheck --count 2000 --seed 1 [--style realistic|stress]
+python -m curator.measure.gencheck --count 2000 --seed 1 [--style realistic|stress]
 
 It lives outside ``curator/kernels`` because it runs Warp; the generator itself never does.
 Kernel i of a check is kernel i of ``curator generate --seed SEED`` (same seeds, categories round-robin).
@@ -93,8 +93,8 @@ def _print_distinct(specs, categories, fail_by_cat: Counter) -> float:
 
 def _print_coverage(specs, signatures: dict[int, list[str]] | None) -> None:
     """Names (from the sources) and, after codegen, signatures (resolved by Warp) per family."""
-    from curator.coverage import measure
     from curator.kernels.surface import load_surface
+    from curator.measure.coverage import measure
 
     kernels = [(s.source, signatures.get(n) if signatures is not None else None) for n, s in enumerate(specs)]
     report = measure(load_surface(), kernels)
@@ -111,7 +111,7 @@ def _print_coverage(specs, signatures: dict[int, list[str]] | None) -> None:
 
 
 def _print_shape(specs) -> None:
-    from curator.profile import kernel_shape, summarize
+    from curator.measure.profile import kernel_shape, summarize
 
     f = summarize(kernel_shape(spec.source, spec.name) for spec in specs)
     print(

@@ -12,7 +12,6 @@ and the worker is replaced."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import tempfile
@@ -21,8 +20,10 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 
+from curator.errors import CuratorError
 from curator.store import Store
 from curator.store.verify import LAUNCH_PREFIX, Verification
+from curator.verify.sources import executable_source
 
 GPU = "cuda:0"
 TIMEOUT_S = 120.0  # one kernel: compile for both devices (the first compile builds Warp's header), two launches
@@ -33,7 +34,7 @@ RTOL = ATOL = 1e-3
 OK_STATUSES = ("same", "tile-differs")
 
 
-class DifferentialError(Exception):
+class DifferentialError(CuratorError):
     """The differential launches cannot go on (one sentence for the user)."""
 
 
@@ -44,33 +45,6 @@ class LaunchResult:
     message: str
     # same | tile-differs | differ | pair-mismatch | failed | crashed | timeout | not-runnable | refused
     status: str = ""
-
-
-def executable_source(kernel: dict, trust_real: bool = False) -> str | None:
-    """Why a stored kernel's source may not be executed (None: it may).
-
-    Running a launch imports the stored Python, so only source curator's own generator makes
-    is run: a synthetic kernel's source must be exactly what the current generator gives for
-    its seed and category (a store edited by hand is refused).  Ingested (real) kernels run
-    only with ``trust_real`` (`curator verify --run --trust`)."""
-    if kernel["origin"] == "real":
-        if not trust_real:
-            return "not executed: real (ingested) kernel; pass --trust to run it"
-        if not re.search(r"^\s*(import warp|from warp)", kernel["source"], re.M):
-            return "not executed: an ingested kernel is stored as its definition alone, without its module's imports"
-        return None
-    from curator.kernels import GENERATOR_VERSION, generate_kernel, parse_version_label
-
-    version, style = parse_version_label(kernel["generator_version"] or "")
-    if version != GENERATOR_VERSION or kernel["seed"] is None:
-        return f"not executed: made by generator {kernel['generator_version']}, this is {GENERATOR_VERSION}"
-    try:
-        regenerated = generate_kernel(kernel["seed"], kernel["category"], style).source
-    except ValueError:
-        regenerated = None
-    if regenerated != kernel["source"]:
-        return "not executed: stored source differs from the generator's output for its seed"
-    return None
 
 
 def differential(
@@ -216,8 +190,9 @@ def compare(row: dict, pieces: dict, seed: int, size: int, devices=("cpu", GPU))
     `curator generate` stored them)."""
     from curator.warp import fresh_function_numbering, init_warp
     from curator.warp.build import load_module, release_module
-    from curator.warp.execute import clear_cache, is_tiled, pair_check
+    from curator.warp.execute import clear_cache, pair_check
     from curator.warp.inputs import NotRunnable, release_objects
+    from curator.warp.launch import is_tiled
 
     cache_dir = init_warp().config.kernel_cache_dir
     clear_cache(cache_dir)
@@ -249,14 +224,14 @@ def compare(row: dict, pieces: dict, seed: int, size: int, devices=("cpu", GPU))
 
 def _run_on(kernel, row: dict, seed: int, size: int, device: str) -> list:
     """The kernel launched on ``device`` with the seed's inputs: every array it can write, as ndarrays."""
-    from curator.warp.execute import launch
     from curator.warp.inputs import Inputs
-    from curator.warp.launch import _array_numpy
+    from curator.warp.launch import launch
+    from curator.warp.values import array_numpy
 
     labels: list = []
     values, arrays = Inputs(kernel, row["source"], seed, size, device=device).materialize(labels=labels)
     launch(kernel, values, row["launch_dim"], size, device=device)
-    return [(name, _array_numpy(a)) for name, a in zip(labels, arrays, strict=True)]
+    return [(name, array_numpy(a)) for name, a in zip(labels, arrays, strict=True)]
 
 
 def _differing(a: list, b: list) -> list[str]:

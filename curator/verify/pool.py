@@ -10,13 +10,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from curator.errors import CuratorError
 from curator.scale import PoolFactory, PoolWorkerDied, kill_worker
 from curator.scale.isolated import IsolatedWorker, WorkerDied, WorkerStartError
-
-if TYPE_CHECKING:
-    from curator.verify import Report
 
 # A batch's compile past compile_limit counts as hung (its worker is killed): a kernel takes ~0.2 s
 # compiled in a batch at -O0 (3x that at -O2), ~0.01 s through NVRTC's front end; generous, since
@@ -25,7 +22,16 @@ COMPILE_TIMEOUT = 60.0
 COMPILE_S_PER_KERNEL = 2.0
 
 
-class VerifyError(Exception):
+@dataclass
+class Faults:
+    """What a BatchRunner counts as it goes: compiler worker processes (or pools) that died under
+    a batch, and batches past their limit (their worker killed)."""
+
+    worker_deaths: int = 0
+    hangs: int = 0
+
+
+class VerifyError(CuratorError):
     """Verification cannot go on for a reason the user must act on (one sentence)."""
 
 
@@ -80,10 +86,10 @@ class BatchRunner:
         pool_factory: PoolFactory,
         initializer: Callable,
         initargs: tuple,
-        report: Report,
+        faults: Faults,
         compile_timeout: float = COMPILE_TIMEOUT,
     ):
-        self._task, self._workers, self._report = task, max(1, workers), report
+        self._task, self._workers, self._faults = task, max(1, workers), faults
         self._pool_factory, self._init = pool_factory, (initializer, initargs)
         self.compile_timeout = compile_timeout
         self._max_in_flight = self._workers * 2
@@ -158,7 +164,7 @@ class BatchRunner:
                         self._suspects.append(batch)
                     continue
                 except WorkerDied as exc:  # its own worker: isolated, or one of a pool that goes on
-                    self._report.worker_deaths += 1
+                    self._faults.worker_deaths += 1
                     if isinstance(exc, PoolWorkerDied) and exc.seconds is not None:  # the pool knows it better
                         ms = 1000 * exc.seconds
                     self._died(batch, exc, ms)
@@ -209,7 +215,7 @@ class BatchRunner:
             start = self._start_of(batch, worker)
             if batch.hung is None and start is not None and now - start > self._limit(batch) and not fut.done():
                 batch.hung = self._limit(batch)
-                self._report.hangs += 1
+                self._faults.hangs += 1
                 if worker is not None:
                     worker.close(wait=False)
                 elif self._pool is not None:
@@ -219,7 +225,7 @@ class BatchRunner:
     def _pool_died(self) -> None:
         """The pool broke (its futures all fail at once): count it once and drop it."""
         if self._pool is not None:
-            self._report.worker_deaths += 1
+            self._faults.worker_deaths += 1
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 

@@ -61,7 +61,7 @@ def names_in_source(source: str) -> set[str]:
 
 def names_in_tree(tree: ast.AST, nodes: list[ast.AST] | None = None) -> set[str]:
     """names_in_source of an already parsed source; ``nodes``: ``list(ast.walk(tree))`` where the caller has it
-    (curator.measures walks each kernel once for both measures)."""
+    (curator.measure.measures walks each kernel once for both measures)."""
     names: set[str] = set()
     for node in _outside_annotations(list(ast.walk(tree)) if nodes is None else nodes):
         if isinstance(node, ast.Call):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from curator import stats as stats_mod
+from curator.measure import stats as stats_mod
 from curator.records import MIB
 
 BAR_WIDTH = 40
@@ -187,16 +187,16 @@ def _verification_section(ver: dict) -> list[str]:
 
 
 def _grad_findings_section(failures: list[tuple[str, str, str]]) -> list[str]:
-    """The adjoint check's failures sorted by the construct in the kernel (curator.gradfindings)."""
+    """The adjoint check's failures sorted by the construct in the kernel (curator.verify.gradfindings)."""
     if not failures:
         return []
-    from curator import gradfindings
+    from curator.verify import gradfindings
 
     out = [
         "#### What the adjoint failures are",
         "",
         f"The {len(failures):,} kernels that failed the adjoint check, each counted under the first construct of"
-        " this list its source holds (read from the AST by `curator/gradfindings.py`):",
+        " this list its source holds (read from the AST by `curator/verify/gradfindings.py`):",
         "",
         "| construct | kernels | most in | what goes wrong |",
         "| --- | ---: | --- | --- |",
@@ -327,7 +327,7 @@ def _load_section() -> list[str]:
 
 def _measures_section(store) -> list[str]:
     """Builtin coverage (synthetic kernels) and kernel shape (synthetic and real), as `curator stats` shows."""
-    from curator import measures
+    from curator.measure import measures
 
     out = ["### Warp's builtin surface covered (`curator stats --coverage`)", ""]
     out += measures.coverage_markdown(measures.coverage_of(store, "synthetic"))

@@ -4,7 +4,6 @@ to the kernel that broke it.  Results go to the store, so a rerun skips what is 
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing.util
 import os
 import shutil
@@ -17,27 +16,13 @@ from dataclasses import dataclass, field
 from curator.scale import PoolFactory, local_pool
 from curator.store import Store
 from curator.store.verify import Verification
-from curator.verify_pool import COMPILE_TIMEOUT, Batch, BatchRunner, VerifyError
+from curator.verify.pool import COMPILE_TIMEOUT, Batch, BatchRunner, Faults, VerifyError
+from curator.verify.sample import sample
 from curator.warp import DEFAULT_ARCH
 from curator.warp.modes import DEFAULT_MODE
 
 BATCH_SIZE = 128
 MAX_DIAGNOSTICS = 20_000  # characters of compiler output kept per result
-
-
-# -- sampling ---------------------------------------------------------------------------
-def in_sample(kernel_id: str, fraction: float, seed: int = 0) -> bool:
-    """Whether a kernel belongs to the ``fraction`` sample of ``seed``: a hash of seed and id,
-    so the choice is the same on every run and does not depend on what else is stored."""
-    if fraction >= 1:
-        return True
-    digest = hashlib.blake2b(f"{seed}:{kernel_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") < fraction * 2**64
-
-
-def sample(ids: Iterable[str], fraction: float | None, seed: int = 0) -> list[str]:
-    """The ids in the sample (all of them when ``fraction`` is None), in the given order."""
-    return [k for k in ids if fraction is None or in_sample(k, fraction, seed)]
 
 
 # -- compiling (worker side, also usable in-process) -----------------------------------------
@@ -137,13 +122,12 @@ class DeviceCounts:
 
 
 @dataclass
-class Report:
-    """Live figures of a verification, handed to the progress callback after every batch."""
+class Report(Faults):
+    """Live figures of a verification, handed to the progress callback after every batch (and the
+    worker deaths and hangs its BatchRunner counts)."""
 
     devices: dict[str, DeviceCounts] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (device, kernel id) found this run
-    worker_deaths: int = 0  # compiler worker processes (or pools) that died under a batch
-    hangs: int = 0  # batches past their limit (compile_limit): their worker killed
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -176,7 +160,7 @@ class Verifier:
     (``block=True`` waits for everything); ``close`` does both and shuts the pool down.  The
     store is only touched from the calling thread.  Where batches run, and what happens when a
     worker crashes or hangs under one (the kernel found and recorded as a failed compile, every
-    other kernel with its real result), is ``curator.verify_pool.BatchRunner``'s.
+    other kernel with its real result), is ``curator.verify.pool.BatchRunner``'s.
     """
 
     def __init__(
@@ -211,7 +195,7 @@ class Verifier:
             pool_factory=pool_factory or local_pool,
             initializer=_init_worker,
             initargs=(devices, arch, mode, self._root),
-            report=self.report,
+            faults=self.report,
             compile_timeout=compile_timeout,
         )
 
@@ -306,7 +290,7 @@ class Verifier:
         return False
 
 
-def run(
+def compile_stored(
     store: Store,
     devices: tuple[str, ...],
     *,
