@@ -29,13 +29,14 @@ def benchmark_figures(
         for split in splits:
             for target in targets:
                 key = f"{config}/{split}/{target}"
-                runs = {}
+                runs, verdicts = {}, {}  # the informative records, decided once for the three
                 for name in BASELINES:
                     path = Path(results) / f"{config}_{split}_{target}_{name}.jsonl" if results else None
                     if progress:
                         progress(f"{key}: {name}")
                     task = Task(release, config, split, baseline=name, results=path)
-                    runs[name] = evaluate(task, Options(target=target, device=config if config != "paired" else "cpu"))
+                    opts = Options(target=target, device=config if config != "paired" else "cpu")
+                    runs[name] = evaluate(task, opts, verdicts=verdicts)
                 ref = runs["reference"]
                 out[key] = {
                     "informative": {c: f["records"] for c, f in ref["categories"].items()},

@@ -34,13 +34,22 @@ def code_key(pieces: dict) -> str:
     return hashlib.sha256(json.dumps(pieces, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def evaluate(task: Task, opts: Options, progress: Callable[[str], None] | None = None, root: str | None = None) -> dict:
-    """The summary of ``task`` (predictions or a baseline); results to ``task.results`` if given."""
+def evaluate(
+    task: Task,
+    opts: Options,
+    progress: Callable[[str], None] | None = None,
+    root: str | None = None,
+    verdicts: dict | None = None,
+) -> dict:
+    """The summary of ``task`` (predictions or a baseline); results to ``task.results`` if given.
+    ``verdicts``: which records are informative, known from another run of the same release,
+    config, split and target (used, and completed with the ones found here)."""
     records = [r for r in read_records(task.release, task.config, task.split, opts.device) if eligible(r, opts.target)]
     train = read_records(task.release, task.config, "train", opts.device)
     predictions = _predictions(task, opts, records, train, {r["id"] for r in records})
     header = _header(task, opts)
     done, informative = _load_results(task.results, header)
+    informative = {**(verdicts or {}), **informative}
     scorer = Scorer(opts, root)
     state = _State(done, informative)
     with contextlib.ExitStack() as stack:
@@ -56,6 +65,8 @@ def evaluate(task: Task, opts: Options, progress: Callable[[str], None] | None =
             _record(scorer, state, record, train, todo.get(record["id"], []))
             if progress:
                 progress(f"{n}/{len(records)} records")
+    if verdicts is not None:
+        verdicts.update(state.informative)
     summary = summarise(state.tasks, state.results, state.excluded)
     summary["task"] = {k: v for k, v in header.items() if k != "kind"}
     summary["deaths"] = scorer.pred.deaths
