@@ -55,8 +55,9 @@ def evaluate(
     with contextlib.ExitStack() as stack:
         stack.callback(scorer.close)
         if task.results:
+            fresh = not Path(task.results).exists() or Path(task.results).stat().st_size == 0
             state.out = stack.enter_context(open(task.results, "a", encoding="utf-8"))
-            if not done and not informative:
+            if fresh:
                 state.write(header)
         todo: dict[str, list[Prediction]] = {}
         for p in predictions:
