@@ -1,6 +1,6 @@
 """The benchmark figures of a release (`curator eval figures`): informative records per config,
 split, target and category, and the three baselines' compile@1 and pass@1, for the manifest and
-card (`curator export --benchmark FILE`; ``curator.export.card.benchmark_markdown``) and REPORT.md."""
+card (`curator export --benchmark FILE`; ``curator.export.benchmark``) and REPORT.md."""
 
 from __future__ import annotations
 

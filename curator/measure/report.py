@@ -125,7 +125,7 @@ def build(store, exports: Path, db_name: str = "curator.db") -> str:
 def _benchmark_section(manifest: dict | None) -> list[str]:
     """The translation benchmark's baselines (`curator eval figures`, in the manifest through
     `curator export --benchmark`); nothing without them."""
-    from curator.export.card import benchmark_markdown
+    from curator.export.benchmark import benchmark_markdown
 
     if not manifest or not manifest.get("benchmark"):
         return []

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from test_export import build, target_mb
 
 from curator.cli import main
-from curator.export.card import benchmark_markdown
+from curator.export.benchmark import benchmark_markdown
 
 
 def invoke(*args):
