@@ -5,7 +5,6 @@ with the same predictions skips finished ones), and the summary."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from curator.eval.baselines import Retrieval, baseline_pieces
 from curator.eval.predictions import Prediction, read_predictions
 from curator.eval.prompts import eligible, target_pieces
 from curator.eval.release import manifest, read_records
-from curator.eval.score import Options, Scorer
+from curator.eval.score import Options, Scorer, code_key
 from curator.eval.summary import summarise
 
 
@@ -28,10 +27,6 @@ class Task:
     predictions: Path | None = None
     baseline: str | None = None
     results: Path | None = None
-
-
-def code_key(pieces: dict) -> str:
-    return hashlib.sha256(json.dumps(pieces, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def evaluate(
@@ -96,6 +91,7 @@ def _record(scorer: Scorer, state: _State, record: dict, train: list[dict], pred
     if rid not in state.informative:
         ok, why, seeds = scorer.informative(record, train)
         state.informative[rid] = {"kind": "informative", "id": rid, "informative": ok, "why": why, "seeds": list(seeds)}
+        state.informative[rid]["checked"] = scorer.checked  # the candidates' results, reused below
         state.write(state.informative[rid])
     info = state.informative[rid]
     if not info["informative"]:
@@ -105,7 +101,7 @@ def _record(scorer: Scorer, state: _State, record: dict, train: list[dict], pred
     for p in predictions:
         key = (p.id, p.sample, code_key(p.pieces))
         if key not in state.done:
-            res = scorer.score(record, p.pieces, tuple(info["seeds"]))
+            res = info.get("checked", {}).get(key[2]) or scorer.score(record, p.pieces, tuple(info["seeds"]))
             state.done[key] = {"kind": "result", "id": p.id, "sample": p.sample, "code": key[2]}
             state.done[key].update(category=record["category"], **res)
             state.write(state.done[key])

@@ -4,6 +4,8 @@ reference is informative (a no-op body, an all-zero output and another kernel's 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field, replace
 
 from curator.eval import worker
@@ -43,6 +45,7 @@ class Scorer:
         )
         self.ref = Sandbox(ref_limits, root)
         self._refs: dict[tuple, tuple] = {}
+        self.checked: dict[str, dict] = {}  # code key -> result of the last informative check's candidates
 
     def close(self) -> None:
         self.pred.close()
@@ -112,6 +115,7 @@ class Scorer:
 
     def informative(self, record: dict, train: list[dict]) -> tuple[bool, str, tuple]:
         """(informative, why not, the seeds that make it so): on SEEDS, then on more seeds."""
+        self.checked = {}
         if not self.runs:
             return True, "not judged: CUDA without a GPU (compiled, not run)", SEEDS
         reasons = ""
@@ -126,16 +130,20 @@ class Scorer:
         return False, f"vacuous: {reasons} pass(es) on {len(SEEDS + MORE_SEEDS)} seeds", SEEDS + MORE_SEEDS
 
     def _vacuous_by(self, record: dict, train: list[dict], seeds: tuple, ref: dict) -> list[str]:
+        """What passes the reference on ``seeds``; ``self.checked`` keeps each candidate's result by
+        its code (the shuffled candidate is the shuffled baseline's prediction: scored once)."""
         wanted = target_pieces(self.opts.target)
-        found = []
+        found, self.checked = [], {}
         if all(not first_difference(ref[m], _zero(ref, m)) for m in self.modes):
             found.append("all-zero output")
         empty = {p: noop(record["pieces"][p]) for p in wanted}
-        if self._score(record, empty, seeds, ref)["correct"]:
-            found.append("no-op body")
         other = baseline_pieces("shuffled", record, self.opts.target, train, None)
-        if all(other.values()) and self._score(record, other, seeds, ref)["correct"]:
-            found.append("another kernel's code")
+        for why, pieces in (("no-op body", empty), ("another kernel's code", other)):
+            if not all(pieces.values()):
+                continue
+            res = self.checked[code_key(pieces)] = self._score(record, pieces, seeds, ref)
+            if res["correct"]:
+                found.append(why)
         return found
 
 
@@ -145,6 +153,11 @@ _DEATHS = {
     "memory limit": "memory-limit",
     "file size limit": "output-limit",
 }
+
+
+def code_key(pieces: dict) -> str:
+    """A prediction's identity in a results file: the hash of its pieces."""
+    return hashlib.sha256(json.dumps(pieces, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _death_kind(reason: str) -> str:
