@@ -52,7 +52,9 @@ def _warm_up() -> None:
     from curator.records import PIECES
     from curator.warp.build import module_source
 
-    _compiler("cpu").compile(module_source("cpu", dict.fromkeys(PIECES, "")))
+    compiler = _compiler("cpu")
+    compiler.compile(module_source("cpu", dict.fromkeys(PIECES, "")))
+    compiler.keep_precompiled_header()  # a prediction that does not compile removes it
 
 
 def _compiler(device: str):

@@ -156,6 +156,26 @@ class Compiler:
             return self._front_end(source)
         return self._compile(source, output)
 
+    def keep_precompiled_header(self) -> None:
+        """From now on, put back the CPU precompiled header a failed compile removes.  Warp's Clang
+        deletes it when a unit does not compile (and retries without it), so the next good unit
+        rebuilds it: 1.8 CPU s instead of 0.25 on a kernel of the small release.  A copy taken
+        after a good compile with this compiler's flags is what it would rebuild.  For callers
+        whose units often fail (`curator eval`: a model's predictions)."""
+        import shutil
+
+        self._pch_copy = os.path.join(self._tmp.name, "pch-kept")
+        shutil.rmtree(self._pch_copy, ignore_errors=True)
+        shutil.copytree(self._pch, self._pch_copy)
+
+    def _restore_precompiled_header(self) -> None:
+        import shutil
+
+        copy = getattr(self, "_pch_copy", None)
+        if copy and os.listdir(copy) and not os.listdir(self._pch):
+            for name in os.listdir(copy):
+                shutil.copy2(os.path.join(copy, name), os.path.join(self._pch, name))
+
     def _front_end(self, source: str) -> CompileResult:
         from curator.warp import nvrtc
 
@@ -239,4 +259,6 @@ class Compiler:
         retry = "retrying without precompiled headers\n"
         if retry in diagnostics:
             diagnostics = diagnostics.split(retry, 1)[1]
+        if err != 0 and self.device == "cpu":
+            self._restore_precompiled_header()
         return CompileResult(err == 0, diagnostics, ms)

@@ -166,3 +166,26 @@ def test_prompts_and_bad_predictions(release, tmp_path):
     assert res.stderr.strip().splitlines() == [
         f"Error: {bad}:2: unknown id 'nope' (not a task of this config and split)"
     ]
+
+
+def test_a_failed_compile_keeps_the_precompiled_header_when_asked(tmp_path):
+    import os
+
+    from curator.records import PIECES
+    from curator.warp.build import module_source
+    from curator.warp.compile import DRIVER_FLAGS, Compiler
+
+    empty = module_source("cpu", dict.fromkeys(PIECES, ""))
+    broken = empty + "this is not C++;\n"
+    plain, kept = (Compiler("cpu", mode="fast", workdir=str(tmp_path), extra_flags=DRIVER_FLAGS) for _ in range(2))
+    try:
+        for c in (plain, kept):
+            assert c.compile(empty).ok and os.listdir(c._pch)
+        kept.keep_precompiled_header()
+        assert not plain.compile(broken).ok and not kept.compile(broken).ok
+        assert os.listdir(plain._pch) == []  # Warp's Clang removed it (the fault the copy undoes)
+        assert os.listdir(kept._pch) != []
+        assert kept.compile(empty).ok
+    finally:
+        plain.close()
+        kept.close()
