@@ -18,6 +18,8 @@ from curator.eval.release import manifest, read_records
 from curator.eval.score import Options, Scorer, code_key
 from curator.eval.summary import summarise
 
+PREFETCH = 16  # records whose stored code the reference's worker compiles into one object
+
 
 @dataclass
 class Task:
@@ -58,7 +60,10 @@ def evaluate(
         for p in predictions:
             todo.setdefault(p.id, []).append(p)
         for n, record in enumerate(records, 1):
+            if n % PREFETCH == 1:
+                scorer.prefetch([r for r in records[n - 1 : n - 1 + PREFETCH] if _unfinished(state, r, todo)])
             _record(scorer, state, record, train, todo.get(record["id"], []))
+            scorer.forget(record["id"])
             if progress:
                 progress(f"{n}/{len(records)} records")
     if verdicts is not None:
@@ -82,6 +87,16 @@ class _State:
         if self.out is not None:
             self.out.write(json.dumps(row) + "\n")
             self.out.flush()
+
+
+def _unfinished(state: _State, record: dict, todo: dict) -> bool:
+    """Whether ``record`` still needs its reference: no verdict yet, or a prediction not scored."""
+    info = state.informative.get(record["id"])
+    if info is None:
+        return True
+    return info["informative"] and any(
+        (p.id, p.sample, code_key(p.pieces)) not in state.done for p in todo.get(record["id"], [])
+    )
 
 
 def _record(scorer: Scorer, state: _State, record: dict, train: list[dict], predictions: list[Prediction]) -> None:

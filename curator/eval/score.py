@@ -55,9 +55,32 @@ class Scorer:
         """('ran', mode -> per-seed arrays, 'inputs' included) or (status, why) of the stored code."""
         key = (record["id"], seeds)
         if key not in self._refs:
-            self._refs = {k: v for k, v in self._refs.items() if k[0] == record["id"]}  # one record at a time
             self._refs[key] = self._reference(record, seeds)
         return self._refs[key]
+
+    def forget(self, record_id: str) -> None:
+        """Drop a finished record's reference launches."""
+        self._refs = {k: v for k, v in self._refs.items() if k[0] != record_id}
+
+    def prefetch(self, records: list[dict], seeds: tuple = SEEDS) -> None:
+        """Launch the stored code of ``records`` from one object compiled for all of them (a
+        compile per record costs the precompiled header's load each time: most of a reference's
+        cost); a record the batch does not serve is launched alone when asked."""
+        todo = [r for r in records if (r["id"], seeds) not in self._refs]
+        if not self.runs or len(todo) < 2:
+            return
+        modes = ("inputs", *self.modes)
+        try:
+            obj = self.ref.call(worker.compile_batch, self.opts.device, [r["pieces"] for r in todo])
+            if obj is None:
+                return
+            for r in todo:
+                self._refs[(r["id"], seeds)] = self.ref.call(
+                    worker.launch_kept, _run_fields(r), obj, list(seeds), modes
+                )
+            self.ref.call(worker.remove, obj)
+        except Exception:  # the worker died (TaskFailed) or Warp refused one: the rest are launched alone
+            return
 
     def _reference(self, record: dict, seeds: tuple) -> tuple[str, dict | str]:
         try:

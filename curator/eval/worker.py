@@ -94,6 +94,36 @@ def compile_unit(device: str, pieces: dict, cpu_seconds: float) -> tuple[bool, s
     return True, "", out
 
 
+def compile_batch(device: str, units: list[dict], cpu_seconds: float) -> str | None:
+    """One CPU object of many records' stored code (``curator.warp.compile.batch_source``: each in
+    a namespace of its own, entry points unchanged), or None if it does not compile."""
+    from curator.warp.compile import batch_source
+
+    if device != "cpu":
+        return None
+    cpu_budget(cpu_seconds * max(1, len(units) // 4))
+    _STATE["n"] += 1
+    out = os.path.join(_STATE["work"], f"batch_{_STATE['n']}.o")
+    source, _ = batch_source(device, units)
+    return out if _compiler(device).compile(source, output=out).ok else None
+
+
+def launch_kept(record: dict, obj: str, seeds: list[int], modes: tuple[str, ...], cpu_seconds: float):
+    """``launch`` of a batch object, which stays for the batch's other records."""
+    from curator.warp.evaluate import NotRunnable, kernel_outputs
+
+    cpu_budget(cpu_seconds)
+    try:
+        return "ran", {m: kernel_outputs(record, obj, seeds, m) for m in modes}
+    except NotRunnable as exc:
+        return "not-runnable", str(exc)
+
+
+def remove(path: str, cpu_seconds: float) -> None:
+    if os.path.exists(path):
+        os.unlink(path)
+
+
 def launch(record: dict, obj: str, seeds: list[int], modes: tuple[str, ...], cpu_seconds: float):
     """('ran', mode -> per-seed arrays) or ('not-runnable', why): the kernel built from ``obj``
     (a CPU object file; for CUDA the unit's source, built by Warp for the GPU) launched for each
