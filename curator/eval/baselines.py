@@ -20,26 +20,43 @@ def mangled_name(pieces: dict) -> str:
     return m.group(1) if m else ""
 
 
-_FIELD = re.compile(r"^\s+[^;\n]*?\b(\w+);$", re.M)
-_PARAM = re.compile(r"\bvar_(\w+)\s*[,)]")
+_FIELD = re.compile(r"^\s+([^;\n]*?)\s+(\w+);$", re.M)  # a CPU argument struct's field: type, name
+_PARAM = re.compile(r"^\s+(.+?)\s+var_(\w+)\s*[,)]", re.M)  # a CUDA kernel's parameter line
 
 
-def arg_names(pieces: dict) -> list[str]:
-    """The kernel's parameters in order: the CPU argument struct's fields, or the CUDA kernel's
-    parameters (``var_NAME``)."""
+def params(pieces: dict) -> list[tuple[str, str]]:
+    """The kernel's parameters in order, (C++ type, name): the CPU argument struct's fields, or
+    the CUDA kernel's parameters (``TYPE var_NAME``)."""
     if pieces.get("args"):
         return _FIELD.findall(pieces["args"])
     forward = pieces["forward"]
     return _PARAM.findall(forward[: forward.find("\n{")])
 
 
+def param_map(donor: dict, record: dict) -> dict[str, str]:
+    """Donor parameter -> record parameter: the same name and type first, then the first free one
+    of the same type, then what is left position by position."""
+    theirs, ours = params(donor["pieces"]), params(record["pieces"])
+    free = list(ours)
+    out: dict[str, str] = {}
+    for rule in (lambda d, o: d == o, lambda d, o: d[0] == o[0], lambda d, o: True):
+        for d in theirs:
+            if d[1] in out:
+                continue
+            o = next((o for o in free if rule(d, o)), None)
+            if o is not None:
+                out[d[1]] = o[1]
+                free.remove(o)
+    return out
+
+
 def renamed(code: str, donor: dict, record: dict) -> str:
     """``code`` of ``donor`` with its names made ``record``'s: the kernel's (functions, argument
-    struct) and its parameters, position by position (``var_x``, ``adj_x``, ``args->x``)."""
+    struct) and its parameters (``param_map``: ``var_x``, ``adj_x``, ``args->x``)."""
     old, new = mangled_name(donor["pieces"]), mangled_name(record["pieces"])
     if old:
         code = re.sub(rf"\b(wp_args_)?{re.escape(old)}(?=_|\W|$)", lambda m: (m.group(1) or "") + new, code)
-    pairs = {a: b for a, b in zip(arg_names(donor["pieces"]), arg_names(record["pieces"]), strict=False) if a != b}
+    pairs = {a: b for a, b in param_map(donor, record).items() if a != b}
     if not pairs:
         return code
     names = "|".join(re.escape(a) for a in sorted(pairs, key=len, reverse=True))
