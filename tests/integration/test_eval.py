@@ -1,5 +1,5 @@
 """`curator eval score` on a release of a few kernels: planted predictions each caught and
-attributed (wrong code, a hang, crashes, a 10 GiB allocation, file access, no compile, a flood of
+attributed (wrong code, a hang, crashes and a trap, a 10 GiB allocation, file access, no compile, a flood of
 output), the run completes, a rerun skips finished work, and the release and store stay
 byte-identical; the reference baseline scores every informative record, also for the backward."""
 
@@ -61,6 +61,7 @@ def _plants(forward: str) -> dict[str, tuple[str, str]]:
         "infinite loop": (_inject(forward, "    volatile int spin = 1;\n    while (spin) {}\n"), "timeout"),
         "segfault": (_inject(forward, "    *(volatile int*)8 = 1;\n"), "crashed"),
         "abort": (_inject(forward, "    __builtin_abort();\n"), "crashed"),
+        "integer trap": (_inject(forward, "    volatile int zero = 0;\n    volatile int q = 1 / zero;\n"), "crashed"),
         "10 GiB": (
             _inject(
                 forward,
@@ -109,7 +110,8 @@ def test_planted_predictions_are_caught_and_attributed(release, tmp_path):
     got = {name: rows[i]["status"] for i, name in enumerate(plants)}
     assert got == {name: want for name, (_, want) in plants.items()}
     diag = {name: rows[i]["diagnostic"] for i, name in enumerate(plants)}
-    assert "SIGSEGV" in diag["segfault"] and "SIGABRT" in diag["abort"]
+    assert "SIGSEGV" in diag["segfault"] and "SIGABRT" in diag["abort"] and "SIGFPE" in diag["integer trap"]
+    assert "SIGXCPU" in diag["infinite loop"] and "SIGXFSZ" in diag["floods output"]
     assert "fopen" in diag["reads a file"] and "extern" in diag["writes outside"]
     assert "array result" in diag["wrong index"] or "array" in diag["flipped operator"]
     summary = json.loads(res.stdout)
