@@ -92,6 +92,7 @@ bench: setup
 	$(BIN)/python bench/bench_release.py
 	$(BIN)/python bench/bench_scaling.py
 	$(BIN)/python bench/bench_ray.py
+	$(BIN)/python bench/bench_eval.py --release $(OUT) --db $(DB) --limit 40
 	$(BIN)/python bench/bench_gpu.py
 
 clean:
