@@ -28,7 +28,7 @@ def benchmark_markdown(benchmark: dict) -> list[str]:
     """Markdown lines: per config/split/target, informative records and each baseline's pass@1 per
     category (a card section and a REPORT.md section)."""
     out = []
-    for key, fig in sorted(benchmark.items()):
+    for key, fig in benchmark.items():  # in the order measured: forward, then backward
         config, split, target = key.split("/")
         base = fig["baselines"]
         total = sum(fig["informative"].values())
