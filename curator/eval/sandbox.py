@@ -1,4 +1,4 @@
-"""The driver's side of an eval worker: one isolated process (``curator.scale.isolated``) with
+"""The driver's side of an eval worker: one supervised process (``curator.scale.supervisor``) with
 a folder of its own, a wall deadline per task (the process is killed past it), and a fresh
 process after any death; a death is reported with its signal and the last line it printed."""
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from curator.eval import worker
-from curator.scale.isolated import IsolatedWorker, WorkerDied, exit_reason
+from curator.scale.supervisor import Worker, WorkerDied, exit_reason
 
 STARTUP_SECONDS = 180.0
 POLL_SECONDS = 0.02  # how often the driver looks at a running task's memory
@@ -79,19 +79,19 @@ class Sandbox:
     def __init__(self, limits: Limits, root: str | None = None):
         self.limits = limits
         self._root = tempfile.mkdtemp(prefix="curator_eval_", dir=root)
-        self._worker: IsolatedWorker | None = None
+        self._worker: Worker | None = None
         self._work: str | None = None
         self._baseline = 0
         self.deaths = 0
 
-    def _ensure(self) -> IsolatedWorker:
+    def _ensure(self) -> Worker:
         if self._worker is not None and self._worker.alive:
             return self._worker
         self._discard()
         self._baseline = 0
         self._work = tempfile.mkdtemp(prefix="w", dir=self._root)
         lim = self.limits
-        self._worker = IsolatedWorker(worker.start, (self._work, lim.address_bytes, lim.file_bytes))
+        self._worker = Worker(worker.start, (self._work, lim.address_bytes, lim.file_bytes))
         self._call(self._worker, worker.ping, (), STARTUP_SECONDS)
         self._baseline = _resident_bytes(self._worker.process.pid)
         return self._worker
@@ -101,7 +101,7 @@ class Sandbox:
         w = self._ensure()
         return self._call(w, fn, (*args, self.limits.cpu_seconds), self.limits.seconds)
 
-    def _call(self, w: IsolatedWorker, fn, args: tuple, seconds: float):
+    def _call(self, w: Worker, fn, args: tuple, seconds: float):
         fut = w.submit(fn, *args)
         deadline = time.monotonic() + seconds
         try:
@@ -117,7 +117,7 @@ class Sandbox:
             self.deaths += 1
             raise TaskFailed(death_reason(exc.exitcode, self._log_tail())) from None
 
-    def _kill(self, w: IsolatedWorker, reason: str):
+    def _kill(self, w: Worker, reason: str):
         w.close(wait=False)
         self.deaths += 1
         raise TaskFailed(reason)
