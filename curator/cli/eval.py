@@ -4,11 +4,12 @@ execution against the stored code (or a baseline)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
 
-from curator.cli.common import interruptible, json_option
+from curator.cli.common import interruptible, json_option, workers_option
 
 TARGETS = ("forward", "backward", "both")
 BASELINES = ("reference", "shuffled", "retrieval")
@@ -73,8 +74,9 @@ def prompts(release, config, split, device, target, context, out):
 @click.option("--cpu-seconds", default=20.0, show_default=True, help="CPU seconds one compile or launch may use.")
 @click.option("--memory-gib", default=2.0, show_default=True, help="Resident memory a prediction may add.")
 @click.option("--output-mib", default=256.0, show_default=True, help="The largest file (output) it may write.")
+@workers_option("Pairs of worker processes (a prediction's and a reference's), each scoring its own records.")
 @json_option("Print the summary as JSON.")
-def score(release, config, split, device, target, predictions, baseline, results, as_json, **limits):
+def score(release, config, split, device, target, predictions, baseline, results, workers, as_json, **limits):
     """Compile each prediction, launch it on seeded inputs, compare with the stored code."""
     from curator.eval import EvalError
     from curator.eval.run import Task, evaluate
@@ -92,6 +94,7 @@ def score(release, config, split, device, target, predictions, baseline, results
         ),
     )
     opts.gpu = dev == "cuda" and _gpu()
+    opts.workers = workers or os.cpu_count() or 1
     task = Task(release, config, split, predictions, baseline, results)
     with interruptible("curator eval score"):
         try:
@@ -125,7 +128,8 @@ def _gpu() -> bool:
     "--results", type=click.Path(file_okay=False, path_type=Path), help="A folder for each run's results (resumes)."
 )
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The figures (JSON).")
-def figures(release, configs, splits, targets, results, out):
+@workers_option("Pairs of worker processes (a prediction's and a reference's), each scoring its own records.")
+def figures(release, configs, splits, targets, results, out, workers):
     """Informative records and the three baselines per config, split, target and category, for
     `curator export --benchmark FILE` (the manifest and card) and `curator report`."""
     from curator.eval import EvalError

@@ -20,6 +20,7 @@ def benchmark_figures(
     targets: tuple[str, ...],
     results: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> dict:
     """{"benchmark": {"CONFIG/SPLIT/TARGET": {"informative": {category: n}, "excluded": n,
     "baselines": {name: {"overall": ..., "categories": ...}}}}}; ``results``: a folder for each
@@ -35,7 +36,7 @@ def benchmark_figures(
                     if progress:
                         progress(f"{key}: {name}")
                     task = Task(release, config, split, baseline=name, results=path)
-                    opts = Options(target=target, device=config if config != "paired" else "cpu")
+                    opts = Options(target=target, device=config if config != "paired" else "cpu", workers=workers)
                     runs[name] = evaluate(task, opts, verdicts=verdicts)
                 ref = runs["reference"]
                 out[key] = {

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,10 +49,11 @@ def evaluate(
     header = _header(task, opts)
     done, informative = _load_results(task.results, header)
     informative = {**(verdicts or {}), **informative}
-    scorer = Scorer(opts, root)
     state = _State(done, informative)
+    scorers = [Scorer(opts, root) for _ in range(max(1, opts.workers))]
     with contextlib.ExitStack() as stack:
-        stack.callback(scorer.close)
+        for scorer in scorers:
+            stack.callback(scorer.close)
         if task.results:
             fresh = not Path(task.results).exists() or Path(task.results).stat().st_size == 0
             state.out = stack.enter_context(open(task.results, "a", encoding="utf-8"))
@@ -59,19 +62,45 @@ def evaluate(
         todo: dict[str, list[Prediction]] = {}
         for p in predictions:
             todo.setdefault(p.id, []).append(p)
-        for n, record in enumerate(records, 1):
-            if n % PREFETCH == 1:
-                scorer.prefetch([r for r in records[n - 1 : n - 1 + PREFETCH] if _unfinished(state, r, todo)])
-            _record(scorer, state, record, train, todo.get(record["id"], []))
-            scorer.forget(record["id"])
-            if progress:
-                progress(f"{n}/{len(records)} records")
+        chunks = iter([records[i : i + PREFETCH] for i in range(0, len(records), PREFETCH)])
+        _run_chunks(scorers, chunks, state, train, todo, progress, len(records))
     if verdicts is not None:
         verdicts.update(state.informative)
     summary = summarise(state.tasks, state.results, state.excluded)
     summary["task"] = {k: v for k, v in header.items() if k != "kind"}
-    summary["deaths"] = scorer.pred.deaths
+    summary["deaths"] = sum(s.pred.deaths for s in scorers)
     return summary
+
+
+def _run_chunks(
+    scorers: list[Scorer], chunks, state: _State, train: list[dict], todo: dict, progress, total: int
+) -> None:
+    """Each scorer (a prediction worker and a reference worker) takes the next chunk of records
+    until none is left: one thread per scorer, the results file and the state under one lock."""
+
+    def work(scorer: Scorer) -> None:
+        while True:
+            with state.lock:
+                chunk = next(chunks, None)
+                if chunk is not None:
+                    chunk_todo = [r for r in chunk if _unfinished(state, r, todo)]
+            if chunk is None:
+                return
+            scorer.prefetch(chunk_todo)
+            for record in chunk:
+                _record(scorer, state, record, train, todo.get(record["id"], []))
+                scorer.forget(record["id"])
+                with state.lock:
+                    state.finished += 1
+                    if progress:
+                        progress(f"{state.finished}/{total} records")
+
+    if len(scorers) == 1:
+        work(scorers[0])
+        return
+    with ThreadPoolExecutor(len(scorers), thread_name_prefix="curator-eval") as pool:
+        for fut in [pool.submit(work, s) for s in scorers]:
+            fut.result()
 
 
 @dataclass
@@ -79,11 +108,14 @@ class _State:
     done: dict  # (id, sample, code) -> result row
     informative: dict  # id -> verdict row
     out: object = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    finished: int = 0
     tasks: dict = field(default_factory=dict)
     excluded: dict = field(default_factory=dict)
     results: list = field(default_factory=list)
 
     def write(self, row: dict) -> None:
+        """Append a row to the results file (the caller holds ``lock`` where threads share it)."""
         if self.out is not None:
             self.out.write(json.dumps(row) + "\n")
             self.out.flush()
@@ -102,25 +134,31 @@ def _unfinished(state: _State, record: dict, todo: dict) -> bool:
 def _record(scorer: Scorer, state: _State, record: dict, train: list[dict], predictions: list[Prediction]) -> None:
     """Whether ``record`` is informative (known from the results file, or found now), then the
     result of each of its predictions not finished before."""
-    rid = record["id"]
+    rid = record["id"]  # a record is one thread's: the lock guards the shared file and lists
     if rid not in state.informative:
         ok, why, seeds = scorer.informative(record, train)
-        state.informative[rid] = {"kind": "informative", "id": rid, "informative": ok, "why": why, "seeds": list(seeds)}
-        state.informative[rid]["checked"] = scorer.checked  # the candidates' results, reused below
-        state.write(state.informative[rid])
+        row = {"kind": "informative", "id": rid, "informative": ok, "why": why, "seeds": list(seeds)}
+        row["checked"] = scorer.checked  # the candidates' results, reused below
+        with state.lock:
+            state.informative[rid] = row
+            state.write(row)
     info = state.informative[rid]
     if not info["informative"]:
-        state.excluded[rid] = info["why"]
+        with state.lock:
+            state.excluded[rid] = info["why"]
         return
-    state.tasks[rid] = record
+    with state.lock:
+        state.tasks[rid] = record
     for p in predictions:
         key = (p.id, p.sample, code_key(p.pieces))
         if key not in state.done:
             res = info.get("checked", {}).get(key[2]) or scorer.score(record, p.pieces, tuple(info["seeds"]))
-            state.done[key] = {"kind": "result", "id": p.id, "sample": p.sample, "code": key[2]}
-            state.done[key].update(category=record["category"], **res)
-            state.write(state.done[key])
-        state.results.append(state.done[key])
+            row = {"kind": "result", "id": p.id, "sample": p.sample, "code": key[2], "category": record["category"]}
+            with state.lock:
+                state.done[key] = {**row, **res}
+                state.write(state.done[key])
+        with state.lock:
+            state.results.append(state.done[key])
 
 
 def _predictions(task: Task, opts: Options, records: list[dict], train: list[dict], ids: set[str]) -> list[Prediction]:

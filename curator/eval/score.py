@@ -27,6 +27,7 @@ class Options:
     device: str = "cpu"
     limits: Limits = field(default_factory=Limits)
     gpu: bool = False  # CUDA predictions run (else: compiled, not run)
+    workers: int = 1  # pairs of workers (prediction, reference), each scoring its own records
 
 
 def result(compiled: bool, ran: bool, correct: bool, status: str, diagnostic: str = "") -> dict:
