@@ -148,10 +148,7 @@ def command(
         raise click.UsageError("give at most one of --sample FRACTION and --all")
     devices = devices_of(device)
     if show_failures:
-        from curator.cli.verify_output import show_failures as list_failures
-
-        with open_store(db, readonly=True) as store:
-            list_failures(store, devices, limit=50)
+        _list_failures(db, devices)
         return
     from curator import verify
     from curator.cli.verify_output import Printer
@@ -176,6 +173,13 @@ def command(
         outcome = verify.run(store, ids, options, Printer(store, devices))
     if outcome.failed:
         raise click.ClickException(f"{outcome.failed} kernel(s) failed verification; see `curator verify --failures`")
+
+
+def _list_failures(db, devices: tuple[str, ...]) -> None:
+    from curator.cli.verify_output import show_failures
+
+    with open_store(db, readonly=True) as store:
+        show_failures(store, devices, limit=50)
 
 
 def _listed_ids(store, path: Path) -> list[str]:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from curator.measure import stats as stats_mod
+from curator.measure.report_proof import execution_section, grad_findings_section, verification_section
 from curator.records import MIB
 
 BAR_WIDTH = 40
@@ -110,9 +111,9 @@ def build(store, exports: Path, db_name: str = "curator.db") -> str:
     out += _pair_section(example_pair(store, manifest, exports))
     out += _dataset_section(manifest, exports)
     out += _store_section(store, s)
-    out += _verification_section(store.verification_summary())
-    out += _execution_section(store.execution_stats("cpu"), manifest)
-    out += _grad_findings_section(store.grad_failure_sources("cpu"))
+    out += verification_section(store.verification_summary())
+    out += execution_section(store.execution_stats("cpu"), manifest)
+    out += grad_findings_section(store.grad_failure_sources("cpu"))
     out += _category_section(s)
     out += _benchmark_section(manifest)
     out += _measures_section(store)
@@ -173,75 +174,6 @@ def _store_section(store, s: dict) -> list[str]:
     )
     out.append(f"| Warp version | {', '.join(warp_versions)} |")
     return [*out, ""]
-
-
-def _verification_section(ver: dict) -> list[str]:
-    if not ver:
-        return ["Verification: none recorded yet (`curator verify`).", ""]
-    out = ["### Verification (the generated code compiled)", ""]
-    out += ["| device | kernels compiled | passed | pass rate | compiler |", "| --- | --- | --- | --- | --- |"]
-    for dev, v in ver.items():
-        rate = 100 * v["ok"] / v["checked"] if v["checked"] else 0.0
-        out.append(f"| {dev} | {v['checked']:,} | {v['ok']:,} | {rate:.2f} % | {v['compilers']} |")
-    return [*out, ""]
-
-
-def _grad_findings_section(failures: list[tuple[str, str, str]]) -> list[str]:
-    """The adjoint check's failures sorted by the construct in the kernel (curator.verify.gradfindings)."""
-    if not failures:
-        return []
-    from curator.verify import gradfindings
-
-    out = [
-        "#### What the adjoint failures are",
-        "",
-        f"The {len(failures):,} kernels that failed the adjoint check, each counted under the first construct of"
-        " this list its source holds (read from the AST by `curator/verify/gradfindings.py`):",
-        "",
-        "| construct | kernels | most in | what goes wrong |",
-        "| --- | ---: | --- | --- |",
-    ]
-    for f in gradfindings.summarize(failures):
-        cats = ", ".join(f"{c} {n}" for c, n in f.categories)
-        out.append(f"| {f.construct} | {f.kernels:,} | {cats} | {f.why} |")
-    return [*out, ""]
-
-
-def _execution_section(rows: list[dict], manifest: dict | None) -> list[str]:
-    """CPU runs, pair check and adjoint check per category (`curator verify --execute`)."""
-    if not rows:
-        return ["CPU runs: none recorded yet (`curator verify --execute`).", ""]
-    out = ["### CPU runs, pair check and adjoint check", ""]
-    for dev, d in (manifest or {}).get("devices", {}).items():
-        c, n = d.get("checks", {}), d["records"]
-        pct = 100 * c.get("compiled_true", 0) / n if n else 0.0
-        ran = c.get("kernel_ran_on_cpu", 0)
-        out.append(
-            f"- exported {dev} records: {pct:.2f} % compiled for {dev}; the kernels of {ran:,} of {n:,}"
-            f" ({100 * ran / n if n else 0:.2f} %) ran on the CPU or are marked not-runnable"
-            f" ({c.get('ran_not-runnable', 0):,} not-runnable)"
-        )
-    out += [
-        "",
-        "| category | launched | ran | not runnable | failed | NaN/Inf | pair mismatch | adjoint pass "
-        "| fail | not differentiable | pass rate (of checked) |",
-        "| --- |" + " ---: |" * 10,
-    ]
-    for r in rows:
-        checked = r["grad_pass"] + r["grad_fail"]
-        rate = f"{100 * r['grad_pass'] / checked:.1f} %" if checked else "-"
-        out.append(
-            f"| {r['category']} | {r['executed']:,} | {r['ran']:,} | {r['not_runnable']:,} | {r['failed']:,} |"
-            f" {r['nonfinite']:,} | {r['pair_failed']:,} | {r['grad_pass']:,} | {r['grad_fail']:,} |"
-            f" {r['grad_nd']:,} | {rate} |"
-        )
-    out += [
-        "",
-        "The adjoint check compares `wp.Tape` gradients with central finite differences (float32"
-        " kernels in float32); see docs/verification.md for what each outcome means.",
-        "",
-    ]
-    return out
 
 
 def _category_section(s: dict) -> list[str]:

@@ -47,7 +47,7 @@ EXCEPTIONS = {
     ("curator.measure.report", "curator.export.benchmark"): (
         "the report gives the release's benchmark baselines, the table its card shows (`curator eval figures`)"
     ),
-    ("curator.measure.report", "curator.verify.gradfindings"): (
+    ("curator.measure.report_proof", "curator.verify.gradfindings"): (
         "the report sorts the adjoint check's failures by the construct in the kernel"
     ),
     ("curator.warp.calls", "curator.kernels.surface"): (
