@@ -35,6 +35,6 @@ def ray_worker_factory_of(address: str | None):
     if address is None:
         return None
     pool_factory_of(address)  # joins the cluster, or exits with one line
-    from curator.scale import ray_ingest
+    from curator.ingest import ray as ray_ingest
 
     return ray_ingest.ray_worker_factory(address)

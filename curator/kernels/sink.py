@@ -8,9 +8,13 @@ the kernel's final stores (or a helper's return) consume whatever is still pendi
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
-from .env import Var
+from .env import Env, Var
 from .types import ATOMIC_ADD_DTYPES, FLOAT_SCALARS, TYPES, WType, literal, scalar_literal, vec
+
+if TYPE_CHECKING:
+    from .expr import ExprGen
 
 # Kinds of outer locals a block may accumulate into with ``+=`` (the value keeps its type, which
 # Warp requires of a variable assigned inside a dynamic loop).
@@ -131,6 +135,15 @@ class SinkMixin:
 
     acc: Var | None = None
     body_start: int = 0  # line index where a lazily declared accumulator goes
+    # BodyGen's, declared for the type checker (bare annotations: nothing at run time)
+    rng: random.Random
+    env: Env
+    exprs: ExprGen
+    in_kernel: bool
+    lines: list[str]
+    if TYPE_CHECKING:
+
+        def emit(self, indent: int, text: str, writes: tuple[str, ...] = ()) -> None: ...
 
     def settle(self, indent: int) -> None:
         """Sink the pending locals of the innermost scope (called at the end of a block)."""

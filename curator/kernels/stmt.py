@@ -220,6 +220,7 @@ class BodyGen(SinkMixin):
 
     def s_struct(self, indent: int, budget: int) -> int:
         env, rng = self.env, self.rng
+        assert env.struct is not None  # only called where struct locals or arrays exist
         fields = env.struct.fields
         if env.struct_arrays and rng.random() < 0.4:
             arr = rng.choice(env.struct_arrays)

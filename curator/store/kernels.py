@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from curator.records import PIECES as PIECE_COLUMNS
@@ -45,7 +45,7 @@ class WriteCounts:
     artifacts: int = 0
     duplicates: int = 0
     failures: int = 0
-    bytes: dict | None = None
+    bytes: dict[str, int] = field(default_factory=dict)  # device -> bytes of new artifacts
 
 
 class KernelStoreMixin(StorePart):
@@ -113,8 +113,7 @@ class KernelStoreMixin(StorePart):
         """Store a batch atomically: each kernel with all its artifacts, or nothing.  Rows
         already stored are kept as they are (content-hash ids make a rerun add nothing)."""
         kernels, failures = list(kernels), list(failures)
-        written: dict[str, int] = {}
-        counts = WriteCounts(bytes=written)
+        counts = WriteCounts()
         stamp = now()
         with self.transaction():
             ids = [k.id for k in kernels]
@@ -136,7 +135,7 @@ class KernelStoreMixin(StorePart):
                     row = _artifact_row(k.id, device, art, stamp)
                     artifact_rows.append(row)
                     new_artifacts += 1
-                    written[device] = written.get(device, 0) + row["bytes"]
+                    counts.bytes[device] = counts.bytes.get(device, 0) + row["bytes"]
                 counts.kernels += new_kernel
                 counts.artifacts += new_artifacts
                 if not new_kernel and not new_artifacts:

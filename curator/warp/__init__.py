@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from typing import Any
 
 from curator.errors import WarpDriftError
 
@@ -49,6 +50,15 @@ def init_warp():
         _FRESH_COUNTS.update(context.function_key_counts)
         _warp = wp
     return _warp
+
+
+def warp_runtime() -> Any:
+    """Warp's runtime (``warp._src.context.runtime``) once ``init_warp()`` has run.  Typed Any: Warp
+    declares it ``runtime = None`` and fills in what is read here (``llvm``, ``core``,
+    ``toolkit_version``, ...) from its native libraries, which a type checker cannot follow."""
+    from warp._src import context
+
+    return context.runtime
 
 
 @contextlib.contextmanager
