@@ -95,7 +95,9 @@ class RayIngestWorker:
     def __init__(self, devices: tuple[str, ...], have: set[str], startup_timeout: float = 300.0):
         self.devices, self.have, self.startup_timeout = devices, have, startup_timeout
         self.have_lock = threading.Lock()  # curator.ingest.run gives every worker the one that guards ``have``
-        self.proc = self.pipe = self.actor = None
+        self.proc: _ActorProcess | None = None
+        self.pipe: _ActorConnection | None = None
+        self.actor = None
         self.jobs = 0
         self.closed = False
         self._lock = threading.Lock()  # stop() may come from the run's main thread

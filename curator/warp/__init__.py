@@ -41,7 +41,6 @@ def init_warp():
 
         if not wp.config.version.startswith(SUPPORTED_WARP):
             raise WarpDriftError(f"curator supports warp-lang {SUPPORTED_WARP}x, found {wp.config.version}")
-        wp.config.quiet = True
         wp.config.log_level = wp.LOG_WARNING  # no greeting banner from every worker
         with _native_stderr_silenced():  # "CUDA driver not found" is expected here
             wp.init()

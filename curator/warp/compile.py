@@ -126,7 +126,7 @@ class Compiler:
 
         import tempfile
 
-        wp = init_warp()
+        init_warp()
         from warp._src import build
 
         if device not in DEVICES:
@@ -141,7 +141,6 @@ class Compiler:
         self._flags = [f.encode() for f in (*_cpu_flags(), *extra_flags)] if device == "cpu" else []
         if extra_flags:
             self.options = " ".join((self.options, *extra_flags))
-        self._quiet = wp.config.quiet
         self._nvrtc_options: list[str] | None = None
 
     def close(self) -> None:
