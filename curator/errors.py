@@ -15,7 +15,6 @@ class WarpDriftError(RuntimeError):
     Warp, or a patched one).  Not a user message: the command line names it as curator's fault."""
 
 
-def describe(exc: BaseException) -> str:
-    """An exception in one line: ``Type: message`` (the message's first line), for records and logs."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+def describe(exc: BaseException, limit: int | None = None) -> str:
+    """An exception as curator records it: ``Type: message``, cut to ``limit`` characters."""
+    return f"{type(exc).__name__}: {exc}"[:limit]

@@ -173,38 +173,26 @@ def command(
         raise click.UsageError(str(exc)) from None
     from curator.measure.measures import RELEASE
 
-    opts = exp.ExportOptions(
-        out=out,
-        devices=devices_of(device),
-        target_bytes=int(target_mb * exp.MIB),
-        seed=seed,
-        status=status,
-        categories=tuple(dict.fromkeys(categories)),
-        dedup=dedup,
-        threshold=threshold,
-        allow_short=allow_short,
-        source=source,
-        verified_only=verified_only,
-        format=fmt,
-        splits=shares,
-        holdout=tuple(dict.fromkeys(holdout)),
-        paired=paired,
-        decontaminate=decontaminate,
-        reference=reference,
-        force=force,
-        db=str(db),
-        describe=RELEASE,
-    )
+    values = dict(out=out, devices=devices_of(device), target_bytes=int(target_mb * exp.MIB), seed=seed)
+    values |= dict(status=status, categories=tuple(dict.fromkeys(categories)), dedup=dedup, threshold=threshold)
+    values |= dict(allow_short=allow_short, source=source, verified_only=verified_only, format=fmt, splits=shares)
+    values |= dict(holdout=tuple(dict.fromkeys(holdout)), paired=paired, decontaminate=decontaminate)
+    values |= dict(reference=reference, force=force, db=str(db), describe=RELEASE)
+    opts = exp.ExportOptions(**values)
     if opts.target_bytes <= 0:
         raise click.UsageError("--target-mb is below one byte")
     if plan_file is not None:
         _plan(db, opts, plan_file, plan_margin)
         return
     with open_store(db) as store, interruptible("export"):
-        try:
-            result = exp.export(store, opts)
-        except exp.ExportError as exc:
-            raise click.ClickException(str(exc)) from None
+        result = exp.export(store, opts)
+    _tell(result, out)
+
+
+def _tell(result, out: Path) -> None:
+    """What an export wrote: dedup and decontamination figures, each config's splits."""
+    from curator import export as exp
+
     m = result.manifest
     if m["dedup"]:
         d = m["dedup"]

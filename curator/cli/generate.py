@@ -22,7 +22,7 @@ from curator.cli.common import (
 from curator.cli.progress import progress_bar
 from curator.cli.scale import pool_factory_of, ray_option
 from curator.records import MIB
-from curator.scale import ClusterError, parse_shard
+from curator.scale import parse_shard
 
 if TYPE_CHECKING:
     from curator.store import Store
@@ -93,18 +93,9 @@ def command(device, count, target_mb, seed, workers, categories, style, verify_s
     cats = _chosen_categories(categories, style)
     pool_factory, cluster_cpus = pool_factory_of(ray)
     workers = workers or cluster_cpus or os.cpu_count() or 1
-    arguments = {
-        "device": device,
-        "count": count,
-        "target_mb": target_mb,
-        "seed": seed,
-        "workers": workers,
-        "categories": list(cats),
-        "style": style,
-    }
-    arguments["verify_sample"] = verify_sample
-    arguments |= {"ray": ray} if ray else {}
-    arguments |= {"shard": shard} if shard else {}
+    arguments = {"device": device, "count": count, "target_mb": target_mb, "seed": seed, "workers": workers}
+    arguments |= {"categories": list(cats), "style": style, "verify_sample": verify_sample}
+    arguments |= ({"ray": ray} if ray else {}) | ({"shard": shard} if shard else {})
     goal = len(range(shard_of[0], count, shard_of[1])) if shard_of and count else count
     store = open_store(db, create=True)
     with store, interruptible("generate"), _progress(goal, target_mb) as on_progress:
@@ -133,11 +124,7 @@ def command(device, count, target_mb, seed, workers, categories, style, verify_s
                 pool_factory=pool_factory,
                 style=style,
             )
-        except (generate.GenerateError, ClusterError) as exc:
-            if verifier:
-                verifier.shutdown(wait_for_workers=False)
-            raise click.ClickException(str(exc)) from None
-        except BaseException:
+        except BaseException:  # a CuratorError becomes its one line in curator.cli
             if verifier:
                 verifier.shutdown(wait_for_workers=False)
             raise

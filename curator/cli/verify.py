@@ -152,47 +152,25 @@ def command(
         raise click.UsageError("give at most one of --sample FRACTION and --all")
     devices = devices_of(device)
     if show_failures:
+        from curator.cli.verify_output import show_failures as list_failures
+
         with open_store(db, readonly=True) as store:
-            show_failures(store, devices, limit=50)
+            list_failures(store, devices, limit=50)
         return
     from curator import verify
     from curator.cli.verify_output import Printer
 
     pool_factory, cluster_cpus = pool_factory_of(ray)
     workers = workers or cluster_cpus or os.cpu_count() or 1
-    arguments = {
-        "device": device,
-        "sample": fraction,
-        "seed": seed,
-        "origin": origin,
-        "categories": list(categories),
-        "arch": arch,
-        "workers": workers,
-        "batch_size": batch_size,
-        "run": launch,
-        "mode": mode,
-        "execute": execute,
-        "compile_timeout": compile_timeout,
-    }
+    arguments = {"device": device, "sample": fraction, "seed": seed, "origin": origin, "categories": list(categories)}
+    arguments |= {"arch": arch, "workers": workers, "batch_size": batch_size, "run": launch, "mode": mode}
+    arguments |= {"execute": execute, "compile_timeout": compile_timeout}
     arguments |= {"ray": ray} if ray else {}
     arguments |= {"ids_from": str(ids_file)} if ids_file else {}
-    options = verify.Options(
-        devices=devices,
-        fraction=fraction,
-        seed=seed,
-        arch=arch,
-        workers=workers,
-        batch_size=batch_size,
-        mode=mode,
-        compile_timeout=compile_timeout,
-        compile=not no_compile,
-        cpu_runs=execute,
-        timeout=timeout,
-        launch=launch,
-        trust=trust,
-        pool_factory=pool_factory,
-        arguments=arguments,
-    )
+    values = dict(fraction=fraction, seed=seed, arch=arch, workers=workers, batch_size=batch_size, mode=mode)
+    values |= dict(compile_timeout=compile_timeout, compile=not no_compile, cpu_runs=execute, timeout=timeout)
+    values |= dict(launch=launch, trust=trust, pool_factory=pool_factory, arguments=arguments)
+    options = verify.Options(devices=devices, **values)
     store = open_store(db)
     with store, interruptible("verify"):
         ids = store.kernel_ids(origin=origin, categories=categories)

@@ -8,8 +8,7 @@ AST (``categorize``).
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 
 from curator.errors import CuratorError
 from curator.ingest.discover import DiscoverError, ModuleJob, find_jobs
+from curator.scale.supervisor import Worker, WorkerDied, WorkerHung, WorkerStartError
 from curator.store import FailureRecord, Store
 
 __all__ = ["DiscoverError", "IngestError", "IngestReport", "ModuleJob", "find_jobs", "run"]
@@ -78,67 +78,63 @@ class IngestReport:
 
 
 class _Worker:
-    """One spawned worker process and its pipe; started lazily, killed on hang or crash.
+    """One supervised worker process (``curator.scale.supervisor``), started lazily, killed on a
+    hang or crash; ``stream(job, silence)`` gives a module's messages.
 
     ``stop`` and ``close`` may be called from another thread than the one using the worker
     (the run's main thread kills a worker still importing when the run is interrupted), so the
-    handles change under a lock and the user holds its own references from ``ensure``."""
+    handle changes under a lock and the user holds its own reference from ``ensure``."""
 
     def __init__(self, devices: tuple[str, ...], have: set[str]):
         self.devices = devices
         self.have = have
         self.have_lock = threading.Lock()  # run() gives every worker the lock that guards ``have``
-        self.proc = None
-        self.pipe = None
+        self.worker: Worker | None = None
         self.jobs = 0
         self.closed = False
         self._lock = threading.Lock()
 
-    def ensure(self):
-        """The running worker's (process, pipe), started if need be."""
+    def ensure(self) -> Worker:
+        """The running worker, started if need be."""
         with self._lock:
             if self.closed:
                 raise IngestError("the ingest run is stopping")
-            if self.proc is not None:
-                return self.proc, self.pipe
-        from curator.ingest import worker
+            if self.worker is not None:
+                return self.worker
+        from curator.ingest import worker as ingest_worker
 
-        ctx = multiprocessing.get_context("spawn")
-        parent, child = ctx.Pipe()
         with self.have_lock:
             have = frozenset(self.have)
-        proc = ctx.Process(target=worker.main, args=(child, self.devices, have), daemon=True)
-        proc.start()
-        child.close()
+        quiet = not os.environ.get("CURATOR_INGEST_VERBOSE")  # imported modules print
+        w = Worker(ingest_worker.init, (self.devices, have), quiet=quiet)
         with self._lock:  # from here a stop() from another thread kills it
-            self.proc, self.pipe, self.jobs = proc, parent, 0
+            self.worker, self.jobs = w, 0
             stopped = self.closed
         # Starting (Python, curator, Warp) is not the module's time: wait for it separately.
         try:
-            ready = not stopped and parent.poll(STARTUP_TIMEOUT_S) and parent.recv() == ("ready",)
-        except (EOFError, OSError):
-            ready = False
-        if not ready:
+            if stopped:
+                raise WorkerHung(0, starting=True)
+            w.wait_ready(STARTUP_TIMEOUT_S)
+        except (WorkerDied, WorkerHung, WorkerStartError):
             self.stop(kill=True)
             if self.closed:
-                raise IngestError("the ingest run is stopping")
-            raise IngestError(f"the ingest worker process did not start within {STARTUP_TIMEOUT_S:g} s")
-        return proc, parent
+                raise IngestError("the ingest run is stopping") from None
+            raise IngestError(f"the ingest worker process did not start within {STARTUP_TIMEOUT_S:g} s") from None
+        return w
+
+    def stream(self, job: ModuleJob, silence: float):
+        """The messages of ``job``'s module; WorkerHung or WorkerDied if it goes silent or dies."""
+        from curator.ingest import worker as ingest_worker
+
+        w = self.ensure()  # its own handle: another thread may stop the worker
+        self.jobs += 1
+        yield from w.stream(ingest_worker.process_job, job, silence=silence)
 
     def stop(self, *, kill: bool = False) -> None:
         with self._lock:
-            proc, pipe = self.proc, self.pipe
-            self.proc = self.pipe = None
-        if proc is None:
-            return
-        if not kill:
-            with contextlib.suppress(BrokenPipeError, OSError):
-                pipe.send(None)
-            proc.join(5)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
-        pipe.close()
+            w, self.worker = self.worker, None
+        if w is not None:
+            w.close(wait=not kill)
 
     def close(self, *, kill: bool = False) -> None:
         """Stop the worker for good: a later ``ensure`` raises instead of starting another."""
@@ -265,29 +261,14 @@ def _gather(worker: _Worker, job: ModuleJob, timeout: float) -> _JobResult:
         counts.import_failures[exc_type] += 1
         counts.kernels_in_failed_modules += len(job.defs)
         return out
-    proc, pipe = worker.ensure()  # its own handles: another thread may stop the worker
-    worker.jobs += 1
     lost = None  # why the worker stopped answering
-    with contextlib.suppress(BrokenPipeError, OSError):  # a dead worker: recv below says so
-        pipe.send(job)
-    while True:
-        try:
-            answered = pipe.poll(timeout)
-        except (EOFError, OSError):  # closed by a stop() from the run's main thread
-            answered = True
-        if not answered:
-            lost = ("Timeout", f"importing or generating code went silent for over {timeout:g} s; worker killed")
-            break
-        try:
-            msg = pipe.recv()
-        except (EOFError, ConnectionResetError, OSError):
-            proc.join(5)
-            code = proc.exitcode
-            lost = ("WorkerCrash", f"the worker process died (exit code {code}) while importing this module")
-            break
-        if msg[0] == "done":
-            break
-        _take(msg, job, out.kernels, out.failures, counts)
+    try:
+        for msg in worker.stream(job, timeout):
+            _take(msg, job, out.kernels, out.failures, counts)
+    except WorkerHung:
+        lost = ("Timeout", f"importing or generating code went silent for over {timeout:g} s; worker killed")
+    except WorkerDied as exc:
+        lost = ("WorkerCrash", f"the worker process died ({exc.reason}) while importing this module")
     if lost is not None:
         worker.stop(kill=True)
         out.failures.append(_file_failure(job, *lost))

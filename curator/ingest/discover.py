@@ -13,7 +13,7 @@ import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from curator.errors import CuratorError
+from curator.errors import CuratorError, describe
 
 # Folders never worth walking into.
 SKIP_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn", ".venv", "venv", "node_modules", ".tox", "build"})
@@ -181,14 +181,14 @@ def make_job(path: Path) -> ModuleJob | None:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        job.error = f"{type(exc).__name__}: {exc}"
+        job.error = describe(exc)
         return job
     if not _mentions_kernel(text):
         return None
     try:
         job.defs = kernel_defs(text)
     except (SyntaxError, ValueError) as exc:
-        job.error = f"{type(exc).__name__}: {exc}"
+        job.error = describe(exc)
         return job
     return job if job.defs else None
 

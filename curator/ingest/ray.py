@@ -10,6 +10,7 @@ from ray.exceptions import GetTimeoutError, RayActorError
 
 from curator.scale import ClusterError
 from curator.scale.ray_pool import NAMESPACE, actor_class, connect, gcs_address, kill_actor, probe
+from curator.scale.supervisor import WorkerDied, WorkerHung, quiet
 
 
 class IngestActor:
@@ -17,8 +18,7 @@ class IngestActor:
 
     def __init__(self, devices: tuple[str, ...], have: frozenset[str]):
         if not os.environ.get("CURATOR_INGEST_VERBOSE"):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)  # imported modules print; the driver's output stays clean
+            quiet((1,))  # imported modules print; the driver's output stays clean
         from curator.warp import init_warp
 
         init_warp()
@@ -33,82 +33,24 @@ class IngestActor:
         return list(worker.process(job, self.devices, self.have))
 
 
-class _ActorConnection:
-    """The pipe of a local worker, as seen by curator.ingest: send a job, poll, receive messages."""
-
-    def __init__(self, actor):
-        self.actor = actor
-        self.ref = None
-        self.inbox: list = []
-
-    def send(self, job) -> None:
-        if job is None:
-            return
-        self.ref, self.inbox = self.actor.process.remote(job), []
-        self.path = job.path
-
-    def poll(self, timeout: float) -> bool:
-        """Whether a message is there; a module's messages all arrive when it is done (within timeout)."""
-        if self.inbox or self.ref is None:
-            return bool(self.inbox)
-        ready, _ = ray.wait([self.ref], timeout=timeout)
-        if not ready:
-            return False
-        try:
-            self.inbox = [*ray.get(self.ref), ("done", self.path)]
-        except RayActorError:
-            # the module crashed its actor, or the cluster went away (then the run stops here)
-            probe(
-                gcs_address(),
-                "the Ray cluster at {address} went away ({why}); every module stored is kept, "
-                "rerun the command to resume",
-            )
-            self.inbox = [EOFError]
-        self.ref = None
-        return True
-
-    def recv(self):
-        message = self.inbox.pop(0)
-        if message is EOFError:
-            raise EOFError("the ingest actor died")
-        return message
-
-    def close(self) -> None:
-        self.ref, self.inbox = None, []
-
-
-class _ActorProcess:
-    """What curator.ingest asks of the worker process: join, exitcode, is_alive."""
-
-    exitcode = None  # a dead actor's exit code is not reported by Ray
-
-    def join(self, timeout: float | None = None) -> None:
-        return None
-
-    def is_alive(self) -> bool:
-        return False
-
-
 class RayIngestWorker:
     """Drop-in for curator.ingest's local _Worker: one actor, restarted after a hang or a crash."""
 
     def __init__(self, devices: tuple[str, ...], have: set[str], startup_timeout: float = 300.0):
         self.devices, self.have, self.startup_timeout = devices, have, startup_timeout
         self.have_lock = threading.Lock()  # curator.ingest.run gives every worker the one that guards ``have``
-        self.proc: _ActorProcess | None = None
-        self.pipe: _ActorConnection | None = None
         self.actor = None
         self.jobs = 0
         self.closed = False
         self._lock = threading.Lock()  # stop() may come from the run's main thread
 
     def ensure(self):
-        """The actor's (process, connection), as curator.ingest's _Worker.ensure gives them."""
+        """The running actor, started if need be."""
         with self._lock:
             if self.closed:
                 raise ClusterError("the ingest run is stopping")
             if self.actor is not None:
-                return self.proc, self.pipe
+                return self.actor
         with self.have_lock:
             have = frozenset(self.have)
         actor = actor_class(IngestActor).options(namespace=NAMESPACE).remote(self.devices, have)
@@ -120,16 +62,38 @@ class RayIngestWorker:
             self.stop(kill=True)
             why = f"the ingest actor did not start on the Ray cluster within {self.startup_timeout:g} s"
             raise ClusterError(why) from None
-        proc, pipe = _ActorProcess(), _ActorConnection(actor)
         with self._lock:
             if self.actor is actor:
-                self.proc, self.pipe, self.jobs = proc, pipe, 0
-        return proc, pipe
+                self.jobs = 0
+        return actor
+
+    def stream(self, job, silence: float):
+        """The messages of ``job``'s module, as the local worker's ``stream`` gives them: a module's
+        messages all arrive when it is done (WorkerHung past ``silence``, WorkerDied if the actor dies)."""
+        actor = self.ensure()
+        self.jobs += 1
+        ref = actor.process.remote(job)
+        ready, _ = ray.wait([ref], timeout=silence)
+        if not ready:
+            self.stop(kill=True)
+            raise WorkerHung(silence)
+        try:
+            messages = ray.get(ref)
+        except RayActorError:
+            # the module crashed its actor, or the cluster went away (then the run stops here)
+            probe(
+                gcs_address(),
+                "the Ray cluster at {address} went away ({why}); every module stored is kept, "
+                "rerun the command to resume",
+            )
+            self.stop(kill=True)
+            raise WorkerDied(None, reason="the ingest actor died") from None
+        yield from messages
 
     def stop(self, *, kill: bool = False) -> None:
         with self._lock:
             actor = self.actor
-            self.proc = self.pipe = self.actor = None
+            self.actor = None
         if actor is not None:
             kill_actor(actor)
 

@@ -11,7 +11,6 @@ import importlib.util
 import inspect
 import os
 import re
-import signal
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -30,25 +29,22 @@ GENERIC = "generic-without-overloads"
 PTX_ASM = re.compile(r'\basm\s*(?:volatile\s*)?\(\s*"\s*[a-z]+(?:\.[a-z0-9]+)+\s')
 
 
-def main(pipe, devices: tuple[str, ...], have: frozenset[str]) -> None:
-    """Serve jobs from ``pipe`` until it sends None: for each, a stream of messages ending in
-    ("done", path)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what an interrupt stops
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    if not os.environ.get("CURATOR_INGEST_VERBOSE"):
-        os.dup2(devnull, 1)  # imported modules print; keep the command's output clean
-        os.dup2(devnull, 2)
+_setup: tuple = ((), frozenset())  # (devices, ids stored for all of them), set by init
+
+
+def init(devices: tuple[str, ...], have: frozenset[str]) -> None:
+    """A worker process (supervised, stdout/stderr quiet: imported modules print): Warp initialised
+    once; ``have``: the kernels stored for every device, which need no code generated again."""
+    global _setup
     from curator.warp import init_warp
 
     init_warp()
-    pipe.send(("ready",))
-    while True:
-        job = pipe.recv()
-        if job is None:
-            return
-        for message in process(job, devices, have):
-            pipe.send(message)
-        pipe.send(("done", job.path))
+    _setup = (devices, have)
+
+
+def process_job(job: ModuleJob):
+    """The task of a worker: the messages of one module (``process``)."""
+    yield from process(job, *_setup)
 
 
 def _import(job: ModuleJob):
@@ -200,6 +196,7 @@ def _process_kernel(job, d: KernelDef, kernel, devices, have, seen: set[str]) ->
     from curator.ingest import categorize
     from curator.warp import CodegenError, registry
     from curator.warp.calls import recording_builtin_calls, signatures_of_calls
+    from curator.warp.numbering import stored_source_numbering
 
     try:
         source, missing = kernel_source(kernel)
@@ -220,7 +217,8 @@ def _process_kernel(job, d: KernelDef, kernel, devices, have, seen: set[str]) ->
         yield ("have", kid)
         return
     category = categorize.categorize(source)
-    with recording_builtin_calls() as calls:
+    # helpers named as a fresh process names them, not after the modules this worker imported before
+    with recording_builtin_calls() as calls, stored_source_numbering(kernel):
         arts, errors = _generate(kernel, devices)
     if "cpu" in arts and PTX_ASM.search("".join(v for v in arts["cpu"].pieces.values() if v)):
         del arts["cpu"]

@@ -47,7 +47,7 @@ class BodyGen(SinkMixin):
         self.rng = rng
         self.theme = THEMES[category]
         self.env = env
-        self.exprs = exprs
+        self.exprs: ExprGen = exprs
         self.in_kernel = in_kernel
         self.lines: list[str] = []
         self.depth_range = self.theme.depth

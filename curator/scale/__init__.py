@@ -8,7 +8,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Protocol
 
 from curator.errors import CuratorError
-from curator.scale.isolated import WorkerDied
+from curator.scale.supervisor import WorkerDied
 
 
 class PoolFactory(Protocol):

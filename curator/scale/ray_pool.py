@@ -16,6 +16,7 @@ from concurrent.futures import Executor, Future
 import ray
 from ray.exceptions import GetTimeoutError, RayError, RayTaskError
 
+from curator.errors import describe
 from curator.scale import ClusterError, PoolWorkerDied
 
 NAMESPACE = "curator"
@@ -178,7 +179,7 @@ class RayPool(Executor):
         except ClusterError:
             pass  # every waiting future has it already
         except BaseException as exc:  # never leave the caller waiting on futures nobody completes
-            self._fail_all(ClusterError(f"the Ray pool stopped: {type(exc).__name__}: {exc}"))
+            self._fail_all(ClusterError(f"the Ray pool stopped: {describe(exc)}"))
 
     def _pump_until_done(self) -> None:
         last_done = time.monotonic()

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import tempfile
-import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 
-from curator.errors import CuratorError
+from curator.errors import CuratorError, describe
 from curator.store import Store
 from curator.store.verify import LAUNCH_PREFIX, Verification
 from curator.verify.sources import executable_source
@@ -96,7 +93,7 @@ def differential(
             try:
                 answer = compare(_row(k), pieces, seed, size, devices)
             except Exception as exc:  # the kernel's failure
-                answer = ("failed", f"{type(exc).__name__}: {exc}"[:2000])
+                answer = ("failed", describe(exc, 2000))
             yield record(LaunchResult(k["id"], answer[0] in OK_STATUSES, answer[1], answer[0]))
         return
     yield from (record(r) for r in _in_workers(jobs(), seed, size, devices, workers, timeout))
@@ -106,78 +103,119 @@ def _row(k: dict) -> dict:
     return {key: k[key] for key in ("id", "name", "source", "launch_dim")}
 
 
-def _in_workers(jobs, seed: int, size: int, devices, workers: int, timeout: float) -> Iterator[LaunchResult]:
-    """Run ``compare`` for each job in up to ``workers`` isolated processes; yield as they finish."""
-    from curator.scale.isolated import IsolatedWorker, WorkerDied, WorkerStartError, exit_reason
+class _Drivers:
+    """What the threads driving the GPU run workers share: the jobs, the results, the workers busy now."""
 
-    root = tempfile.mkdtemp(prefix="curator_run_gpu_")
-    idle: list = []
-    running: dict = {}  # future -> (kernel id, worker, deadline)
-    pending = iter(jobs)
-    exhausted = False
-    try:
-        while True:
-            while not exhausted and len(running) < workers:
-                job = next(pending, None)
-                if job is None:
-                    exhausted = True
-                    break
+    def __init__(self, jobs, root: str, launch: tuple):
+        import queue
+        import threading
+
+        self.pending, self.root, self.launch = iter(jobs), root, launch  # launch: (seed, size, devices, timeout)
+        self.lock, self.results = threading.Lock(), queue.Queue()
+        self.active: set = set()  # killed when the consumer stops early
+
+    def next_job(self):
+        with self.lock:
+            return next(self.pending, None)
+
+    def drive(self) -> None:
+        """One thread: a worker kept while its kernels pass (a failure may leave the GPU context
+        unusable, so the next kernel gets a fresh process)."""
+        worker = None
+        try:
+            while (job := self.next_job()) is not None:
                 k, pieces, refused = job
                 if refused:
-                    yield LaunchResult(k["id"], False, refused, "refused")
+                    self.results.put(LaunchResult(k["id"], False, refused, "refused"))
                     continue
-                worker = idle.pop() if idle else IsolatedWorker(_init_worker, (root,))
-                fut = worker.submit(compare, _row(k), pieces, seed, size, devices)
-                running[fut] = (k["id"], worker, time.monotonic() + timeout)
-            if not running:
-                return
-            done, _ = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
-            now = time.monotonic()
-            for fut in list(running):
-                kid, worker, deadline = running[fut]
-                if fut not in done and now < deadline:
-                    continue
-                del running[fut]
-                if fut not in done:
-                    worker.close(wait=False)
-                    yield LaunchResult(kid, False, f"timeout: no answer within {timeout:g} s; worker killed", "timeout")
-                    continue
-                try:
-                    status, message = fut.result()
-                except WorkerDied as exc:
-                    if exc.starting:
-                        why = exit_reason(exc.exitcode)
-                        raise DifferentialError(f"a GPU run worker died while starting: {why}") from None
-                    status, message = "crashed", f"the worker process died: {exit_reason(exc.exitcode)}"
-                except WorkerStartError as exc:
-                    raise DifferentialError(f"a GPU run worker could not start: {exc}") from None
-                except Exception as exc:  # the kernel's failure (a CUDA error raises here)
-                    status, message = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-                if status in OK_STATUSES and worker.alive:
-                    idle.append(worker)
-                else:  # a failure may leave the GPU context unusable: the next kernel gets a fresh process
-                    worker.close(wait=False)
-                yield LaunchResult(kid, status in OK_STATUSES, message, status)
+                if worker is None:
+                    worker = _new_worker(self.root)
+                    with self.lock:
+                        self.active.add(worker)
+                status, message = _launch_in(worker, _row(k), pieces, *self.launch)
+                if status not in OK_STATUSES or not worker.alive:
+                    self._drop(worker)
+                    worker = None
+                self.results.put(LaunchResult(k["id"], status in OK_STATUSES, message, status))
+        except DifferentialError as exc:
+            self.results.put(exc)
+        finally:
+            if worker is not None:
+                self._drop(worker)
+            self.results.put(None)
+
+    def _drop(self, worker) -> None:
+        worker.close(wait=False)
+        with self.lock:
+            self.active.discard(worker)
+
+    def stop(self) -> None:
+        """No more jobs taken, and what runs now ends."""
+        with self.lock:
+            self.pending = iter(())
+            for worker in self.active:
+                worker.close(wait=False)
+
+
+def _in_workers(jobs, seed: int, size: int, devices, workers: int, timeout: float) -> Iterator[LaunchResult]:
+    """Run ``compare`` for each job in up to ``workers`` supervised processes (one thread drives
+    each); yield as they finish."""
+    import threading
+
+    root = tempfile.mkdtemp(prefix="curator_run_gpu_")
+    drivers = _Drivers(jobs, root, (seed, size, devices, timeout))
+    threads = [threading.Thread(target=drivers.drive, daemon=True) for _ in range(max(1, workers))]
+    for t in threads:
+        t.start()
+    try:
+        running = len(threads)
+        while running:
+            item = drivers.results.get()
+            if item is None:
+                running -= 1
+            elif isinstance(item, DifferentialError):
+                raise item
+            else:
+                yield item
     finally:
-        for worker in [*idle, *(w for _, w, _ in running.values())]:
-            worker.close(wait=False)
+        drivers.stop()
+        for t in threads:
+            t.join()
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _init_worker(root: str) -> None:
-    """A GPU run worker: its own folder (Warp's kernel cache, its temporary files) under ``root``."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the command stops the workers
-    if not os.environ.get("CURATOR_EXEC_VERBOSE"):  # kernels print (wp.expect_near...): keep the output clean
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-    work = tempfile.mkdtemp(dir=root)
-    tempfile.tempdir = work
-    os.environ["TMPDIR"] = work
+def _new_worker(root: str):
+    from curator.scale.supervisor import Worker
+
+    return Worker(_init_worker, quiet=not os.environ.get("CURATOR_EXEC_VERBOSE"), private_tmp=root)
+
+
+def _launch_in(worker, row: dict, pieces: dict, seed: int, size: int, devices, timeout: float) -> tuple[str, str]:
+    """``compare`` in the worker: (status, message), a death, hang or failed start said in words."""
+    from curator.scale.supervisor import WorkerDied, WorkerHung, WorkerStartError
+
+    try:
+        return worker.call(compare, row, pieces, seed, size, devices, timeout=timeout)
+    except WorkerHung as exc:
+        if exc.starting:
+            raise DifferentialError(f"a GPU run worker did not start: {exc}") from None
+        return "timeout", f"timeout: no answer within {timeout:g} s; worker killed"
+    except WorkerDied as exc:
+        if exc.starting:
+            raise DifferentialError(f"a GPU run worker died while starting: {exc.reason}") from None
+        return "crashed", f"the worker process died: {exc.reason}"
+    except WorkerStartError as exc:
+        raise DifferentialError(f"a GPU run worker could not start: {exc}") from None
+    except Exception as exc:  # the kernel's failure (a CUDA error raises here)
+        return "failed", describe(exc, 2000)
+
+
+def _init_worker() -> None:
+    """A GPU run worker: Warp's kernel cache in its private folder, CUDA errors raised where made."""
     from curator.warp import init_warp
 
     wp = init_warp()
-    wp.config.kernel_cache_dir = os.path.join(work, "cache")
+    wp.config.kernel_cache_dir = os.path.join(tempfile.gettempdir(), "cache")
     os.makedirs(wp.config.kernel_cache_dir)
     wp.config.verify_cuda = True  # a CUDA error raises at the launch that made it
 

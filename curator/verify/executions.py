@@ -5,16 +5,15 @@ recorded for that kernel, the worker replaced, and the run goes on."""
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 
-from curator.scale.isolated import exit_reason
+from curator.errors import describe
+from curator.scale.supervisor import Worker
 from curator.store import Store
 from curator.store.executions import ExecutionRow
 from curator.verify.pool import VerifyError
@@ -29,44 +28,38 @@ BATCH_SIZE = 128  # kernels a worker compiles into one object before running the
 BATCH_COMPILE_TIMEOUT = 120.0  # seconds a worker may take to compile a batch (on top of --timeout)
 
 
-def _worker(conn, opt: int, work: str) -> None:
-    """A worker: own kernel cache (under ``work``, a folder the parent made and removes when this
-    process has ended, however it ended), Warp initialised once, then one batch of kernels per
-    message, compiled together (``curator.warp.jitbatch``) and run one by one, a result sent for each."""
+_compiler = None  # the worker's Compiler (set by _init_worker)
+
+
+def _init_worker(opt: int) -> None:
+    """A worker: own kernel cache in its private folder (Warp's own temporary folders, its
+    precompiled headers, go there too: this process ends with os._exit, or killed, and Warp
+    cannot remove them then), Warp initialised once, a compiler kept for its batches."""
+    global _compiler
+
     import warp as wp
 
     from curator.warp import init_warp
     from curator.warp.compile import DRIVER_FLAGS, Compiler
 
-    if not os.environ.get("CURATOR_EXEC_VERBOSE"):  # kernels print, Clang warns: keep the command's output clean
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-
-    # Warp's own temporary folders (its precompiled headers, when it compiles a module itself) go
-    # in ``work`` too: this process ends with os._exit, or killed, and Warp cannot remove them then.
-    tempfile.tempdir = work
-    os.environ["TMPDIR"] = work
+    work = tempfile.gettempdir()
     cache = os.path.join(work, "cache")
     os.makedirs(cache)
     wp.config.kernel_cache_dir = cache
     wp.config.optimization_level = opt
     init_warp()
     # -O0: the run's level (RUN_OPT); the driver's two flags leave the object code as it is
-    compiler = Compiler("cpu", mode="fast", workdir=work, extra_flags=DRIVER_FLAGS)
-    conn.send(("ready", None))
-    while True:
-        job = conn.recv()
-        if job is None:
-            return
-        _run_batch(conn, compiler, work, *job)
+    _compiler = Compiler("cpu", mode="fast", workdir=work, extra_flags=DRIVER_FLAGS)
 
 
-def _run_batch(conn, compiler, work: str, items: list[tuple[dict, dict]], seed: int, grad: bool) -> None:
+def run_batch(items: list[tuple[dict, dict]], seed: int, grad: bool):
+    """One batch of kernels compiled together (``curator.warp.jitbatch``) and run one by one:
+    yields (result, whether the batch object served it) for each."""
+
     from curator.warp.execute import NotRunnable, execute
     from curator.warp.jitbatch import BatchObject
 
-    batch = BatchObject(compiler, [p for _, p in items], work) if len(items) > 1 else None
+    batch = BatchObject(_compiler, [p for _, p in items], tempfile.gettempdir()) if len(items) > 1 else None
     try:
         for row, pieces in items:
             served = batch.served if batch else 0
@@ -76,8 +69,8 @@ def _run_batch(conn, compiler, work: str, items: list[tuple[dict, dict]], seed: 
             except NotRunnable as exc:
                 result = {"status": "not-runnable", "message": str(exc)}
             except Exception as exc:  # the kernel's failure, recorded with its message
-                result = {"status": "failed", "message": f"{type(exc).__name__}: {exc}"[:2000]}
-            conn.send(("done", (result, bool(batch) and batch.served > served)))
+                result = {"status": "failed", "message": describe(exc, 2000)}
+            yield result, bool(batch) and batch.served > served
     finally:
         if batch:
             batch.close()
@@ -91,10 +84,7 @@ def warp_tag(opt: int = RUN_OPT) -> str:
 
 @dataclass
 class _Slot:
-    process: multiprocessing.Process
-    pipe: object
-    work: str  # the worker's folder (kernel cache, batch objects), removed once it has ended
-    ready: bool = False
+    worker: Worker
     job: tuple | None = None  # (kernel id, category) in flight
     batch: list = field(default_factory=list)  # (kernel id, category) sent, job first, not yet reported
     deadline: float = 0.0
@@ -157,21 +147,12 @@ class Executor:
         self._queue: list[str] = []
         self.report = ExecutionReport()
         self.tag = warp_tag()
-        self._ctx = multiprocessing.get_context("spawn")
         self._slots: list[_Slot] = []
 
     def _spawn(self) -> _Slot:
-        parent, child = self._ctx.Pipe()
-        work = tempfile.mkdtemp(prefix="curator_exec_")
-        process = self._ctx.Process(target=_worker, args=(child, RUN_OPT, work), daemon=True)
-        process.start()
-        child.close()
-        return _Slot(process, parent, work, deadline=time.monotonic() + STARTUP_TIMEOUT)
-
-    @staticmethod
-    def _remove(slot: _Slot) -> None:
-        """The folder of a worker that has ended (a killed one cannot remove it itself)."""
-        shutil.rmtree(slot.work, ignore_errors=True)
+        quiet = not os.environ.get("CURATOR_EXEC_VERBOSE")  # kernels print, Clang warns: keep the output clean
+        worker = Worker(_init_worker, (RUN_OPT,), quiet=quiet, private_tmp=True)
+        return _Slot(worker, deadline=time.monotonic() + STARTUP_TIMEOUT)
 
     def run(self, ids: Iterable[str]) -> ExecutionReport:
         ids = list(ids)
@@ -203,7 +184,7 @@ class Executor:
 
     def _dispatch(self) -> None:
         for slot in self._slots:
-            if not (slot.ready and slot.job is None and self._queue):
+            if not (slot.worker.ready and slot.job is None and self._queue):
                 continue
             ids = [self._queue.pop(0) for _ in range(min(self._batch_size(), len(self._queue)))]
             pieces = self.store.artifact_pieces(ids, "cpu")
@@ -217,30 +198,29 @@ class Executor:
                 batch.append((kid, row["category"]))
             if not items:
                 continue
-            slot.pipe.send((items, self.seed, self.grad))
+            slot.worker.send(run_batch, items, self.seed, self.grad)
             slot.batch, slot.job = batch, batch[0]
             slot.deadline = time.monotonic() + self.timeout + (BATCH_COMPILE_TIMEOUT if len(items) > 1 else 0)
 
     def _collect(self) -> None:
-        busy = {s.pipe: s for s in self._slots if s.job or not s.ready}
+        busy = {s.worker.connection: s for s in self._slots if s.job or not s.worker.ready}
         if not busy:
             return
         soonest = min(s.deadline for s in busy.values())
         for conn in wait(list(busy), timeout=max(0.0, soonest - time.monotonic())):
             slot = busy[conn]
-            try:
-                kind, result = conn.recv()
-            except (EOFError, OSError):
-                slot.process.join(5)
-                self._replace(slot, "crashed", f"the worker died: {exit_reason(slot.process.exitcode)}")
+            msg = slot.worker.receive()
+            if msg is None or msg.kind in ("ready", "end"):
                 continue
-            if kind == "ready":
-                slot.ready = True
-            else:
-                self._finish(slot, *result)
+            if msg.kind == "item":
+                self._finish(slot, *msg.value)
+            elif msg.kind == "died":
+                self._replace(slot, "crashed", f"the worker died: {msg.value.reason}")
+            else:  # the initializer or the batch itself raised (not one kernel: those are items)
+                self._replace(slot, "failed", f"the worker failed: {msg.value}")
         now = time.monotonic()
         for slot in list(self._slots):
-            if now > slot.deadline and (slot.job or not slot.ready):
+            if now > slot.deadline and (slot.job or not slot.worker.ready):
                 self._replace(slot, "timeout", f"no result within {self.timeout:g} s (a hang or an endless loop)")
 
     def _finish(self, slot: _Slot, result: dict, batched: bool) -> None:
@@ -256,14 +236,11 @@ class Executor:
     def _replace(self, slot: _Slot, status: str, message: str) -> None:
         """A worker died or hung: the kernel it was on gets ``status``; the rest of its batch goes
         back to the front of the queue, for a fresh worker."""
-        slot.process.kill()
-        slot.process.join(5)
-        slot.pipe.close()
-        self._remove(slot)
+        slot.worker.close(wait=False)
         if slot.job:
             self._write([ExecutionRow(slot.job[0], "cpu", self.seed, self.tag, status, message)])
             self._queue[:0] = [kid for kid, _ in slot.batch[1:]]
-        elif not slot.ready:
+        elif not slot.worker.ready:
             raise VerifyError(f"a CPU run worker could not start: {message}")
         self._slots[self._slots.index(slot)] = self._spawn()
 
@@ -282,14 +259,7 @@ class Executor:
 
     def close(self) -> None:
         for slot in self._slots:
-            if slot.process.is_alive():
-                with contextlib.suppress(BrokenPipeError, OSError):
-                    slot.pipe.send(None)
-                slot.process.join(2)
-            if slot.process.is_alive():
-                slot.process.kill()
-                slot.process.join(2)
-            self._remove(slot)
+            slot.worker.close(wait=True)
         self._slots = []
 
 

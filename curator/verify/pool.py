@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from curator.errors import CuratorError
 from curator.scale import PoolFactory, PoolWorkerDied, kill_worker
-from curator.scale.isolated import IsolatedWorker, WorkerDied, WorkerStartError
+from curator.scale.supervisor import Worker, WorkerDied, WorkerStartError
 
 # A batch's compile past compile_limit counts as hung (its worker is killed): a kernel takes ~0.2 s
 # compiled in a batch at -O0 (3x that at -O2), ~0.01 s through NVRTC's front end; generous, since
@@ -75,7 +75,7 @@ class BatchRunner:
     the task fails with PoolWorkerDied) runs the halves itself.  A local ProcessPoolExecutor
     cannot: a death breaks it and fails every batch in flight (and a hang can only be stopped by
     killing all its processes), so those batches are rerun each alone in its own process
-    (``IsolatedWorker``: a death is that batch's), and then a fresh pool takes the rest.
+    (``Worker``: a death is that batch's), and then a fresh pool takes the rest.
     """
 
     def __init__(
@@ -94,9 +94,9 @@ class BatchRunner:
         self.compile_timeout = compile_timeout
         self._max_in_flight = self._workers * 2
         self._queue: list[Batch] = []
-        self._in_flight: dict[Future, tuple[Batch, IsolatedWorker | None]] = {}  # None: on the pool
+        self._in_flight: dict[Future, tuple[Batch, Worker | None]] = {}  # None: on the pool
         self._suspects: list[Batch] = []  # batches in flight when the pool died: each to run alone
-        self._idle: list[IsolatedWorker] = []
+        self._idle: list[Worker] = []
         self._pool: Executor | None = self._new_pool()
 
     def _new_pool(self) -> Executor:
@@ -131,7 +131,7 @@ class BatchRunner:
         alone = sum(worker is not None for _, worker in self._in_flight.values())
         while self._suspects and alone < self._workers:
             batch = self._suspects.pop(0)
-            worker = self._idle.pop() if self._idle else IsolatedWorker(*self._init)
+            worker = self._idle.pop() if self._idle else Worker(*self._init)
             batch.started = time.monotonic()
             self._in_flight[worker.submit(*self._task(batch))] = (batch, worker)
             alone += 1
@@ -175,7 +175,7 @@ class BatchRunner:
             self.fill()
 
     # -- deadlines -----------------------------------------------------------------------
-    def _start_of(self, batch: Batch, worker: IsolatedWorker | None) -> float | None:
+    def _start_of(self, batch: Batch, worker: Worker | None) -> float | None:
         """When ``batch``'s compile began: for a batch alone, when its process was ready (or was
         given it, while starting); for a pool's, once seen running (``_start_clocks``)."""
         if worker is not None and worker.ready_at is not None and batch.started is not None:

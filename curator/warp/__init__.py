@@ -16,7 +16,7 @@ import os
 import sys
 from typing import Any
 
-from curator.errors import WarpDriftError
+from curator.errors import WarpDriftError, describe
 
 SUPPORTED_WARP = "1.19."
 DEFAULT_ARCH = 86  # the CUDA architecture `curator verify` compiles for (sm_86)
@@ -27,7 +27,7 @@ class CodegenError(Exception):
     """Warp could not build or generate code for a kernel."""
 
     def __init__(self, stage: str, exc: BaseException):
-        super().__init__(f"{stage}: {type(exc).__name__}: {exc}")
+        super().__init__(f"{stage}: {describe(exc)}")
         self.stage = stage
         self.exc_type = type(exc).__name__
         self.message = str(exc)
@@ -96,6 +96,12 @@ def fresh_function_numbering():
     finally:
         context.function_key_counts.clear()
         context.function_key_counts.update(saved)
+
+
+def fresh_counts() -> dict[str, int]:
+    """How many @wp.func of each name Warp has numbered right after ``wp.init()`` (its own)."""
+    init_warp()
+    return dict(_FRESH_COUNTS)
 
 
 def warp_version() -> str:

@@ -163,7 +163,6 @@ class Compiler:
         return CompileResult(r.ok, r.log, (time.perf_counter() - t0) * 1000)
 
     def _compile(self, source: str, output: str | None) -> CompileResult:
-        import ctypes
         import tempfile
 
         out = output or os.path.join(self._tmp.name, "out.o" if self.device == "cpu" else "out.ptx")
@@ -174,53 +173,7 @@ class Compiler:
             os.dup2(log.fileno(), 2)
             t0 = time.perf_counter()
             try:
-                if self.device == "cpu":
-                    flags = (ctypes.c_char_p * (len(self._flags) + 1))(*self._flags, None)
-                    # (src, file, include, output, debug, verify_fp, fuse_fp, tiles_in_stack,
-                    #  flags, opt, verbose, use_pch, pch_dir, block_dim) as in build.build_cpu
-                    err = self._rt.llvm.wp_compile_cpp(
-                        src,
-                        b"kernel.cpp",
-                        self._include,
-                        out.encode(),
-                        False,
-                        False,
-                        True,
-                        True,
-                        flags,
-                        self.mode.cpu_opt,
-                        False,
-                        True,
-                        self._pch.encode(),
-                        1,
-                    )
-                else:
-                    # as in build.build_cuda: release, -O3 (full), no fast math, fused fp, PTX output;
-                    # NVRTC 13 keeps its precompiled headers itself (pch_dir None).
-                    err = self._rt.core.wp_cuda_compile_program(
-                        src,
-                        b"kernel.cu",
-                        self.arch,
-                        b"",
-                        self._include,
-                        0,
-                        None,
-                        False,
-                        self.mode.cuda_opt,
-                        False,
-                        False,
-                        False,
-                        True,
-                        False,
-                        False,
-                        True,
-                        out.encode(),
-                        None,
-                        0,
-                        None,
-                        None,
-                        None,
-                    )
+                err = self._clang(src, out) if self.device == "cpu" else self._nvrtc(src, out)
             finally:
                 ms = (time.perf_counter() - t0) * 1000
                 os.dup2(saved, 2)
@@ -237,3 +190,54 @@ class Compiler:
         if retry in diagnostics:
             diagnostics = diagnostics.split(retry, 1)[1]
         return CompileResult(err == 0, diagnostics, ms)
+
+    def _clang(self, src: bytes, out: str) -> int:
+        import ctypes
+
+        flags = (ctypes.c_char_p * (len(self._flags) + 1))(*self._flags, None)
+        # (src, file, include, output, debug, verify_fp, fuse_fp, tiles_in_stack,
+        #  flags, opt, verbose, use_pch, pch_dir, block_dim) as in build.build_cpu
+        return self._rt.llvm.wp_compile_cpp(
+            src,
+            b"kernel.cpp",
+            self._include,
+            out.encode(),
+            False,
+            False,
+            True,
+            True,
+            flags,
+            self.mode.cpu_opt,
+            False,
+            True,
+            self._pch.encode(),
+            1,
+        )
+
+    def _nvrtc(self, src: bytes, out: str) -> int:
+        # as in build.build_cuda: release, -O3 (full), no fast math, fused fp, PTX output;
+        # NVRTC 13 keeps its precompiled headers itself (pch_dir None).
+        return self._rt.core.wp_cuda_compile_program(
+            src,
+            b"kernel.cu",
+            self.arch,
+            b"",
+            self._include,
+            0,
+            None,
+            False,
+            self.mode.cuda_opt,
+            False,
+            False,
+            False,
+            True,
+            False,
+            False,
+            True,
+            out.encode(),
+            None,
+            0,
+            None,
+            None,
+            None,
+        )

@@ -245,7 +245,7 @@ def test_a_worker_stopped_from_another_thread_while_importing_ends_its_job_clean
     job = make_job(FIXTURES / "hostile" / "hangs.py")
     for _ in range(3):  # the two threads' stops interleave differently from one try to the next
         worker = _Worker(("cpu",), set())
-        proc, _pipe = worker.ensure()
+        proc = worker.ensure().process
         outcome: dict = {}
 
         def gather(w=worker, out=outcome):
@@ -264,6 +264,6 @@ def test_a_worker_stopped_from_another_thread_while_importing_ends_its_job_clean
         assert "error" not in outcome, repr(outcome.get("error"))
         (failure,) = outcome["result"].failures
         assert failure.exc_type == "WorkerCrash" and failure.message.startswith("hangs.py:")
-        assert not proc.is_alive() and worker.proc is None and worker.pipe is None
+        assert not proc.is_alive() and worker.worker is None
         with pytest.raises(IngestError, match="stopping"):
             worker.ensure()  # a closed worker never starts another process

@@ -15,6 +15,7 @@ from curator import neardup, records, verify
 from curator.cli import main
 from curator.records import kernel_id
 from curator.store import KernelRecord, Store
+from curator.verify import compile as verify_compile
 from curator.verify import differential
 from curator.warp import build, init_warp, launch
 from curator.warp import compile as warp_compile
@@ -259,7 +260,7 @@ def faulty_compiler(tmp_path, monkeypatch):
     """Verify's workers get compilers that abort or hang on planted markers (compiler_faults); the
     pids of the processes that did, as a function of the fault ("abort", "hang") to call after."""
     log = tmp_path / "faults.log"
-    monkeypatch.setattr(verify, "_init_worker", compiler_faults.use(log))
+    monkeypatch.setattr(verify_compile, "_init_worker", compiler_faults.use(log))
     return functools.partial(compiler_faults.faulty_pids, log)
 
 
@@ -315,7 +316,7 @@ def test_compiler_crash_is_recorded_for_its_kernel_and_the_run_goes_on(tmp_path,
 
 def test_workers_that_die_on_anything_stop_the_run_in_one_line(tmp_path, artifacts, faulty_compiler, monkeypatch):
     """When a fresh worker dies even compiling no kernel, no kernel is blamed: exit 1, one line."""
-    monkeypatch.setattr(verify, "_init_worker", compiler_faults.use(tmp_path / "faults.log", abort_on="any"))
+    monkeypatch.setattr(verify_compile, "_init_worker", compiler_faults.use(tmp_path / "faults.log", abort_on="any"))
     db = tmp_path / "v.db"
     _make_store(db, artifacts, names=("k_a", "k_c"))[0].close()
     res = CliRunner().invoke(main, ["verify", "--db", str(db), "--device", "cpu", "--workers", "1"])
