@@ -81,6 +81,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check curator tests bench
 	$(BIN)/ruff format --check curator tests bench
+	$(BIN)/mypy curator
 
 check: lint test
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
+from typing import TypeGuard
 
 from curator.kernels.surface import BuiltinSurface
 
@@ -98,7 +99,7 @@ def _outside_annotations(nodes: list[ast.AST]) -> list[ast.AST]:
     return [n for n in nodes if id(n) not in inside] if inside else nodes
 
 
-def _is_overload(node: ast.AST) -> bool:
+def _is_overload(node: ast.AST) -> TypeGuard[ast.Call]:
     f = node.func if isinstance(node, ast.Call) else None
     return (
         isinstance(f, ast.Attribute)

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from curator.measure import stats as stats_mod
 from curator.measure.report_proof import execution_section, grad_findings_section, verification_section
 from curator.records import MIB
 
+if TYPE_CHECKING:
+    from curator.store import Store
+
 BAR_WIDTH = 40
 
 # Figures the team measured on the earlier attempts' datasets (DEVELOPERS.md; ../shared/seeds):
 # share of kernels distinct once identifiers and numbers are normalised, and wp.<name> used.
-EARLIER = {
+EARLIER: dict[str, Any] = {
     "distinct_share": (0.14, 0.23),
     "wp_names": (11, 25),
     "categories": 10,
@@ -66,7 +70,7 @@ def load_manifest(exports: Path) -> dict | None:
         return None
 
 
-def example_pair(store, manifest: dict | None, exports: Path) -> dict | None:
+def example_pair(store: Store, manifest: dict | None, exports: Path) -> dict | None:
     """The exported kernel with the shortest Python + CPU forward (ties: smallest id)."""
     best = None
     if manifest and str(manifest.get("devices", {}).get("cpu", {}).get("file", "")).endswith(".jsonl"):
@@ -88,7 +92,7 @@ def example_pair(store, manifest: dict | None, exports: Path) -> dict | None:
     return {"kernel": kernel, "cpu": cpu["forward"].strip("\n"), "cuda": cuda["forward"].strip("\n")}
 
 
-def generation_figures(store) -> dict:
+def generation_figures(store: Store) -> dict:
     """Wall time and throughput of the finished/interrupted `curator generate` runs."""
     secs = made = 0.0
     for run in store.runs("generate"):
@@ -98,7 +102,7 @@ def generation_figures(store) -> dict:
     return {"seconds": secs, "kernels": int(made), "kernels_per_s": made / secs if secs else 0.0}
 
 
-def build(store, exports: Path, db_name: str = "curator.db") -> str:
+def build(store: Store, exports: Path, db_name: str = "curator.db") -> str:
     """The report's Markdown: one function per section, each reading what it shows."""
     s = stats_mod.collect(store)
     manifest = load_manifest(exports)
@@ -158,7 +162,7 @@ def _dataset_section(manifest: dict | None, exports: Path) -> list[str]:
     return [*out, "No export yet: run `curator export --dedup --target-mb 200`.", ""]
 
 
-def _store_section(store, s: dict) -> list[str]:
+def _store_section(store: Store, s: dict) -> list[str]:
     gen = generation_figures(store)
     warp_versions = store.warp_versions() or ["(none)"]
     out = ["### The store", "", "| figure | value |", "| --- | --- |"]
@@ -211,7 +215,7 @@ def _earlier_section(s: dict) -> list[str]:
     return [*out, ""]
 
 
-def _reproduce_section(store, manifest: dict | None, db_name: str) -> list[str]:
+def _reproduce_section(store: Store, manifest: dict | None, db_name: str) -> list[str]:
     args = (manifest or {}).get("arguments", {})
     out = ["## Reproduce", "", "```sh", "make dataset     # the steps below, from a fresh clone", ""]
     for run in store.runs("generate")[-3:]:
@@ -257,7 +261,7 @@ def _load_section() -> list[str]:
     return [*out, ""]
 
 
-def _measures_section(store) -> list[str]:
+def _measures_section(store: Store) -> list[str]:
     """Builtin coverage (synthetic kernels) and kernel shape (synthetic and real), as `curator stats` shows."""
     from curator.measure import measures
 
@@ -329,7 +333,7 @@ def _release_lines(m: dict) -> list[str]:
     return out
 
 
-def write(store, exports: Path, out: Path, db_name: str) -> Path:
+def write(store: Store, exports: Path, out: Path, db_name: str) -> Path:
     text = build(store, exports, db_name)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
