@@ -113,7 +113,11 @@ def baseline_pieces(kind: str, record: dict, target: str, train: list[dict], ret
     wanted = target_pieces(target)
     if kind == "reference":
         return {p: record["pieces"][p] for p in wanted}
-    donor = shuffled_donor(record, train, target) if kind == "shuffled" else retrieval.nearest(record)
+    if kind == "shuffled":
+        donor = shuffled_donor(record, train, target)
+    else:
+        assert retrieval is not None, "the retrieval baseline needs its index"
+        donor = retrieval.nearest(record)
     if donor is None:
         return {p: "" for p in wanted}
     return {p: renamed(donor["pieces"][p], donor, record) for p in wanted}

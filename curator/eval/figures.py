@@ -30,7 +30,8 @@ def benchmark_figures(
         for split in splits:
             for target in targets:
                 key = f"{config}/{split}/{target}"
-                runs, verdicts = {}, {}  # the informative records, decided once for the three
+                runs: dict = {}
+                verdicts: dict = {}  # the informative records, decided once for the three
                 for name in BASELINES:
                     path = Path(results) / f"{config}_{split}_{target}_{name}.jsonl" if results else None
                     if progress:

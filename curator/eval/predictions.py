@@ -20,7 +20,8 @@ class Prediction:
 
 def read_predictions(path: Path, known_ids: set[str], targets: tuple[str, ...]) -> list[Prediction]:
     """Every prediction of ``path``; EvalError on the first malformed line."""
-    out, seen = [], {}
+    out: list[Prediction] = []
+    seen: dict[tuple[str, int], int] = {}
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:

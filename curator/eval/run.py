@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from curator.eval import EvalError
 from curator.eval.baselines import Retrieval, baseline_pieces
@@ -107,7 +108,7 @@ def _run_chunks(
 class _State:
     done: dict  # (id, sample, code) -> result row
     informative: dict  # id -> verdict row
-    out: object = None
+    out: IO[str] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     finished: int = 0
     tasks: dict = field(default_factory=dict)
@@ -167,6 +168,7 @@ def _predictions(task: Task, opts: Options, records: list[dict], train: list[dic
         return [
             Prediction(r["id"], 0, baseline_pieces(task.baseline, r, opts.target, train, retrieval), 0) for r in records
         ]
+    assert task.predictions is not None, "a task without a baseline has predictions"
     return read_predictions(task.predictions, ids, target_pieces(opts.target))
 
 
@@ -185,7 +187,8 @@ def _header(task: Task, opts: Options) -> dict:
 
 def _load_results(path: Path | None, header: dict) -> tuple[dict, dict]:
     """(finished results by (id, sample, code), informative verdicts by id) of a results file."""
-    done, informative = {}, {}
+    done: dict = {}
+    informative: dict = {}
     if path is None or not Path(path).exists():
         return done, informative
     with open(path, encoding="utf-8") as fh:

@@ -65,7 +65,9 @@ def death_reason(exitcode: int | None, log_tail: str) -> str:
     return f"{reason}: {log_tail}" if log_tail else reason
 
 
-def _resident_bytes(pid: int) -> int:
+def _resident_bytes(pid: int | None) -> int:
+    if pid is None:
+        return 0
     try:
         with open(f"/proc/{pid}/statm") as fh:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

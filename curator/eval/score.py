@@ -104,7 +104,7 @@ class Scorer:
         if not self.runs:
             return self._score(record, pieces, seeds, {})
         status, ref = self.reference(record, seeds)
-        if status != "ran":
+        if status != "ran" or not isinstance(ref, dict):
             return result(False, False, False, "no-reference", f"{status}: {ref}")
         return self._score(record, pieces, seeds, ref)
 
@@ -145,7 +145,7 @@ class Scorer:
         reasons = ""
         for seeds in (SEEDS, SEEDS + MORE_SEEDS):
             status, ref = self.reference(record, seeds)
-            if status != "ran":
+            if status != "ran" or not isinstance(ref, dict):
                 return False, f"reference {status}: {str(ref)[:200]}", seeds
             passing = self._vacuous_by(record, train, seeds, ref)
             if not passing:

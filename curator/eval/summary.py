@@ -43,7 +43,7 @@ def _reasons(excluded: dict[str, str]) -> dict[str, int]:
 
 def _figures(ids: list[str], by_id: dict[str, list[dict]]) -> dict:
     n_min = min((len(by_id[i]) for i in ids), default=0)
-    out = {"records": len(ids), "predicted": sum(1 for i in ids if by_id[i]), "samples": n_min}
+    out: dict[str, float] = {"records": len(ids), "predicted": sum(1 for i in ids if by_id[i]), "samples": n_min}
     if not ids:
         return out
     out["compile@1"] = _mean(ids, by_id, "compiled", 1)

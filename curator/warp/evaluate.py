@@ -77,7 +77,8 @@ def _forward(kernel, record: dict, seed: int, run: bool, device: str) -> dict:
     values, arrays = inputs.materialize(labels=labels)
     if run:
         launch(kernel, values, record["launch_dim"], device=device)
-    out, seen = {}, {}
+    out: dict = {}
+    seen: dict[str, int] = {}
     for label, array in zip(labels, arrays, strict=True):
         k = seen[label] = seen.get(label, -1) + 1
         out[label if k == 0 else f"{label}#{k}"] = array.numpy().copy()
