@@ -285,6 +285,20 @@ class BaseStore(StorePart):
             raise StoreError(f"{path} is corrupt or not a database ({exc})") from exc
         return cls(conn, path, readonly)
 
+    def tables(self) -> list[dict]:
+        """Every table of the store with its rows and columns, read through sqlite-utils (imported
+        here only: the write path stays plain ``sqlite3`` for its import time).  FTS5's shadow
+        tables are left out; the index itself is listed."""
+        import sqlite_utils
+
+        db = sqlite_utils.Database(self.conn)
+        fts = set(db.table_names(fts5=True))
+        return [
+            {"table": t.name, "rows": t.count, "columns": [c.name for c in t.columns]}
+            for t in db.tables
+            if not any(t.name.startswith(f"{f}_") for f in fts)
+        ]
+
     def close(self) -> None:
         self.conn.close()
 
