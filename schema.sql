@@ -1,4 +1,4 @@
--- curator store: the one canonical DDL.  Applied by curator/store.py (a copy ships inside the
+-- curator store: the one canonical DDL.  Applied by curator/store/base.py (a copy ships inside the
 -- package as curator/schema.sql).  PRAGMA user_version is the schema version; application_id
 -- marks the file as a curator store (0x43555241 = "CURA").
 PRAGMA application_id = 1129665089;
@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS kernels (
     generator_version TEXT,
     launch_dim        INTEGER NOT NULL DEFAULT 1,
     kernel_args       TEXT,                      -- JSON [[name, annotation], ...]
-    skeleton_hash     TEXT NOT NULL,             -- hash of the normalised source (curator.dedup)
+    skeleton_hash     TEXT NOT NULL,             -- hash of the normalised source (curator.neardup.tokens.skeleton_hash)
     minhash           BLOB,                      -- LeanMinHash.serialize() of the token shingles
     created_at        TEXT NOT NULL
 );
@@ -126,14 +126,14 @@ CREATE TABLE IF NOT EXISTS kernel_builtins (
     PRIMARY KEY (kernel_id, warp_version)
 );
 
--- What curator.measures reads from each kernel's source (builtin names, shape figures), kept so
+-- What curator.measure.measures reads from each kernel's source (builtin names, shape figures), kept so
 -- `curator report`, `export` and `stats --coverage/--profile` parse a kernel once, not every run.
 -- Filled lazily by those commands; a row of another MEASURES_VERSION counts as missing.
 CREATE TABLE IF NOT EXISTS kernel_measures (
     kernel_id TEXT PRIMARY KEY REFERENCES kernels (id) ON DELETE CASCADE,
-    version   INTEGER NOT NULL,                  -- curator.measures.MEASURES_VERSION that computed the row
-    names     TEXT NOT NULL,                     -- JSON list, sorted: curator.coverage.names_in_source
-    figures   TEXT                               -- JSON object: curator.profile.KernelFigures; NULL: no kernel
+    version   INTEGER NOT NULL,                  -- curator.measure.measures.MEASURES_VERSION that computed the row
+    names     TEXT NOT NULL,                     -- JSON list, sorted: curator.measure.coverage.names_in_source
+    figures   TEXT                               -- JSON object: curator.measure.profile.KernelFigures; NULL: no kernel
 );
 CREATE TRIGGER IF NOT EXISTS kernel_measures_au AFTER UPDATE OF name, source ON kernels BEGIN
     DELETE FROM kernel_measures WHERE kernel_id = old.id;
@@ -145,7 +145,7 @@ END;
 -- parameters counts as missing.
 CREATE TABLE IF NOT EXISTS kernel_def_minhash (
     kernel_id  TEXT PRIMARY KEY REFERENCES kernels (id) ON DELETE CASCADE,
-    params     TEXT NOT NULL,                    -- curator.neardup.DEF_PARAMS that computed the row
+    params     TEXT NOT NULL,                    -- curator.export.decontaminate.DEF_PARAMS that computed the row
     hashvalues BLOB NOT NULL                     -- definitions x NUM_PERM uint32 (little-endian); empty: none
 );
 CREATE TRIGGER IF NOT EXISTS kernel_def_minhash_au AFTER UPDATE OF source ON kernels BEGIN

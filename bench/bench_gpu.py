@@ -12,6 +12,12 @@ share of the kernels `curator ingest --package warp` finds in the installed Warp
    and on the GPU with the same seeded inputs (meshes, volumes, textures built on each device),
    every array compared, and the .cu Warp compiled for the GPU launch compared with the stored
    CUDA code.  Figures per category and per outcome.
+3. The GPU half of `curator eval`: a small release exported from that store, its `cuda` test
+   split scored by execution on the GPU (`eval score --config cuda --baseline reference`, forward
+   and backward, and `--baseline shuffled`): predictions compiled by Warp for this GPU, launched on
+   seeded inputs, every array compared with the stored CUDA code's launch in another process.
+   Without a GPU (--dry-run-on-cpu) the `cuda` runs are compiled with NVRTC and "compiled, not
+   run", and the `cpu` config stands in for the launches.
 """
 
 from __future__ import annotations
@@ -106,6 +112,7 @@ def main() -> None:
             )
         _compile_figures(figures, db)
         _differential(figures, db, args)
+        _eval(figures, db, tmp, args)
     figures["total_s"] = round(time.perf_counter() - started, 1)
     print(f"total {figures['total_s']} s")
     if args.json:
@@ -187,6 +194,33 @@ def _differential(figures: dict, db: str, args) -> None:
         "per_category": {f"{o}/{c}": dict(v) for (o, c), v in sorted(per_cat.items())},
         "not_ok": bad,
     }
+
+
+def _eval(figures: dict, db: str, tmp: str, args) -> None:
+    """`curator eval score` of a small release of this store, on the GPU (or compiled only, with
+    the CPU standing in, in a dry run)."""
+    rel = str(Path(tmp) / "eval-release")
+    # small: a 0.3 MiB train split (~15 kernels), a test split of ~0.24 MiB (the kernels scored)
+    cut = ["--target-mb", "0.3", "--splits", "train=0.5,validation=0.1,test=0.4", "--allow-short"]
+    _step(figures, "export for eval", ["export", "--db", db, "--device", "all", *cut, "--out", rel])
+    runs = [("cuda", "reference", "forward"), ("cuda", "reference", "backward"), ("cuda", "shuffled", "forward")]
+    if args.dry_run_on_cpu:
+        runs += [("cpu", "reference", "forward"), ("cpu", "shuffled", "forward")]
+    figures["eval"] = {}
+    for config, baseline, target in runs:
+        argv = ["eval", "score", "--release", rel, "--config", config, "--baseline", baseline, "--target", target]
+        t0 = time.perf_counter()
+        res = subprocess.run([sys.executable, "-m", "curator", *argv, "--json"], capture_output=True, text=True)
+        seconds = time.perf_counter() - t0
+        key = f"{config} {baseline} {target}"
+        try:
+            summary = json.loads(res.stdout)
+        except json.JSONDecodeError:
+            summary = {"error": (res.stdout + res.stderr).strip().splitlines()[-3:]}
+        figures["eval"][key] = {"rc": res.returncode, "s": round(seconds, 1), **summary}
+        print(f"\n== eval {key}: rc {res.returncode}, {seconds:.1f} s")
+        got = {k: summary.get(k) for k in ("overall", "statuses", "excluded")}
+        print(f"   {got}")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,9 @@ def main(path: str) -> None:
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         module = types.ModuleType(module_name)
         sys.modules[module_name] = module
-        exec(compile(source, filename, "exec"), module.__dict__)
+        # dont_inherit: this file's `from __future__ import annotations` would turn the kernels' annotations
+        # into strings, which a kernel factory's closure (dtype=dtype) cannot resolve
+        exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)
         kernel = getattr(module, name)
         wmodule = kernel.module
         cuda = wmodule.resolve_options(wp.config) | {"output_arch": None}

@@ -114,7 +114,7 @@ def record_for_spec(
 def _run_batch(run_seed: int, items: list[tuple[int, str, int]]) -> list:
     from curator.kernels import generate_kernel
 
-    out = []
+    out: list[KernelRecord | FailureRecord | tuple[str, str]] = []  # ("skip", id): stored already
     for index, category, kseed in items:
         try:
             spec = generate_kernel(kseed, category, _style)

@@ -50,8 +50,9 @@ def main() -> None:
 
 def _register() -> None:
     from curator.cli import browse, dedup, export, generate, ingest, merge, report, stats, verify
+    from curator.cli import eval as eval_command
 
-    for module in (generate, ingest, verify, merge, dedup, export, report, stats, browse):
+    for module in (generate, ingest, verify, merge, dedup, export, eval_command, report, stats, browse):
         main.add_command(module.command)
 
 

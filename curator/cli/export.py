@@ -122,6 +122,12 @@ from curator.store.exports import EXPORT_STATUSES
 )
 @click.option("--force", is_flag=True, help="Replace a different complete export in --out.")
 @click.option(
+    "--benchmark",
+    "benchmark_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Benchmark figures `curator eval figures` measured on this release, for the manifest and card.",
+)
+@click.option(
     "--check",
     "check_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -150,6 +156,7 @@ def command(
     decontaminate,
     reference,
     force,
+    benchmark_file,
     check_dir,
     db,
 ):
@@ -178,6 +185,7 @@ def command(
     values |= dict(allow_short=allow_short, source=source, verified_only=verified_only, format=fmt, splits=shares)
     values |= dict(holdout=tuple(dict.fromkeys(holdout)), paired=paired, decontaminate=decontaminate)
     values |= dict(reference=reference, force=force, db=str(db), describe=RELEASE)
+    values["benchmark"] = _benchmark(benchmark_file)
     opts = exp.ExportOptions(**values)
     if opts.target_bytes <= 0:
         raise click.UsageError("--target-mb is below one byte")
@@ -256,3 +264,18 @@ def _check(folder: Path) -> None:
         return
     more = f" (and {len(res.problems) - 3} more)" if len(res.problems) > 3 else ""
     raise click.ClickException(f"{folder} does not match its {exp.MANIFEST}: {'; '.join(res.problems[:3])}{more}")
+
+
+def _benchmark(path: Path | None) -> dict | None:
+    """The ``benchmark`` of a `curator eval figures` file; one line if it is not one."""
+    if path is None:
+        return None
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"--benchmark: cannot read {path}: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("benchmark"), dict):
+        raise click.ClickException(f"--benchmark: {path} is not a `curator eval figures` file")
+    return data["benchmark"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +23,9 @@ from curator.cli.progress import progress_bar
 from curator.cli.scale import pool_factory_of, ray_option
 from curator.records import MIB
 from curator.scale import parse_shard
+
+if TYPE_CHECKING:
+    from curator.store import Store
 
 
 def _categories():
@@ -170,7 +174,7 @@ def _shard(text, target_mb):
         raise click.BadParameter(str(exc), param_hint="--shard") from None
 
 
-def _verifier(store, devices, workers, fraction, seed, pool_factory=None):
+def _verifier(store: Store, devices, workers, fraction, seed, pool_factory=None):
     """A background compiler pool for --verify-sample (None without it)."""
     if not fraction:
         return None

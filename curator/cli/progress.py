@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -20,7 +21,7 @@ def progress_bar(
         task = bar.add_task(label, total=total, info="")
 
         def update(completed: float | None = None, total: float | None = None, info: str | None = None) -> None:
-            fields = {"info": info} if info is not None else {}
+            fields: dict[str, Any] = {"info": info} if info is not None else {}
             bar.update(task, completed=completed, total=total, **fields)
 
         yield update

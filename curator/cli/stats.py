@@ -24,10 +24,19 @@ ORIGINS = ("synthetic", "real", "all")
     help="Kernels --coverage measures: generated, ingested, or both.",
 )
 @click.option("--profile", is_flag=True, help="Shape of the kernel bodies, synthetic and real side by side.")
-def command(db, as_json, show_failures, coverage, source, profile):
+@click.option(
+    "--tables",
+    is_flag=True,
+    help="The store's tables with their rows and columns (the store is a plain SQLite file: sqlite-utils and "
+    "Datasette open it as it is).",
+)
+def command(db, as_json, show_failures, coverage, source, profile, tables):
     """Kernels, bytes, codegen failures and distinct normalised skeletons per device and category."""
-    if coverage and profile:
-        raise click.UsageError("--coverage and --profile are separate reports; pass one")
+    if sum((coverage, profile, tables)) > 1:
+        raise click.UsageError("--coverage, --profile and --tables are separate reports; pass one")
+    if tables:
+        _tables(db, as_json)
+        return
     if coverage:
         _coverage(db, as_json, source)
         return
@@ -69,3 +78,18 @@ def _profile(db, as_json: bool) -> None:
         click.echo(json.dumps(report, indent=2))
         return
     profile_mod.render(report)
+
+
+def _tables(db, as_json: bool) -> None:
+    with open_store(db, readonly=True) as store:
+        rows = store.tables()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("table", "rows", "columns", title=f"tables of {db}")
+    for r in rows:
+        table.add_row(r["table"], f"{r['rows']:,}", ", ".join(r["columns"]))
+    Console().print(table)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +23,9 @@ from curator.verify import BATCH_SIZE
 from curator.verify.pool import COMPILE_S_PER_KERNEL, COMPILE_TIMEOUT
 from curator.warp import DEFAULT_ARCH
 from curator.warp.modes import DEFAULT_MODE, MODES
+
+if TYPE_CHECKING:
+    from curator.store import Store
 
 
 @click.command("verify")
@@ -148,10 +152,7 @@ def command(
         raise click.UsageError("give at most one of --sample FRACTION and --all")
     devices = devices_of(device)
     if show_failures:
-        from curator.cli.verify_output import show_failures as list_failures
-
-        with open_store(db, readonly=True) as store:
-            list_failures(store, devices, limit=50)
+        _list_failures(db, devices)
         return
     from curator import verify
     from curator.cli.verify_output import Printer
@@ -178,7 +179,14 @@ def command(
         raise click.ClickException(f"{outcome.failed} kernel(s) failed verification; see `curator verify --failures`")
 
 
-def _listed_ids(store, path: Path) -> list[str]:
+def _list_failures(db, devices: tuple[str, ...]) -> None:
+    from curator.cli.verify_output import show_failures
+
+    with open_store(db, readonly=True) as store:
+        show_failures(store, devices, limit=50)
+
+
+def _listed_ids(store: Store, path: Path) -> list[str]:
     """The ids of an --ids-from file; every one must be a stored kernel."""
     from curator.export.plan import read_ids
 

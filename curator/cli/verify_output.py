@@ -6,11 +6,15 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import click
 
 from curator.cli.progress import progress_bar
 from curator.verify import Observer
+
+if TYPE_CHECKING:
+    from curator.store import Store
 
 SHOW_FAILURES = 10
 DIAGNOSTIC_LINES = 8
@@ -19,7 +23,7 @@ DIAGNOSTIC_LINES = 8
 class Printer(Observer):
     """Tells a verification's progress and results on the terminal."""
 
-    def __init__(self, store, devices: tuple[str, ...]):
+    def __init__(self, store: Store, devices: tuple[str, ...]):
         self.store, self.devices = store, devices
 
     @contextlib.contextmanager
@@ -102,7 +106,7 @@ def summary(report) -> None:
         click.echo(f"{report.done} kernel compiles in {secs:.1f} s ({report.done / secs:.2f} kernels/s overall)")
 
 
-def show_failures(store, devices, limit: int, only: set[str] | None = None) -> None:
+def show_failures(store: Store, devices, limit: int, only: set[str] | None = None) -> None:
     rows = [r for d in devices for r in store.verification_failures(d, limit=limit)]
     if only is not None:
         rows = [r for r in rows if r["kernel_id"] in only]

@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Callable
 
 from curator.export import records
+from curator.export.benchmark import benchmark_section
 from curator.records import MIB
 
 TITLE = "NVIDIA Warp kernels with their generated C++ and CUDA"
@@ -80,6 +81,7 @@ def dataset_card(m: dict, measures_markdown: Callable[[dict], list[str]] | None 
     out += _filtering_section(m, has_real)
     out += _verification_section(m)
     out += coverage_section(m, measures_markdown)
+    out += benchmark_section(m)
     out += _fields_section(m)
     out += _loading_section(m)
     out += _reproduce_section(m)

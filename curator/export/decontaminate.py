@@ -9,9 +9,15 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from curator import neardup
 from curator.errors import CuratorError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from curator.store import Store
 
 
 class BadReference(CuratorError, ValueError):
@@ -27,7 +33,7 @@ class Reference:
 
     description: str  # what they are, for the manifest and the card
     kernels: int
-    hashvalues: object  # (rows, NUM_PERM) uint32
+    hashvalues: np.ndarray  # (rows, NUM_PERM) uint32
 
 
 def _hashvalues(sources: list[str]):
@@ -72,7 +78,7 @@ def _sign_definitions(sources: list[str]) -> list[bytes]:
         return list(pool.map(definitions_hashvalues, sources, chunksize=max(1, len(sources) // (8 * cores))))
 
 
-def _definitions(store, origin: str, ids: list[str]) -> dict[str, bytes]:
+def _definitions(store: Store, origin: str, ids: list[str]) -> dict[str, bytes]:
     """kernel id -> its definitions' MinHash values: kept ones read, missing ones made (and kept
     unless the store is read-only), so each kernel's source is parsed once, not every export."""
     kept = store.kernel_def_minhashes(origin, DEF_PARAMS)
@@ -86,7 +92,7 @@ def _definitions(store, origin: str, ids: list[str]) -> dict[str, bytes]:
     return kept
 
 
-def _store_hashvalues(store, origin: str) -> tuple[list[tuple], object, list[int]]:
+def _store_hashvalues(store: Store, origin: str) -> tuple[list[tuple], np.ndarray, list[int]]:
     """The store rows of ``origin`` (id, category, skeleton, BLOB), their MinHash values (the
     stored whole-source signatures, missing ones from source, then one row per kernel
     definition of each) and the index of the store row each MinHash row belongs to."""
@@ -109,7 +115,7 @@ def _store_hashvalues(store, origin: str) -> tuple[list[tuple], object, list[int
     return rows, np.concatenate(parts).astype(np.uint32), owners
 
 
-def store_reference(store) -> Reference:
+def store_reference(store: Store) -> Reference:
     """The real kernels of the store (`curator ingest`)."""
     rows, hv, _ = _store_hashvalues(store, "real")
     packages = store.origin_packages("real")
@@ -164,7 +170,7 @@ def path_reference(path: Path) -> Reference:
     return Reference(f"{len(sources):,} kernels: {kind} {path.name or path}", len(sources), _hashvalues(rows))
 
 
-def contaminated(store, ref: Reference, threshold: float) -> dict[str, str]:
+def contaminated(store: Store, ref: Reference, threshold: float) -> dict[str, str]:
     """Synthetic kernel id -> category, for those within ``threshold`` (estimated Jaccard of
     the normalised source) of some reference kernel: whole source or kernel definition."""
     if not ref.kernels or not store.signature_rows("synthetic"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, Self
 
 from curator.export import records
 from curator.export.files import HashingWriter, Staging
@@ -18,6 +19,19 @@ from curator.export.files import HashingWriter, Staging
 # ~60 KiB) and `datasets` can shard a file by row group.
 ROW_GROUP_BYTES = 8 << 20
 ROW_GROUP_ROWS = 1000
+
+
+class RecordSink(Protocol):
+    """Where one split's records go: a file of a format (LineSink, ParquetSink) or, for a plan, the
+    ids alone (curator.export.plan)."""
+
+    def add(self, rec: dict, data: bytes) -> None: ...
+    @property
+    def bytes(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc) -> None: ...
 
 
 class LineSink:
@@ -101,7 +115,7 @@ class ExportFormat:
     suffix: str  # file name ending
     builder: str  # the Hugging Face `datasets` builder that loads it ("json", "parquet", ...)
     encode: Callable[[dict], bytes]  # a record's bytes: what counts towards --target-mb
-    sink: Callable[[Staging, str, Sequence[str]], LineSink]  # opens a file for records with these keys
+    sink: Callable[[Staging, str, Sequence[str]], RecordSink]  # opens a file for records with these keys
 
     def path(self, config: str, split: str | None = None) -> str:
         """The file of ``config`` (and ``split``, when the export has splits), relative to the

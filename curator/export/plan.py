@@ -14,12 +14,17 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from curator import neardup
 from curator.export import records
 from curator.export.formats import ExportFormat
 from curator.export.run import ExportOptions, _export_config, prepare
 from curator.export.select import seeded_order
+from curator.export.shortfall import DeviceShortfall
+
+if TYPE_CHECKING:
+    from curator.store import Store
 
 DEFAULT_MARGIN = 0.05
 DEFAULT_SPARES = 2
@@ -50,7 +55,7 @@ class Plan:
 
 
 def plan(
-    store,
+    store: Store,
     opts: ExportOptions,
     margin: float = DEFAULT_MARGIN,
     spares: int = DEFAULT_SPARES,
@@ -65,7 +70,8 @@ def plan(
     prep = prepare(store, wide)
     ids: set[str] = set()
     fmt = ExportFormat("plan", "plan", "", records.encode, lambda stage, rel, keys: _IdSink(ids))
-    per_config, shortfalls = {}, []
+    per_config: dict[str, int] = {}
+    shortfalls: list[DeviceShortfall] = []
     for config in wide.configs:
         out = _export_config(
             store, wide, config, prep.eligible[config], prep.assignment, fmt, None, shortfalls, on_progress

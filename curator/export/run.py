@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from curator import __version__, neardup
 from curator.errors import CuratorError
@@ -24,6 +24,10 @@ from curator.export.shortfall import DeviceShortfall, compute_shortfall, shortfa
 from curator.export.write import PAIRED, SplitJob, config_devices, config_keys, write_split
 from curator.records import DEVICES, MIB
 from curator.store.exports import EXPORT_STATUSES, ExportFilter
+
+if TYPE_CHECKING:
+    from curator.neardup import DedupRun
+    from curator.store import Store
 
 # Splits other than train stop at the record that reaches their share of the target (no upper
 # bound: they hold few records, 5 % of 200 MiB is ~190 of ~60 KiB, so +1 % would be luck).
@@ -37,7 +41,7 @@ class ExportError(CuratorError):
 class Describe(Protocol):
     """Figures of the store an export is drawn from, kept in its manifest, and their card section."""
 
-    def measures(self, store, source: str) -> dict: ...
+    def measures(self, store: Store, source: str) -> dict: ...
 
     def markdown(self, measures: dict) -> list[str]: ...
 
@@ -63,6 +67,7 @@ class ExportOptions:
     reference: Path | None = None  # None: the real kernels in the store
     force: bool = False  # replace a different complete export in ``out``
     db: str = "curator.db"  # only for the `curator generate` hint of a shortfall
+    benchmark: dict | None = None  # `curator eval figures` of this release, for the manifest and card
     # What the card shows of the store (builtin coverage, kernel shape): the measure stage's
     # ``curator.measure.measures.RELEASE``, passed in by the command (a stage imports no other stage).
     describe: Describe | None = None
@@ -107,7 +112,9 @@ class ExportResult:
     removed: list[str] = field(default_factory=list)  # files of the previous export removed
 
 
-def export(store, opts: ExportOptions, on_progress: Callable[[str, int, int], None] | None = None) -> ExportResult:
+def export(
+    store: Store, opts: ExportOptions, on_progress: Callable[[str, int, int], None] | None = None
+) -> ExportResult:
     """Write the export under ``opts.out``; raise ExportError (nothing written) if it cannot."""
     prep = prepare(store, opts)
     dedup_info, dedup_run, decon = prep.dedup_info, prep.dedup_run, prep.decon
@@ -130,6 +137,8 @@ def export(store, opts: ExportOptions, on_progress: Callable[[str, int, int], No
             describe = opts.describe
             if describe is not None:
                 manifest["measures"] = describe.measures(store, opts.source)
+            if opts.benchmark:
+                manifest["benchmark"] = opts.benchmark
             text = card.dataset_card(manifest, describe.markdown if describe is not None else None)
             written = stage.write_text(CARD, text)
             manifest["files"][CARD] = {"bytes": written.bytes, "sha256": written.sha256}
@@ -150,13 +159,13 @@ class Prepared:
 
     clusters: dict[str, str]
     dedup_info: dict | None
-    dedup_run: object
+    dedup_run: DedupRun | None
     decon: dict | None
     eligible: dict[str, Eligible]
     assignment: dict[str, str]
 
 
-def prepare(store, opts: ExportOptions) -> Prepared:
+def prepare(store: Store, opts: ExportOptions) -> Prepared:
     """Check ``opts`` and compute what the selection needs.  Splits are assigned over the kernels
     eligible without ``verified_only``, so a kernel's split does not depend on which other kernels
     were verified: a `--verified-only` export draws, per split, from the same kernels as the
@@ -174,7 +183,7 @@ def prepare(store, opts: ExportOptions) -> Prepared:
     return Prepared(clusters, dedup_info, dedup_run, decon, eligible, assignment)
 
 
-def _check(store, opts: ExportOptions) -> None:
+def _check(store: Store, opts: ExportOptions) -> None:
     if opts.target_bytes <= 0:
         raise ExportError("--target-mb must be more than 0")
     if opts.status not in EXPORT_STATUSES:
@@ -197,14 +206,14 @@ def _check(store, opts: ExportOptions) -> None:
         raise ExportError("every --category is held out: nothing is left for the other splits")
 
 
-def _clusters(store, opts: ExportOptions) -> tuple[dict[str, str], dict | None, neardup.DedupRun | None]:
+def _clusters(store: Store, opts: ExportOptions) -> tuple[dict[str, str], dict | None, neardup.DedupRun | None]:
     """kernel id -> cluster representative (empty when neither --dedup nor splits need them):
     the stored clusters when current, else computed now (and stored only once the export
     succeeded, so a failed export leaves the store untouched)."""
     if not (opts.dedup or opts.split_names() != [None]):
         return {}, None, None
     state = store.dedup_state()
-    if neardup.is_current(state, store.dedup_fingerprint(), opts.threshold):
+    if state is not None and neardup.is_current(state, store.dedup_fingerprint(), opts.threshold):
         info = {k: state[k] for k in ("threshold", "num_perm", "kernels", "clusters")}
         info["removed"] = state["kernels"] - state["clusters"]
         return store.cluster_representatives(), info if opts.dedup else None, None
@@ -220,7 +229,7 @@ def _clusters(store, opts: ExportOptions) -> tuple[dict[str, str], dict | None, 
     return dict(zip(c.ids, c.representative, strict=True)), info if opts.dedup else None, run
 
 
-def _decontaminate(store, opts: ExportOptions) -> tuple[dict[str, str], dict | None]:
+def _decontaminate(store: Store, opts: ExportOptions) -> tuple[dict[str, str], dict | None]:
     if not opts.decontaminate:
         return {}, None
     try:
@@ -247,7 +256,7 @@ class Eligible:
     decontaminated: int
 
 
-def _eligible(store, opts: ExportOptions, config: str, reps, dropped) -> Eligible:
+def _eligible(store: Store, opts: ExportOptions, config: str, reps, dropped) -> Eligible:
     per_device = []
     for device in config_devices(config):
         flt = ExportFilter(device, opts.status, tuple(opts.categories), opts.verified_only, opts.source)
@@ -259,7 +268,9 @@ def _eligible(store, opts: ExportOptions, config: str, reps, dropped) -> Eligibl
     return Eligible(candidates, kernels, len(candidates) - len(after_dedup), len(after_dedup) - len(kernels))
 
 
-def _assign(store, opts: ExportOptions, eligible: dict[str, Eligible], clusters: dict[str, str]) -> dict[str, str]:
+def _assign(
+    store: Store, opts: ExportOptions, eligible: dict[str, Eligible], clusters: dict[str, str]
+) -> dict[str, str]:
     """kernel id -> split, one assignment for every config (a kernel's split is the same in
     cpu, cuda and paired); empty for an export without splits."""
     if opts.split_names() == [None]:
@@ -270,12 +281,12 @@ def _assign(store, opts: ExportOptions, eligible: dict[str, Eligible], clusters:
     return splits.assign(keys, opts.splits or {splits.TRAIN: 1.0}, opts.seed, opts.holdout)
 
 
-def _export_config(store, opts, config, elig: Eligible, assignment, fmt, stage, shortfalls, on_progress) -> dict:
+def _export_config(store: Store, opts, config, elig: Eligible, assignment, fmt, stage, shortfalls, on_progress) -> dict:
     verified = set.intersection(*(store.verified_ids(d) for d in config_devices(config)))
     ran_on_cpu = frozenset(store.ran_ids("cpu"))  # the kernel ran (or is not-runnable) on the CPU
     names = opts.split_names()
     shares = opts.splits or {splits.TRAIN: 1.0}
-    out = {
+    out: dict[str, Any] = {
         "devices": list(config_devices(config)),
         "fields": list(config_keys(config)),
         "candidates": len(elig.candidates),
@@ -284,6 +295,7 @@ def _export_config(store, opts, config, elig: Eligible, assignment, fmt, stage, 
         "decontaminated": elig.decontaminated,
         "splits": {},
     }
+    upper: int | None
     for split in names:
         by_cat: dict[str, list[str]] = defaultdict(list)
         for k, c in elig.kernels:
@@ -376,7 +388,7 @@ def _previous(opts: ExportOptions, manifest: dict) -> dict | None:
     return old
 
 
-def _verification_in_store(store, device: str) -> dict:
+def _verification_in_store(store: Store, device: str) -> dict:
     """Verified counts and pass rates of the whole store for one device, per category."""
     rows = [r for r in store.verification_stats() if r["device"] == device]
     verified = sum(r["verified"] for r in rows)

@@ -3,6 +3,7 @@ written reach a target, landing inside [target, upper]."""
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -85,7 +86,7 @@ def select_balanced(
     while True:
         for c in cats:
             while True:
-                item = next(iters[c], _END)
+                item: T | _End = next(iters[c], _END)
                 if item is _END or sel.size + (n := size_of(item)) <= upper:
                     break
                 sel.skipped += 1
@@ -104,4 +105,10 @@ def select_balanced(
             return
 
 
-_END = object()
+class _End(enum.Enum):
+    """The end of a category's stream (a member, so the type checker can tell it from an item)."""
+
+    END = 0
+
+
+_END = _End.END

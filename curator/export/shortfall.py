@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from curator.export.select import Selection
 from curator.records import MIB
+
+if TYPE_CHECKING:
+    from curator.store import Store
 
 GENERATE_MARGIN = 1.1  # extra kernels to ask generate for: failures and duplicates
 
@@ -26,7 +30,7 @@ class DeviceShortfall:
     label: str = ""  # what fell short, when not the device itself (a config's split: "cpu/validation")
 
 
-def compute_shortfall(store, device, sel: Selection, by_cat, cats, n_candidates, n_eligible) -> DeviceShortfall:
+def compute_shortfall(store: Store, device, sel: Selection, by_cat, cats, n_candidates, n_eligible) -> DeviceShortfall:
     """How many kernels per category a balanced export of the target needs, from the mean
     line size of each category so far."""
     if not any(by_cat.get(c) for c in cats):

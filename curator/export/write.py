@@ -6,11 +6,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from curator.export import records
 from curator.export.formats import ExportFormat
 from curator.export.select import Selection, seeded_order, select_balanced, upper_bound
 from curator.records import DEVICES
+
+if TYPE_CHECKING:
+    from curator.store import Store
 
 PAIRED = "paired"  # the config with one row per kernel: the Python and every CPU and CUDA piece
 
@@ -23,7 +27,7 @@ def config_keys(config: str) -> tuple[str, ...]:
     return records.PAIRED_KEYS if config == PAIRED else records.KEYS
 
 
-def record_stream(store, config: str, ids: list[str]) -> Iterator[dict]:
+def record_stream(store: Store, config: str, ids: list[str]) -> Iterator[dict]:
     """The records of ``ids`` (in that order) for ``config``."""
     if config != PAIRED:
         for row in store.export_rows(config, ids):
@@ -47,7 +51,7 @@ class SplitJob:
 
 
 def write_split(
-    store,
+    store: Store,
     job: SplitJob,
     fmt: ExportFormat,
     stage,
@@ -68,7 +72,7 @@ def write_split(
     }
     upper = job.upper if job.upper is not None else upper_bound(job.target)
     sel = Selection(tuple(sorted(job.categories)), job.target, upper)
-    meta = {
+    meta: dict[str, Any] = {
         "warp": set(),
         "generator": set(),
         "run_seeds": set(),

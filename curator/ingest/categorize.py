@@ -171,7 +171,8 @@ def choose(found: Iterable[str]) -> str:
 def _kernel_function(tree: ast.AST, name: str | None) -> ast.FunctionDef | None:
     funcs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
     named = [f for f in funcs if f.name == name]
-    return (named or funcs or [None])[-1]
+    found = named or funcs
+    return found[-1] if found else None
 
 
 def launch_dim(source: str, name: str | None = None) -> int:

@@ -70,7 +70,8 @@ def package_info(top: str) -> dict:
     dist = importlib.metadata.distribution(dists[0])
     meta = dist.metadata
     info = {"name": meta["Name"] or dists[0], "version": dist.version}
-    lic = meta.get("License-Expression") or meta.get("License")
+    # the email.message.Message behind PackageMetadata has get(); typeshed's protocol does not say so
+    lic = meta.get("License-Expression") or meta.get("License")  # type: ignore[attr-defined]
     if lic and len(lic) > 100:  # some put the whole license text here
         lic = None
     if not lic:
@@ -157,7 +158,7 @@ def _package_root(path: Path) -> Path:
 def _python_files(target: Path) -> list[Path]:
     if target.is_file():
         return [target]
-    files = []
+    files: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(target):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         files.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(".py"))

@@ -225,9 +225,9 @@ def _process_kernel(job, d: KernelDef, kernel, devices, have, seen: set[str]) ->
         why = PTXInlineAssembly("PTX inline assembly from a wp.func_native snippet: the kernel targets CUDA only")
         errors.append(CodegenError("codegen", why))
         errors[-1].message = f"cpu: {why}"
-    for exc in errors:
-        message = f"{job.rel}:{d.line} {d.qualname}: {exc.message}"[:4000]
-        yield ("failure", FailureRecord(kid, category, None, "ingest-codegen", exc.exc_type, message, source))
+    for error in errors:
+        message = f"{job.rel}:{d.line} {d.qualname}: {error.message}"[:4000]
+        yield ("failure", FailureRecord(kid, category, None, "ingest-codegen", error.exc_type, message, source))
     if not arts:
         yield ("skip", "codegen-failed")
         return

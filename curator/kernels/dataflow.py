@@ -73,7 +73,7 @@ def _indirect_indices(func: ast.FunctionDef, body: list[ast.stmt], tid: set[str]
             parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
             index_uses |= {id(p) for p in parts if isinstance(p, ast.Name)}
     for stmt in body:
-        if _is_guard(stmt):
+        if isinstance(stmt, ast.If) and _is_guard(stmt):
             index_uses |= {id(n) for n in ast.walk(stmt.test) if isinstance(n, ast.Name)}
     stores: dict[str, int] = {}
     for node in ast.walk(func):
@@ -89,7 +89,14 @@ def groups(func: ast.FunctionDef) -> list[list[int]]:
     """The data-flow groups of ``func`` as lists of indexes into its body, in order of first statement."""
     body = func.body
     start = 1 if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else 0
-    tid = {n.id for s in body[start:] if _is_tid(s) for t in s.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    tid = {
+        n.id
+        for s in body[start:]
+        if isinstance(s, ast.Assign) and _is_tid(s)
+        for t in s.targets
+        for n in ast.walk(t)
+        if isinstance(n, ast.Name)
+    }
     indirect = _indirect_indices(func, body[start:], tid)
     tid |= indirect
     counted = _assigned(func) - tid - _NOT_LOCAL
@@ -108,7 +115,7 @@ def groups(func: ast.FunctionDef) -> list[list[int]]:
             parts.append([])
             names_of.append(set())
         for other in joined[1:]:  # this statement links earlier groups: merge them into the first
-            parts[target].extend(parts[other])  # type: ignore[union-attr]
+            parts[target].extend(parts[other] or [])  # type: ignore[union-attr]
             names_of[target] |= names_of[other]
             for n in names_of[other]:
                 owner[n] = target

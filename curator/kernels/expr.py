@@ -8,6 +8,8 @@ import bisect
 import itertools
 import random
 import re
+from collections.abc import Sequence
+from typing import TypeVar
 
 from .builtins import RNG, SIGS_BY_RET, Sig
 from .env import ArrayParam, Env
@@ -100,7 +102,10 @@ def _sig_table(category: str, key: str, with_rng: bool) -> tuple[list[Sig], list
     return table
 
 
-def _pick_option(rng: random.Random, options: list[tuple[float, object]]):
+T = TypeVar("T")
+
+
+def _pick_option(rng: random.Random, options: Sequence[tuple[float, T]]) -> T:
     pick = rng.random() * sum(w for w, _ in options)
     for w, what in options:
         pick -= w

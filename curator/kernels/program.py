@@ -132,6 +132,7 @@ class ProgramGen:
         if state is not None and state.pending:
             terms.append((rng.choice(("wp.randf(rng)", "wp.randn(rng)")), "float32"))
         for local in env.struct_locals:
+            assert env.struct is not None  # struct locals exist only with a struct
             written = [(f"{local}.{f}", k) for f, k in env.struct.fields if env.by_name[f"{local}.{f}"].pending]
             if not written and env.by_name[local].pending:  # never touched: read one default field
                 fname, key = rng.choice(env.struct.fields)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
+from collections.abc import Sequence
 
 from .dataflow import group_sizes, kernel_functions, unrelated_parts
 
@@ -80,7 +81,7 @@ def _stateful(node: ast.AST) -> bool:
     return any((name := _wp_name(sub)) is not None and name.startswith(_STATEFUL) for sub in ast.walk(node))
 
 
-def _identical(nodes: list[ast.AST]) -> bool:
+def _identical(nodes: Sequence[ast.AST]) -> bool:
     nodes = [n for n in nodes if not _stateful(n)]
     dumps = [ast.dump(n) for n in nodes]
     return len(set(dumps)) < len(dumps)
@@ -190,8 +191,8 @@ def findings(source: str) -> Counter:
     """Counts of each kind in :data:`KINDS` for one generated module."""
     tree = ast.parse(source)
     found: Counter = Counter({kind: 0 for kind in KINDS})
-    helpers = set()
-    called = set()
+    helpers: set[str] = set()
+    called: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
             if any(ast.unparse(d) == "wp.func" for d in node.decorator_list):

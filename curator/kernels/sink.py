@@ -8,14 +8,24 @@ the kernel's final stores (or a helper's return) consume whatever is still pendi
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING, Protocol
 
-from .env import Var
+from .env import ArrayParam, Env, Var
 from .types import ATOMIC_ADD_DTYPES, FLOAT_SCALARS, TYPES, WType, literal, scalar_literal, vec
 
 # Kinds of outer locals a block may accumulate into with ``+=`` (the value keeps its type, which
 # Warp requires of a variable assigned inside a dynamic loop).
 FOLD_KINDS = ("scalar", "vec", "mat")
 _MAX_TERMS = 3  # values combined by one sink statement
+
+
+class Exprs(Protocol):
+    """What a sink asks of the expression generator (curator.kernels.expr.ExprGen, which imports
+    this module: a Protocol, not an import back)."""
+
+    def index(self, arr: ArrayParam) -> str: ...
+    def expr(self, key: str, depth: int) -> str: ...
+    def var_leaf(self, key: str, avoid: tuple[str, ...] = ()) -> str: ...
 
 
 def _distinct_literals(rng: random.Random, key: str) -> tuple[str, str]:
@@ -131,6 +141,15 @@ class SinkMixin:
 
     acc: Var | None = None
     body_start: int = 0  # line index where a lazily declared accumulator goes
+    # BodyGen's, declared for the type checker (bare annotations: nothing at run time)
+    rng: random.Random
+    env: Env
+    exprs: Exprs
+    in_kernel: bool
+    lines: list[str]
+    if TYPE_CHECKING:
+
+        def emit(self, indent: int, text: str, writes: tuple[str, ...] = ()) -> None: ...
 
     def settle(self, indent: int) -> None:
         """Sink the pending locals of the innermost scope (called at the end of a block)."""

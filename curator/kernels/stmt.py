@@ -47,7 +47,7 @@ class BodyGen(SinkMixin):
         self.rng = rng
         self.theme = THEMES[category]
         self.env = env
-        self.exprs = exprs
+        self.exprs: ExprGen = exprs
         self.in_kernel = in_kernel
         self.lines: list[str] = []
         self.depth_range = self.theme.depth
@@ -220,6 +220,7 @@ class BodyGen(SinkMixin):
 
     def s_struct(self, indent: int, budget: int) -> int:
         env, rng = self.env, self.rng
+        assert env.struct is not None  # only called where struct locals or arrays exist
         fields = env.struct.fields
         if env.struct_arrays and rng.random() < 0.4:
             arr = rng.choice(env.struct_arrays)

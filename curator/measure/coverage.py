@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
+from typing import TypeGuard
 
 from curator.kernels.surface import BuiltinSurface
 from curator.kernels.vocabulary import ALIASES, CONSTANT_NAMES, TYPE_NAMES
@@ -115,7 +116,7 @@ def _outside_annotations(nodes: list[ast.AST]) -> list[ast.AST]:
     return [n for n in nodes if id(n) not in inside] if inside else nodes
 
 
-def _is_overload(node: ast.AST) -> bool:
+def _is_overload(node: ast.AST) -> TypeGuard[ast.Call]:
     f = node.func if isinstance(node, ast.Call) else None
     return (
         isinstance(f, ast.Attribute)
@@ -154,7 +155,7 @@ def measure_names(surface: BuiltinSurface, kernels: Iterable[tuple[Iterable[str]
 
 def vocabulary_figures(referenced: set[str]) -> dict:
     """Of Warp's type names (aliases among them) and constants: how many, how many referenced, which not."""
-    out = {}
+    out: dict[str, int | list[str]] = {}
     for key, pool in (("aliases", ALIASES), ("types", TYPE_NAMES), ("constants", CONSTANT_NAMES)):
         out[key] = len(pool)
         out[f"{key}_covered"] = sum(n in referenced for n in pool)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from curator.store import Store
 
 ORIGINS = {"synthetic": "synthetic", "real": "real", "all": None}
 _LABEL = {"synthetic": "synthetic", "real": "real (ingested)", "all": "synthetic and real"}
@@ -15,7 +19,7 @@ FILL_BATCH = 500  # kernels measured per committed transaction
 PARALLEL_FROM = 2000  # kernels to measure before a pool of processes pays for its start-up
 
 
-def coverage_of(store, source: str = "synthetic") -> dict:
+def coverage_of(store: Store, source: str = "synthetic") -> dict:
     """curator.measure.coverage.measure over the store's kernels of ``source`` (synthetic, real or all)."""
     from curator.kernels.surface import load_surface
     from curator.measure import coverage
@@ -25,7 +29,7 @@ def coverage_of(store, source: str = "synthetic") -> dict:
     return coverage.measure_names(surface, ((names, sigs) for names, _figs, sigs in rows)) | {"source": source}
 
 
-def profiles_of(store, diversity: bool = False) -> dict[str, dict]:
+def profiles_of(store: Store, diversity: bool = False) -> dict[str, dict]:
     """curator.measure.profile figures of the synthetic and of the real (ingested) kernels; with ``diversity``
     also the lowest distinct share of a category and the near-dedup survival (strict_diversity_of)."""
     from curator.kernels.surface import load_surface
@@ -47,7 +51,7 @@ def profiles_of(store, diversity: bool = False) -> dict[str, dict]:
     return out
 
 
-def strict_diversity_of(store) -> dict[str, dict]:
+def strict_diversity_of(store: Store) -> dict[str, dict]:
     """curator.neardup.strict_diversity of the synthetic and of the real kernels, from their stored
     skeleton hashes and MinHash signatures (recomputed from source where a BLOB is missing)."""
     import numpy as np
@@ -80,7 +84,7 @@ def kernel_measures(source: str, name: str):
     return coverage.names_in_tree(tree, nodes), profile.kernel_figures(tree, source, name, nodes)
 
 
-def measured_kernels(store, origin: str | None, warp_version: str | None) -> Iterator[tuple]:
+def measured_kernels(store: Store, origin: str | None, warp_version: str | None) -> Iterator[tuple]:
     """(names, figures or None, signatures or None) of every kernel of ``origin`` (None: all), by id: kept
     measures where the store has them (fill keeps the missing ones first, unless the store is read-only),
     else measured here."""
@@ -90,6 +94,7 @@ def measured_kernels(store, origin: str | None, warp_version: str | None) -> Ite
         fill(store, origin)
     for _kid, name, source, names, figs, sigs in store.kernel_measures(origin, MEASURES_VERSION, warp_version):
         if names is None:  # not kept: a read-only store, or a kernel stored since the fill
+            assert source is not None  # the store gives the source exactly where no measures are kept
             names, figures = kernel_measures(source, name)
         else:
             figures = (
@@ -102,7 +107,7 @@ def measured_kernels(store, origin: str | None, warp_version: str | None) -> Ite
         yield names, figures, sigs
 
 
-def fill(store, origin: str | None = None) -> int:
+def fill(store: Store, origin: str | None = None) -> int:
     """Measure the kernels of ``origin`` (None: all) that have no kept measures of MEASURES_VERSION and keep
     them, FILL_BATCH kernels per transaction (an interrupted fill keeps its committed batches); how many.
     Over PARALLEL_FROM kernels to measure, every core measures (the first export of a fresh store
@@ -201,7 +206,7 @@ class ReleaseMeasures:
     """What an export's manifest keeps and its card shows of the store it is drawn from: builtin
     coverage and kernel shape (`curator stats --coverage` and `--profile`)."""
 
-    def measures(self, store, source: str) -> dict:
+    def measures(self, store: Store, source: str) -> dict:
         return {"scope": "store", "coverage": coverage_of(store, source), "profile": profiles_of(store)}
 
     def markdown(self, measures: dict) -> list[str]:

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from curator.measure import stats as stats_mod
+from curator.measure.report_proof import execution_section, grad_findings_section, verification_section
 from curator.records import MIB
+
+if TYPE_CHECKING:
+    from curator.store import Store
 
 BAR_WIDTH = 40
 
 # Figures the team measured on the earlier attempts' datasets (DEVELOPERS.md; ../shared/seeds):
 # share of kernels distinct once identifiers and numbers are normalised, and wp.<name> used.
-EARLIER = {
+EARLIER: dict[str, Any] = {
     "distinct_share": (0.14, 0.23),
     "wp_names": (11, 25),
     "categories": 10,
@@ -65,7 +70,7 @@ def load_manifest(exports: Path) -> dict | None:
         return None
 
 
-def example_pair(store, manifest: dict | None, exports: Path) -> dict | None:
+def example_pair(store: Store, manifest: dict | None, exports: Path) -> dict | None:
     """The exported kernel with the shortest Python + CPU forward (ties: smallest id)."""
     best = None
     if manifest and str(manifest.get("devices", {}).get("cpu", {}).get("file", "")).endswith(".jsonl"):
@@ -87,7 +92,7 @@ def example_pair(store, manifest: dict | None, exports: Path) -> dict | None:
     return {"kernel": kernel, "cpu": cpu["forward"].strip("\n"), "cuda": cuda["forward"].strip("\n")}
 
 
-def generation_figures(store) -> dict:
+def generation_figures(store: Store) -> dict:
     """Wall time and throughput of the finished/interrupted `curator generate` runs."""
     secs = made = 0.0
     for run in store.runs("generate"):
@@ -97,7 +102,7 @@ def generation_figures(store) -> dict:
     return {"seconds": secs, "kernels": int(made), "kernels_per_s": made / secs if secs else 0.0}
 
 
-def build(store, exports: Path, db_name: str = "curator.db") -> str:
+def build(store: Store, exports: Path, db_name: str = "curator.db") -> str:
     """The report's Markdown: one function per section, each reading what it shows."""
     s = stats_mod.collect(store)
     manifest = load_manifest(exports)
@@ -110,15 +115,32 @@ def build(store, exports: Path, db_name: str = "curator.db") -> str:
     out += _pair_section(example_pair(store, manifest, exports))
     out += _dataset_section(manifest, exports)
     out += _store_section(store, s)
-    out += _verification_section(store.verification_summary())
-    out += _execution_section(store.execution_stats("cpu"), manifest)
-    out += _grad_findings_section(store.grad_failure_sources("cpu"))
+    out += verification_section(store.verification_summary())
+    out += execution_section(store.execution_stats("cpu"), manifest)
+    out += grad_findings_section(store.grad_failure_sources("cpu"))
     out += _category_section(s)
+    out += _benchmark_section(manifest)
     out += _measures_section(store)
     out += _earlier_section(s)
     out += _reproduce_section(store, manifest, db_name)
     out += _load_section()
     return "\n".join(out)
+
+
+def _benchmark_section(manifest: dict | None) -> list[str]:
+    """The translation benchmark's baselines (`curator eval figures`, in the manifest through
+    `curator export --benchmark`); nothing without them."""
+    from curator.export.benchmark import benchmark_markdown
+
+    if not manifest or not manifest.get("benchmark"):
+        return []
+    out = ["## The benchmark: baselines", ""]
+    out += [
+        "Scored by execution (`curator eval score --baseline NAME`): each prediction compiled, launched on"
+        " seeded inputs in its own worker, every array compared with the stored code's launch.",
+        "",
+    ]
+    return out + benchmark_markdown(manifest["benchmark"])
 
 
 def _pair_section(ex: dict | None) -> list[str]:
@@ -140,7 +162,7 @@ def _dataset_section(manifest: dict | None, exports: Path) -> list[str]:
     return [*out, "No export yet: run `curator export --dedup --target-mb 200`.", ""]
 
 
-def _store_section(store, s: dict) -> list[str]:
+def _store_section(store: Store, s: dict) -> list[str]:
     gen = generation_figures(store)
     warp_versions = store.warp_versions() or ["(none)"]
     out = ["### The store", "", "| figure | value |", "| --- | --- |"]
@@ -156,75 +178,6 @@ def _store_section(store, s: dict) -> list[str]:
     )
     out.append(f"| Warp version | {', '.join(warp_versions)} |")
     return [*out, ""]
-
-
-def _verification_section(ver: dict) -> list[str]:
-    if not ver:
-        return ["Verification: none recorded yet (`curator verify`).", ""]
-    out = ["### Verification (the generated code compiled)", ""]
-    out += ["| device | kernels compiled | passed | pass rate | compiler |", "| --- | --- | --- | --- | --- |"]
-    for dev, v in ver.items():
-        rate = 100 * v["ok"] / v["checked"] if v["checked"] else 0.0
-        out.append(f"| {dev} | {v['checked']:,} | {v['ok']:,} | {rate:.2f} % | {v['compilers']} |")
-    return [*out, ""]
-
-
-def _grad_findings_section(failures: list[tuple[str, str, str]]) -> list[str]:
-    """The adjoint check's failures sorted by the construct in the kernel (curator.verify.gradfindings)."""
-    if not failures:
-        return []
-    from curator.verify import gradfindings
-
-    out = [
-        "#### What the adjoint failures are",
-        "",
-        f"The {len(failures):,} kernels that failed the adjoint check, each counted under the first construct of"
-        " this list its source holds (read from the AST by `curator/verify/gradfindings.py`):",
-        "",
-        "| construct | kernels | most in | what goes wrong |",
-        "| --- | ---: | --- | --- |",
-    ]
-    for f in gradfindings.summarize(failures):
-        cats = ", ".join(f"{c} {n}" for c, n in f.categories)
-        out.append(f"| {f.construct} | {f.kernels:,} | {cats} | {f.why} |")
-    return [*out, ""]
-
-
-def _execution_section(rows: list[dict], manifest: dict | None) -> list[str]:
-    """CPU runs, pair check and adjoint check per category (`curator verify --execute`)."""
-    if not rows:
-        return ["CPU runs: none recorded yet (`curator verify --execute`).", ""]
-    out = ["### CPU runs, pair check and adjoint check", ""]
-    for dev, d in (manifest or {}).get("devices", {}).items():
-        c, n = d.get("checks", {}), d["records"]
-        pct = 100 * c.get("compiled_true", 0) / n if n else 0.0
-        ran = c.get("kernel_ran_on_cpu", 0)
-        out.append(
-            f"- exported {dev} records: {pct:.2f} % compiled for {dev}; the kernels of {ran:,} of {n:,}"
-            f" ({100 * ran / n if n else 0:.2f} %) ran on the CPU or are marked not-runnable"
-            f" ({c.get('ran_not-runnable', 0):,} not-runnable)"
-        )
-    out += [
-        "",
-        "| category | launched | ran | not runnable | failed | NaN/Inf | pair mismatch | adjoint pass "
-        "| fail | not differentiable | pass rate (of checked) |",
-        "| --- |" + " ---: |" * 10,
-    ]
-    for r in rows:
-        checked = r["grad_pass"] + r["grad_fail"]
-        rate = f"{100 * r['grad_pass'] / checked:.1f} %" if checked else "-"
-        out.append(
-            f"| {r['category']} | {r['executed']:,} | {r['ran']:,} | {r['not_runnable']:,} | {r['failed']:,} |"
-            f" {r['nonfinite']:,} | {r['pair_failed']:,} | {r['grad_pass']:,} | {r['grad_fail']:,} |"
-            f" {r['grad_nd']:,} | {rate} |"
-        )
-    out += [
-        "",
-        "The adjoint check compares `wp.Tape` gradients with central finite differences (float32"
-        " kernels in float32); see docs/verification.md for what each outcome means.",
-        "",
-    ]
-    return out
 
 
 def _category_section(s: dict) -> list[str]:
@@ -262,7 +215,7 @@ def _earlier_section(s: dict) -> list[str]:
     return [*out, ""]
 
 
-def _reproduce_section(store, manifest: dict | None, db_name: str) -> list[str]:
+def _reproduce_section(store: Store, manifest: dict | None, db_name: str) -> list[str]:
     args = (manifest or {}).get("arguments", {})
     out = ["## Reproduce", "", "```sh", "make dataset     # the steps below, from a fresh clone", ""]
     for run in store.runs("generate")[-3:]:
@@ -308,7 +261,7 @@ def _load_section() -> list[str]:
     return [*out, ""]
 
 
-def _measures_section(store) -> list[str]:
+def _measures_section(store: Store) -> list[str]:
     """Builtin coverage (synthetic kernels) and kernel shape (synthetic and real), as `curator stats` shows."""
     from curator.measure import measures
 
@@ -380,7 +333,7 @@ def _release_lines(m: dict) -> list[str]:
     return out
 
 
-def write(store, exports: Path, out: Path, db_name: str) -> Path:
+def write(store: Store, exports: Path, out: Path, db_name: str) -> Path:
     text = build(store, exports, db_name)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from curator.records import MIB
+
+if TYPE_CHECKING:
+    from curator.store import Store
 
 WP_NAME = re.compile(r"\bwp\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def collect(store) -> dict:
+def collect(store: Store) -> dict:
     """Figures for `curator stats` (and the report): per device/category and totals."""
     rows = store.stats()
     failures = store.failure_counts()
@@ -53,7 +57,7 @@ def collect(store) -> dict:
     }
 
 
-def _verification(store) -> dict:
+def _verification(store: Store) -> dict:
     """device -> verified/passed/pass rate, overall and per category (curator verify)."""
     out: dict[str, dict] = {}
     for r in store.verification_stats():

@@ -20,6 +20,8 @@ from curator.neardup.tokens import normalize_tokens
 if TYPE_CHECKING:
     import numpy as np
 
+    from curator.store import Store
+
 
 # -- near-duplicate clusters -------------------------------------------------------------
 @dataclass
@@ -137,7 +139,7 @@ class DedupRun:
     recomputed: int  # signatures recomputed from source (missing or foreign BLOBs)
 
 
-def compute_clusters(store, threshold: float = DEFAULT_THRESHOLD) -> DedupRun:
+def compute_clusters(store: Store, threshold: float = DEFAULT_THRESHOLD) -> DedupRun:
     """Cluster every kernel of ``store`` (a curator.store.Store); nothing is written."""
     import numpy as np
 
@@ -164,7 +166,7 @@ def is_current(state: dict | None, fingerprint: str, threshold: float) -> bool:
     )
 
 
-def save_clusters(store, run: DedupRun) -> dict:
+def save_clusters(store: Store, run: DedupRun) -> dict:
     """Store ``run``'s clusters and state (one transaction); returns the state."""
     return store.save_dedup(
         run.clusters.rows(), threshold=run.threshold, num_perm=NUM_PERM, fingerprint=run.fingerprint

@@ -93,10 +93,11 @@ def hashvalues_of_blobs(blobs: Sequence[bytes | None]) -> tuple[np.ndarray, list
     header, offset = _blob_layout()
     size = offset + 4 * NUM_PERM
     out = np.zeros((len(blobs), NUM_PERM), dtype=np.uint32)
-    good = [i for i, b in enumerate(blobs) if b is not None and len(b) == size and b[:offset] == header]
+    valid = {i: b for i, b in enumerate(blobs) if b is not None and len(b) == size and b[:offset] == header}
+    good = list(valid)
     bad = sorted(set(range(len(blobs))) - set(good)) if len(good) != len(blobs) else []
     if good:
-        raw = np.frombuffer(b"".join(blobs[i] for i in good), dtype=np.uint8).reshape(len(good), size)
+        raw = np.frombuffer(b"".join(valid.values()), dtype=np.uint8).reshape(len(good), size)
         out[good] = raw[:, offset:].copy().view(np.dtype("=u4"))
     return out, bad
 

@@ -222,8 +222,9 @@ class RayPool(Executor):
             self._start_failures += 1
             if self._start_failures >= MAX_TRIES:
                 why = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else type(exc).__name__
-                self._fail_all(ClusterError(f"Ray actors fail to start ({why})"))
-                raise self._error from None
+                error = ClusterError(f"Ray actors fail to start ({why})")
+                self._fail_all(error)
+                raise error from None
             self._start_actor()
             return
         self._actors[actor] = 0
@@ -299,8 +300,9 @@ class RayPool(Executor):
         try:
             probe(self._gcs, "the Ray cluster at {address} went away ({why})")
         except ClusterError as exc:
-            self._fail_all(ClusterError(f"{exc}; every committed batch is kept, rerun the command to resume"))
-            raise self._error from None
+            error = ClusterError(f"{exc}; every committed batch is kept, rerun the command to resume")
+            self._fail_all(error)
+            raise error from None
 
     def _fail_all(self, error: ClusterError) -> None:
         with self._lock:

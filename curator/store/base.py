@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar
 
 from curator.errors import CuratorError
 
@@ -14,6 +16,10 @@ SCHEMA_VERSION = 7
 APPLICATION_ID = 0x43555241  # "CURA"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
+# Values per ``IN (...)`` list: SQLite before 3.32 allows 999 host parameters in a statement.
+IN_CHUNK = 500
+
+T = TypeVar("T")
 
 # Forward migrations: MIGRATIONS[v] upgrades a store at version v to v + 1 (schema.sql is
 # always the latest version in full, for new stores).
@@ -174,23 +180,61 @@ def _identify(conn: sqlite3.Connection, path: Path) -> int:
     return version
 
 
-class BaseStore:
+def chunked(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """``values`` in consecutive slices of at most ``size`` (none for no values)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def row_dict(cur: sqlite3.Cursor, row: Sequence[Any]) -> dict[str, Any]:
+    """``row`` of ``cur`` as a dict keyed by the cursor's column names (the store's one row-to-dict)."""
+    return dict(zip((c[0] for c in cur.description), row, strict=True))
+
+
+def row_dicts(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
+    """The rest of ``cur``'s rows, each as a dict keyed by its column names."""
+    return [row_dict(cur, row) for row in cur]
+
+
+class StorePart:
+    """What every part of the store (the mixins of curator.store.Store and BaseStore) stands on: the
+    connection, transactions, and the queries over long lists of values."""
+
+    conn: sqlite3.Connection
+
+    def transaction(self) -> _Transaction:
+        """``with store.transaction():`` groups writes atomically (BEGIN IMMEDIATE)."""
+        return _Transaction(self.conn)
+
+    def _rows_in(self, sql: str, values: Iterable[Any], params: Sequence[Any] = ()) -> Iterator[Any]:
+        """The rows of ``sql``, whose ``{}`` is an ``IN (...)`` list of ``values``, run once per chunk
+        of IN_CHUNK values (``params`` go before each chunk's values)."""
+        for chunk in chunked(list(values)):
+            yield from self.conn.execute(sql.format(", ".join("?" * len(chunk))), (*params, *chunk))
+
+    def _dicts_in(self, sql: str, values: Iterable[Any], params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        """``_rows_in``, each row as a dict keyed by column name."""
+        for chunk in chunked(list(values)):
+            yield from row_dicts(self.conn.execute(sql.format(", ".join("?" * len(chunk))), (*params, *chunk)))
+
+    def _dict(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        """The first row of ``sql`` as a dict keyed by column name; None when there is none."""
+        cur = self.conn.execute(sql, params)
+        row = cur.fetchone()
+        return None if row is None else row_dict(cur, row)
+
+    def _dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Every row of ``sql`` as a dict keyed by column name."""
+        return row_dicts(self.conn.execute(sql, params))
+
+
+class BaseStore(StorePart):
     """Connection handling shared by the store's parts (see curator.store.Store)."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool = False):
         self.conn = conn
         self.path = path
         self.readonly = readonly  # opened read-only: what it computes it cannot keep (curator.measure.measures)
-        self._db = None
-
-    @property
-    def db(self):
-        """The sqlite-utils view of the connection (imported on first use: it is slow to import)."""
-        if self._db is None:
-            import sqlite_utils
-
-            self._db = sqlite_utils.Database(self.conn)
-        return self._db
 
     # -- opening -----------------------------------------------------------------------
     @classmethod
@@ -241,6 +285,20 @@ class BaseStore:
             raise StoreError(f"{path} is corrupt or not a database ({exc})") from exc
         return cls(conn, path, readonly)
 
+    def tables(self) -> list[dict]:
+        """Every table of the store with its rows and columns, read through sqlite-utils (imported
+        here only: the write path stays plain ``sqlite3`` for its import time).  FTS5's shadow
+        tables are left out; the index itself is listed."""
+        import sqlite_utils
+
+        db = sqlite_utils.Database(self.conn)
+        fts = set(db.table_names(fts5=True))
+        return [
+            {"table": t.name, "rows": t.count, "columns": [c.name for c in t.columns]}
+            for t in db.tables
+            if not any(t.name.startswith(f"{f}_") for f in fts)
+        ]
+
     def close(self) -> None:
         self.conn.close()
 
@@ -249,11 +307,6 @@ class BaseStore:
 
     def __exit__(self, *exc):
         self.close()
-
-    # -- transactions ------------------------------------------------------------------
-    def transaction(self):
-        """``with store.transaction():`` groups writes atomically (BEGIN IMMEDIATE)."""
-        return _Transaction(self.conn)
 
     def integrity_check(self) -> str:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from curator.store.base import now
+from curator.store.base import StorePart, now
 
 _COLUMNS = (
     "kernel_id",
@@ -55,9 +55,7 @@ def _latest() -> str:
     )
 
 
-class ExecutionStoreMixin:
-    conn: object
-
+class ExecutionStoreMixin(StorePart):
     def record_executions(self, rows: Iterable[ExecutionRow]) -> int:
         """Store results atomically (a result for the same kernel, device, seed and Warp replaces
         the earlier one)."""
@@ -76,16 +74,8 @@ class ExecutionStoreMixin:
 
     def executed_ids(self, device: str, seed: int, warp: str, ids: list[str]) -> set[str]:
         """Those of ``ids`` already executed on ``device`` with this seed and Warp."""
-        out: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            cur = self.conn.execute(
-                f"SELECT kernel_id FROM executions WHERE device = ? AND seed = ? AND warp = ?"
-                f" AND kernel_id IN ({', '.join('?' * len(chunk))})",
-                (device, seed, warp, *chunk),
-            )
-            out.update(r[0] for r in cur)
-        return out
+        sql = "SELECT kernel_id FROM executions WHERE device = ? AND seed = ? AND warp = ? AND kernel_id IN ({})"
+        return {r[0] for r in self._rows_in(sql, ids, (device, seed, warp))}
 
     def ran_ids(self, device: str = "cpu", include_not_runnable: bool = True) -> set[str]:
         """Kernels whose latest execution on ``device`` ran (or is not-runnable with a reason)."""
@@ -130,22 +120,18 @@ class ExecutionStoreMixin:
 
     def execution_failures(self, device: str = "cpu", limit: int = 20) -> list[dict]:
         """Latest executions that failed (any status but ran/not-runnable) or failed the adjoint check."""
-        cur = self.conn.execute(
+        return self._dicts(
             "SELECT e.kernel_id, e.device, k.category, k.name, e.status, e.message, e.grad, e.grad_error,"
             f" e.grad_note, e.executed_at FROM ({_latest()}) e JOIN kernels k ON k.id = e.kernel_id"
             " WHERE e.status NOT IN ('ran', 'not-runnable') OR e.grad = 'fail'"
             " ORDER BY e.executed_at DESC, e.kernel_id LIMIT ?",
             (device, limit),
         )
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, row, strict=True)) for row in cur]
 
     def kernel_executions(self, kernel_id: str) -> list[dict]:
         """Every stored execution of one kernel (for the TUI)."""
-        cur = self.conn.execute(
+        return self._dicts(
             "SELECT device, seed, warp, status, message, checksum, repeatable, nonfinite, pair_ok, grad, grad_error,"
             " grad_note, ms, executed_at FROM executions WHERE kernel_id = ? ORDER BY device, executed_at",
             (kernel_id,),
         )
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, row, strict=True)) for row in cur]

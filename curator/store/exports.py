@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from curator.store.base import StorePart
+
 # Review statuses an export can ask for: 'accepted' only, or everything not rejected.
 EXPORT_STATUSES = ("unrejected", "accepted")
 
@@ -87,9 +89,7 @@ EXPORT_COLUMNS = (
 )
 
 
-class ExportStoreMixin:
-    conn: object
-
+class ExportStoreMixin(StorePart):
     def export_candidates(self, flt: ExportFilter) -> list[tuple[str, str]]:
         """(id, category) of the kernels ``flt`` lets an export pick, by id."""
         where, params = flt.where()
@@ -122,13 +122,7 @@ class ExportStoreMixin:
 
     def skeleton_hashes(self, ids: Iterable[str]) -> dict[str, str]:
         """kernel id -> its skeleton hash, for ``ids``."""
-        out: dict[str, str] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            sql = f"SELECT id, skeleton_hash FROM kernels WHERE id IN ({', '.join('?' * len(chunk))})"
-            out.update(self.conn.execute(sql, chunk).fetchall())
-        return out
+        return dict(self._rows_in("SELECT id, skeleton_hash FROM kernels WHERE id IN ({})", ids))
 
     def max_run_seed(self) -> int | None:
         return self.conn.execute("SELECT MAX(run_seed) FROM kernels").fetchone()[0]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from curator.records import PIECES as PIECE_COLUMNS
 from curator.records import FailureRecord, KernelRecord
-from curator.store.base import now
+from curator.store.base import StorePart, now
 
 
 def _kernel_row(k: KernelRecord, stamp: str) -> dict:
@@ -44,11 +45,13 @@ class WriteCounts:
     artifacts: int = 0
     duplicates: int = 0
     failures: int = 0
-    bytes: dict | None = None
+    bytes: dict[str, int] = field(default_factory=dict)  # device -> bytes of new artifacts
 
 
-class KernelStoreMixin:
-    conn: object
+class KernelStoreMixin(StorePart):
+    if TYPE_CHECKING:  # MeasuresStoreMixin's, beside this one in curator.store.Store
+
+        def _insert_builtin_signatures(self, rows: Iterable[tuple[str, str, list[str]]]) -> int: ...
 
     # -- what is there -----------------------------------------------------------------
     def kernel_devices(self) -> dict[str, set[str]]:
@@ -110,7 +113,7 @@ class KernelStoreMixin:
         """Store a batch atomically: each kernel with all its artifacts, or nothing.  Rows
         already stored are kept as they are (content-hash ids make a rerun add nothing)."""
         kernels, failures = list(kernels), list(failures)
-        counts = WriteCounts(bytes={})
+        counts = WriteCounts()
         stamp = now()
         with self.transaction():
             ids = [k.id for k in kernels]
@@ -184,31 +187,18 @@ class KernelStoreMixin:
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         self.conn.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
 
-    def _rows(self, sql: str, values: list) -> list:
-        out = []
-        for start in range(0, len(values), 500):  # stay under SQLite's variable limit
-            chunk = values[start : start + 500]
-            if chunk:
-                out += self.conn.execute(sql.format(", ".join("?" * len(chunk))), chunk).fetchall()
-        return out
+    def _rows(self, sql: str, values: list) -> list[Any]:
+        return list(self._rows_in(sql, values))
 
-    def _existing(self, sql: str, values: list) -> set:
-        return {r[0] for r in self._rows(sql, values)}
+    def _existing(self, sql: str, values: list) -> set[Any]:
+        return {r[0] for r in self._rows_in(sql, values)}
 
     # -- reading -----------------------------------------------------------------------
     def get_kernel(self, kernel_id: str) -> dict | None:
-        cur = self.conn.execute("SELECT * FROM kernels WHERE id = ?", (kernel_id,))
-        row = cur.fetchone()
-        if row is None:
-            return None
-        return dict(zip([c[0] for c in cur.description], row, strict=True))
+        return self._dict("SELECT * FROM kernels WHERE id = ?", (kernel_id,))
 
     def get_artifact(self, kernel_id: str, device: str) -> dict | None:
-        cur = self.conn.execute("SELECT * FROM artifacts WHERE kernel_id = ? AND device = ?", (kernel_id, device))
-        row = cur.fetchone()
-        if row is None:
-            return None
-        return dict(zip([c[0] for c in cur.description], row, strict=True))
+        return self._dict("SELECT * FROM artifacts WHERE kernel_id = ? AND device = ?", (kernel_id, device))
 
     def categories(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT category FROM kernels ORDER BY category")]
@@ -256,7 +246,6 @@ class KernelStoreMixin:
         return out
 
     def failures(self, limit: int = 20) -> list[dict]:
-        cur = self.conn.execute(
+        return self._dicts(
             "SELECT kernel_id, category, stage, exc_type, message FROM failures ORDER BY id LIMIT ?", (limit,)
         )
-        return [dict(zip(("kernel_id", "category", "stage", "exc_type", "message"), r, strict=True)) for r in cur]

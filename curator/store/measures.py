@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
+from curator.store.base import StorePart
 
-class MeasuresStoreMixin:
-    conn: object
 
+class MeasuresStoreMixin(StorePart):
     def write_builtin_signatures(self, rows: Iterable[tuple[str, str, list[str]]]) -> int:
         """Record (kernel id, warp version, signatures); a kernel already recorded for that Warp is kept."""
         with self.transaction():

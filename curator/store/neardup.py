@@ -5,12 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from curator.store.base import now
+from curator.store.base import StorePart, now
 
 
-class NearDupStoreMixin:
-    conn: object
-
+class NearDupStoreMixin(StorePart):
     # -- dedup -------------------------------------------------------------------------
     def dedup_inputs(self) -> list[tuple[str, str, bytes | None]]:
         """(id, skeleton_hash, minhash BLOB) of every kernel, by id."""
@@ -53,13 +51,7 @@ class NearDupStoreMixin:
 
     def kernel_sources(self, ids: Iterable[str]) -> dict[str, str]:
         """kernel id -> source, for those of ``ids`` in the store."""
-        out: dict[str, str] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            out.update(self.conn.execute(f"SELECT id, source FROM kernels WHERE id IN ({marks})", chunk))
-        return out
+        return dict(self._rows_in("SELECT id, source FROM kernels WHERE id IN ({})", ids))
 
     def cluster_representatives(self) -> dict[str, str]:
         """kernel id -> its stored cluster representative (from the last `curator dedup`)."""
@@ -89,13 +81,9 @@ class NearDupStoreMixin:
     def dedup_state(self) -> dict | None:
         """The last `curator dedup` run: threshold, num_perm, fingerprint, kernels, clusters,
         computed_at; None if clusters were never computed."""
-        cur = self.conn.execute(
+        return self._dict(
             "SELECT threshold, num_perm, fingerprint, kernels, clusters, computed_at FROM dedup_state WHERE id = 1"
         )
-        row = cur.fetchone()
-        if row is None:
-            return None
-        return dict(zip([c[0] for c in cur.description], row, strict=True))
 
     def save_dedup(
         self, rows: Iterable[tuple[str, str, float]], *, threshold: float, num_perm: int, fingerprint: str
@@ -115,7 +103,9 @@ class NearDupStoreMixin:
                 " computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
                 (threshold, num_perm, fingerprint, kernels, clusters, now()),
             )
-        return self.dedup_state()
+        state = self.dedup_state()
+        assert state is not None  # written just above
+        return state
 
     def dedup_representatives(self) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT DISTINCT representative FROM dedup_clusters")}

@@ -4,8 +4,9 @@ counts, keyset-paged kernel lists, full-text search, near-dup clusters and verif
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from curator.store.base import now
+from curator.store.base import StorePart, now, row_dict
 from curator.store.kernels import PIECE_COLUMNS
 
 REVIEW_STATES = ("accepted", "rejected", "flagged")
@@ -94,8 +95,10 @@ def _filter_sql(category: str | None, status: str) -> tuple[str, list]:
     return " AND ".join(where) or "1", params
 
 
-class ReviewStoreMixin:
-    conn: object
+class ReviewStoreMixin(StorePart):
+    if TYPE_CHECKING:  # ExecutionStoreMixin's, beside this one in curator.store.Store
+
+        def kernel_executions(self, kernel_id: str) -> list[dict]: ...
 
     # -- labels ------------------------------------------------------------------------
     def set_review(self, kernel_id: str, status: str | object | None = KEEP, note: str | object | None = KEEP) -> None:
@@ -122,16 +125,10 @@ class ReviewStoreMixin:
             )
 
     def review_of(self, kernel_id: str) -> dict | None:
-        row = self.conn.execute(
-            "SELECT status, note, updated_at FROM reviews WHERE kernel_id = ?", (kernel_id,)
-        ).fetchone()
-        return dict(zip(("status", "note", "updated_at"), row, strict=True)) if row else None
+        return self._dict("SELECT status, note, updated_at FROM reviews WHERE kernel_id = ?", (kernel_id,))
 
     def review_events(self, kernel_id: str) -> list[dict]:
-        cur = self.conn.execute(
-            "SELECT status, note, at FROM review_events WHERE kernel_id = ? ORDER BY id", (kernel_id,)
-        )
-        return [dict(zip(("status", "note", "at"), r, strict=True)) for r in cur]
+        return self._dicts("SELECT status, note, at FROM review_events WHERE kernel_id = ? ORDER BY id", (kernel_id,))
 
     def reviewed_ids(self, status: str) -> set[str]:
         """Ids of the kernels carrying label ``status`` (what export filters on)."""
@@ -200,31 +197,24 @@ class ReviewStoreMixin:
         if row is None:
             return None
         detail = KernelDetail(*row)
-        cols = ", ".join(PIECE_COLUMNS)
-        for device, *pieces in self.conn.execute(
-            f"SELECT device, {cols} FROM artifacts WHERE kernel_id = ?", (kernel_id,)
-        ):
-            detail.artifacts[device] = dict(zip(PIECE_COLUMNS, pieces, strict=True))
         cur = self.conn.execute(
+            f"SELECT device, {', '.join(PIECE_COLUMNS)} FROM artifacts WHERE kernel_id = ?", (kernel_id,)
+        )
+        for row in cur:
+            pieces = row_dict(cur, row)
+            detail.artifacts[pieces.pop("device")] = pieces
+        detail.verifications = self._dicts(
             "SELECT device, compiler, options, ok, diagnostics, verified_at FROM verifications"
             " WHERE kernel_id = ? ORDER BY device, verified_at",
             (kernel_id,),
         )
-        keys = ("device", "compiler", "options", "ok", "diagnostics", "verified_at")
-        detail.verifications = [dict(zip(keys, r, strict=True)) for r in cur]
         detail.executions = self.kernel_executions(kernel_id)
         return detail
 
     # -- near-duplicates ---------------------------------------------------------------
     def dedup_info(self) -> dict | None:
         """The last `curator dedup` run's parameters, or None if clusters were never made."""
-        cur = self.conn.execute("SELECT threshold, num_perm, kernels, clusters, computed_at FROM dedup_state")
-        row = cur.fetchone()
-        return (
-            dict(zip(("threshold", "num_perm", "kernels", "clusters", "computed_at"), row, strict=True))
-            if row
-            else None
-        )
+        return self._dict("SELECT threshold, num_perm, kernels, clusters, computed_at FROM dedup_state")
 
     def cluster_of(self, kernel_id: str) -> list[ClusterMember]:
         """The members of ``kernel_id``'s near-dup cluster (itself included), most similar first."""

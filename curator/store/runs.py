@@ -9,7 +9,7 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 
-from curator.store.base import now
+from curator.store.base import StorePart, now
 
 
 def _alive(pid: int) -> bool:
@@ -22,16 +22,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
-class RunStoreMixin:
-    conn: object
-
+class RunStoreMixin(StorePart):
     def start_run(self, command: str, arguments: dict) -> int:
         with self.transaction():
             cur = self.conn.execute(
                 "INSERT INTO runs (command, arguments, started_at, pid, host) VALUES (?, ?, ?, ?, ?)",
                 (command, json.dumps(arguments, sort_keys=True), now(), os.getpid(), socket.gethostname()),
             )
-            return cur.lastrowid
+            run_id = cur.lastrowid
+        assert run_id is not None  # an INSERT sets it
+        return run_id
 
     def finish_run(self, run_id: int, status: str, counts: dict) -> None:
         with self.transaction():
@@ -42,9 +42,7 @@ class RunStoreMixin:
 
     def runs(self, command: str | None = None) -> list[dict]:
         sql = "SELECT * FROM runs" + (" WHERE command = ?" if command else "") + " ORDER BY id"
-        cur = self.conn.execute(sql, (command,) if command else ())
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, row, strict=True)) for row in cur]
+        return self._dicts(sql, (command,) if command else ())
 
     def mark_dead_runs(self) -> int:
         """Mark ``running`` rows of this host whose process is gone as ``killed``; returns how

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from curator.store.base import now
+from curator.store.base import StorePart, now
 from curator.store.kernels import PIECE_COLUMNS
 
 # Differential launches (`verify --run`) are stored under compilers named "launch ..."; only
@@ -40,9 +40,7 @@ def verified_condition(device: str, kernel_column: str = "k.id") -> tuple[str, t
     return sql, (device, device)
 
 
-class VerifyStoreMixin:
-    conn: object
-
+class VerifyStoreMixin(StorePart):
     def record_verifications(self, rows: Iterable[Verification]) -> int:
         """Store results atomically; a result for the same kernel, device, compiler and options
         replaces the earlier one.  Returns the number of rows written."""
@@ -86,27 +84,12 @@ class VerifyStoreMixin:
     def _ids_where(self, sql: str, params: tuple, ids: list[str] | None) -> set[str]:
         if ids is None:
             return {r[0] for r in self.conn.execute(sql, params)}
-        out: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            cur = self.conn.execute(f"{sql} AND kernel_id IN ({', '.join('?' * len(chunk))})", (*params, *chunk))
-            out.update(r[0] for r in cur)
-        return out
+        return {r[0] for r in self._rows_in(sql + " AND kernel_id IN ({})", ids, params)}
 
     def artifact_pieces(self, ids: list[str], device: str) -> dict[str, dict[str, str]]:
         """kernel id -> its stored code pieces for ``device``."""
-        out: dict[str, dict[str, str]] = {}
-        cols = ", ".join(PIECE_COLUMNS)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            cur = self.conn.execute(
-                f"SELECT kernel_id, {cols} FROM artifacts WHERE device = ? AND kernel_id IN ({marks})",
-                (device, *chunk),
-            )
-            for kid, *pieces in cur:
-                out[kid] = dict(zip(PIECE_COLUMNS, pieces, strict=True))
-        return out
+        sql = f"SELECT kernel_id, {', '.join(PIECE_COLUMNS)} FROM artifacts WHERE device = ? AND kernel_id IN ({{}})"
+        return {row.pop("kernel_id"): row for row in self._dicts_in(sql, ids, (device,))}
 
     def verified_ids(self, device: str) -> set[str]:
         """Kernels whose code for ``device`` compiled (see ``verified_condition``)."""
@@ -158,16 +141,12 @@ class VerifyStoreMixin:
             + (" AND v.device = ?" if device else "")
             + " ORDER BY v.verified_at DESC, v.kernel_id LIMIT ?"
         )
-        cur = self.conn.execute(sql, (device, limit) if device else (limit,))
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, row, strict=True)) for row in cur]
+        return self._dicts(sql, (device, limit) if device else (limit,))
 
     def kernel_verifications(self, kernel_id: str) -> list[dict]:
-        """Every stored result for one kernel (for `curator show` / the TUI)."""
-        cur = self.conn.execute(
+        """Every stored result for one kernel, oldest first per device."""
+        return self._dicts(
             "SELECT device, compiler, options, mode, ok, diagnostics, ms, verified_at FROM verifications"
             " WHERE kernel_id = ? ORDER BY device, verified_at",
             (kernel_id,),
         )
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, row, strict=True)) for row in cur]

@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from curator.scale import PoolFactory, local_pool
 from curator.store import Store
@@ -233,7 +234,8 @@ class Verifier:
         for batch, answer in self._runner.finished(block):
             fatal = batch.probe_for
             if fatal is None:
-                self._write(batch.device, *answer)
+                # a compile worker's answer (BatchRunner.finished types it object)
+                self._write(batch.device, *cast("tuple[str, str, list[KernelResult], int]", answer))
                 continue
             c = self.report.devices[batch.device]  # a fresh process compiles: the crash (or hang) was the kernel's
             c.hung += fatal.hung

@@ -111,7 +111,8 @@ class _Drivers:
         import threading
 
         self.pending, self.root, self.launch = iter(jobs), root, launch  # launch: (seed, size, devices, timeout)
-        self.lock, self.results = threading.Lock(), queue.Queue()
+        self.lock = threading.Lock()
+        self.results: queue.Queue = queue.Queue()
         self.active: set = set()  # killed when the consumer stops early
 
     def next_job(self):

@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
+from typing import cast
 
 from curator.errors import describe
-from curator.scale.supervisor import Worker
+from curator.scale.supervisor import Worker, WorkerDied
 from curator.store import Store
 from curator.store.executions import ExecutionRow
 from curator.verify.pool import VerifyError
@@ -59,6 +60,7 @@ def run_batch(items: list[tuple[dict, dict]], seed: int, grad: bool):
     from curator.warp.execute import NotRunnable, execute
     from curator.warp.jitbatch import BatchObject
 
+    assert _compiler is not None, "run_batch runs in a worker that _init_worker set up"
     batch = BatchObject(_compiler, [p for _, p in items], tempfile.gettempdir()) if len(items) > 1 else None
     try:
         for row, pieces in items:
@@ -70,7 +72,7 @@ def run_batch(items: list[tuple[dict, dict]], seed: int, grad: bool):
                 result = {"status": "not-runnable", "message": str(exc)}
             except Exception as exc:  # the kernel's failure, recorded with its message
                 result = {"status": "failed", "message": describe(exc, 2000)}
-            yield result, bool(batch) and batch.served > served
+            yield result, batch is not None and batch.served > served
     finally:
         if batch:
             batch.close()
@@ -194,6 +196,7 @@ class Executor:
                     self._write([ExecutionRow(kid, "cpu", self.seed, self.tag, "not-runnable", "no CPU code stored")])
                     continue
                 row = self.store.get_kernel(kid)
+                assert row is not None, "artifact_pieces gave a kernel the store has"
                 items.append((row, pieces[kid]))
                 batch.append((kid, row["category"]))
             if not items:
@@ -203,7 +206,7 @@ class Executor:
             slot.deadline = time.monotonic() + self.timeout + (BATCH_COMPILE_TIMEOUT if len(items) > 1 else 0)
 
     def _collect(self) -> None:
-        busy = {s.worker.connection: s for s in self._slots if s.job or not s.worker.ready}
+        busy: dict = {s.worker.connection: s for s in self._slots if s.job or not s.worker.ready}
         if not busy:
             return
         soonest = min(s.deadline for s in busy.values())
@@ -213,8 +216,9 @@ class Executor:
             if msg is None or msg.kind in ("ready", "end"):
                 continue
             if msg.kind == "item":
-                self._finish(slot, *msg.value)
-            elif msg.kind == "died":
+                result, batched = cast(tuple, msg.value)  # run_batch yields (result, batched)
+                self._finish(slot, result, batched)
+            elif isinstance(msg.value, WorkerDied):
                 self._replace(slot, "crashed", f"the worker died: {msg.value.reason}")
             else:  # the initializer or the batch itself raised (not one kernel: those are items)
                 self._replace(slot, "failed", f"the worker failed: {msg.value}")

@@ -94,8 +94,8 @@ def constructs(source: str, name: str) -> set[str]:
                 found.add(COMPONENT_WRITE)
         elif isinstance(node, (ast.Assign, ast.AugAssign)):
             for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
-                local = isinstance(target, (ast.Subscript, ast.Attribute)) and isinstance(target.value, ast.Name)
-                if local and target.value.id not in params:  # a local's component, not an array element
+                base = target.value if isinstance(target, (ast.Subscript, ast.Attribute)) else None
+                if isinstance(base, ast.Name) and base.id not in params:  # a local's component, not an array element
                     found.add(COMPONENT_WRITE)
     kernel = next((f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name == name), None)
     if kernel is not None and _reads_back(kernel, params):

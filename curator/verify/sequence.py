@@ -8,6 +8,7 @@ import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from curator.scale import PoolFactory
 from curator.store import Store
@@ -16,6 +17,9 @@ from curator.verify.pool import COMPILE_TIMEOUT
 from curator.verify.sample import sample
 from curator.warp import DEFAULT_ARCH
 from curator.warp.modes import DEFAULT_MODE
+
+if TYPE_CHECKING:
+    from curator.verify.executions import ExecutionReport
 
 
 @dataclass
@@ -70,7 +74,7 @@ class Observer:
 
 @dataclass
 class Outcome:
-    runs: object | None = None  # ExecutionReport
+    runs: ExecutionReport | None = None
     compiles: Report | None = None
     launches: Counter | None = None
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from typing import Any
 
 from curator.errors import WarpDriftError, describe
 
@@ -40,7 +41,6 @@ def init_warp():
 
         if not wp.config.version.startswith(SUPPORTED_WARP):
             raise WarpDriftError(f"curator supports warp-lang {SUPPORTED_WARP}x, found {wp.config.version}")
-        wp.config.quiet = True
         wp.config.log_level = wp.LOG_WARNING  # no greeting banner from every worker
         with _native_stderr_silenced():  # "CUDA driver not found" is expected here
             wp.init()
@@ -49,6 +49,15 @@ def init_warp():
         _FRESH_COUNTS.update(context.function_key_counts)
         _warp = wp
     return _warp
+
+
+def warp_runtime() -> Any:
+    """Warp's runtime (``warp._src.context.runtime``) once ``init_warp()`` has run.  Typed Any: Warp
+    declares it ``runtime = None`` and fills in what is read here (``llvm``, ``core``,
+    ``toolkit_version``, ...) from its native libraries, which a type checker cannot follow."""
+    from warp._src import context
+
+    return context.runtime
 
 
 @contextlib.contextmanager

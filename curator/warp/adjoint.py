@@ -141,7 +141,7 @@ def _probe(kernel, inputs, dim, u: dict, v: dict, f0: dict, width: int, differen
     size = sum(float(np.abs(v[n] * f0[n]).sum()) for n in v)
     tape, norm = _tape(kernel, inputs, dim, u, v, differentiable)
     return _Probe(
-        tuple(central),
+        (central[0], central[1], central[2]),
         _dot(v, plus, f0) / step,
         _dot(v, f0, minus) / step,
         tape,

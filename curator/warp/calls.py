@@ -7,6 +7,7 @@ import functools
 import re
 import sys
 from collections.abc import Iterator
+from types import FrameType
 from typing import Any
 
 from curator.warp.surface import is_visible, signature_text
@@ -25,7 +26,7 @@ _INTERNAL_CALLERS = {"where": frozenset({"emit_If", "resolve_tile_int_index"})}
 
 def _emitter() -> str:
     """Name of the nearest codegen method on the stack that lowers a construct (emit_*, resolve_tile_*)."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     for _ in range(12):
         if frame is None:
             break
@@ -63,11 +64,11 @@ def recording_builtin_calls() -> Iterator[list[tuple[Any, Any, list, dict]]]:
             calls.append((func, func, list(arg_types), dict(kwarg_types)))
         return resolved
 
-    Adjoint.resolve_func = resolve_func
+    Adjoint.resolve_func = resolve_func  # type: ignore[method-assign]  # recording, restored below
     try:
         yield calls
     finally:
-        Adjoint.resolve_func = original
+        Adjoint.resolve_func = original  # type: ignore[method-assign]  # Warp's own, back
 
 
 # Registry objects (builtins and their overloads) live as long as the process, so their ids are stable

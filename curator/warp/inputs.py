@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from curator.warp import init_warp
 from curator.warp.values import SIZE, random_value
@@ -24,9 +25,9 @@ class _Spec:
     """How to make one value afresh: ``kind`` array | struct | view | fixed."""
 
     kind: str
-    value: object = None  # the array (array, view backing), the struct type, or the fixed value
+    value: Any = None  # the array (array, view backing), the struct type, or the fixed value
     fields: dict = field(default_factory=dict)  # struct: field name -> _Spec
-    wrap: object = None  # view: backing wp.array -> the indexed / fabric array passed to the kernel
+    wrap: Any = None  # view: backing wp.array -> the indexed / fabric array passed to the kernel
 
 
 class Inputs:

@@ -26,6 +26,7 @@ import os
 import shutil
 from typing import ClassVar
 
+from curator.warp import warp_runtime
 from curator.warp.build import module_source, normalize_line_comments
 from curator.warp.compile import Compiler, batch_source
 
@@ -42,9 +43,7 @@ class _JitAliases:
     def install(cls) -> None:
         if cls.installed:
             return
-        from warp._src.context import runtime
-
-        llvm, table = runtime.llvm, cls.table
+        llvm, table = warp_runtime().llvm, cls.table
         real_lookup, real_unload = llvm.wp_lookup, llvm.wp_unload_obj
 
         def wp_lookup(dll_name, function_name):
@@ -79,8 +78,8 @@ class BatchObject:
         """While Warp loads one kernel's module: use the batch object if Warp generated the
         stored code (``stored_cpu`` is one of the batch's kernels)."""
         from warp._src import build
-        from warp._src.context import runtime
 
+        runtime = warp_runtime()
         _JitAliases.install()
         real, real_load = build.build_cpu, runtime.llvm.wp_load_obj
         want = normalize_line_comments(module_source("cpu", stored_cpu)).replace("#define WP_NO_BFLOAT16\n", "")
@@ -122,8 +121,7 @@ class BatchObject:
     def close(self) -> None:
         """Unload the batch's code (its modules are released by then) and remove the object."""
         if self.linked:
-            from warp._src.context import runtime
-
+            runtime = warp_runtime()
             for alias in [a for a, h in _JitAliases.table.items() if h == self.handle]:
                 del _JitAliases.table[alias]
             runtime.llvm.wp_unload_obj(self.handle)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from curator.errors import CuratorError
-from curator.warp import init_warp
+from curator.warp import init_warp, warp_runtime
 
 SYNTAX_ONLY = "-fdevice-syntax-only"
 _lib = None
@@ -58,9 +58,7 @@ def library() -> ctypes.CDLL:
 
 def warp_nvrtc_version() -> tuple[int, int]:
     init_warp()
-    from warp._src import context
-
-    return tuple(context.runtime.toolkit_version)
+    return tuple(warp_runtime().toolkit_version)
 
 
 def version() -> str:
@@ -74,10 +72,10 @@ def warp_options(arch: int, opt: int, ptx: bool = True) -> list[str]:
     (Warp 1.19, CUDA 13.x: no texture workaround define on PTX; ``opt`` maps to --Ofast-compile
     as in Warp, 0 raised to ``mid`` on 13.1+), without ``-pch``."""
     init_warp()
-    from warp._src import build, context
+    from warp._src import build
 
     fast = {0: "mid", 1: "mid", 2: "min"}.get(opt, "0")
-    mathdx = int(bool(context.runtime.core.wp_is_mathdx_enabled()))
+    mathdx = int(bool(warp_runtime().core.wp_is_mathdx_enabled()))
     return [
         f"--gpu-architecture={'compute' if ptx else 'sm'}_{arch}",
         f"--include-path={os.path.join(build.warp_home, 'native')}",

@@ -94,7 +94,7 @@ def derive_surface() -> dict[str, Any]:
         visible = [o for o in _overloads(builtin_functions[name]) if is_visible(o)]
         if not visible:
             continue
-        signatures = []
+        signatures: list[dict[str, str]] = []
         for overload in visible:
             text = signature_text(name, overload)
             if any(s["text"] == text for s in signatures):

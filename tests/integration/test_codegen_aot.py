@@ -1,4 +1,4 @@
-"""curator.codegen (Warp internals) against Warp's public AOT compiler output."""
+"""curator.warp.build (Warp internals) against Warp's public AOT compiler output."""
 
 import importlib
 import sys

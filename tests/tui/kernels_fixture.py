@@ -1,5 +1,5 @@
 """A small, fixed store for the TUI tests: hand-written Warp kernels run through
-curator.build.generate, so the generated code is real and the same on every run."""
+curator.generate.record_for_spec, so the generated code is real and the same on every run."""
 
 from __future__ import annotations
 

@@ -44,7 +44,10 @@ EXCEPTIONS = {
     ),
     ("curator.measure.report", "curator.export.release"): "the report describes a release: it reads its manifest",
     ("curator.measure.report", "curator.export.card"): "the report gives the release's reproduce command",
-    ("curator.measure.report", "curator.verify.gradfindings"): (
+    ("curator.measure.report", "curator.export.benchmark"): (
+        "the report gives the release's benchmark baselines, the table its card shows (`curator eval figures`)"
+    ),
+    ("curator.measure.report_proof", "curator.verify.gradfindings"): (
         "the report sorts the adjoint check's failures by the construct in the kernel"
     ),
     ("curator.warp.calls", "curator.kernels.surface"): (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import motifs_bits as B
 from . import motifs_factory as K
 from . import motifs_field as F
@@ -120,10 +122,18 @@ _TABLE = {
     "mixed_precision": {B.mixed_precision: 3, X.tile_gemm: 1, P.typed_values: 4},
 }
 
-RECIPES = {cat: (list(table), list(table.values())) for cat, table in _TABLE.items()}
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .kernel import Kernel
+
+# category -> (motifs, their weights)
+RECIPES: dict[str, tuple[list[Callable[[Kernel], None]], list[float]]] = {
+    cat: (list(table), list(table.values())) for cat, table in _TABLE.items()
+}
 
 # 1-d motifs that can follow another motif in the same kernel body.
-_COMPANIONS_1D = [
+_COMPANIONS_1D: list[Callable[[Kernel], None]] = [
     S.integrate_particles,
     S.spring_forces,
     S.reduce_atomic,
@@ -147,7 +157,7 @@ _COMPANIONS_1D = [
     C.check_values,
 ]
 # Motifs that can follow another one in the same kernel body, by launch shape (Kernel.kind).
-COMPANIONS = {
+COMPANIONS: dict[str, list[Callable[[Kernel], None]]] = {
     "1d": _COMPANIONS_1D,
     "2d": [M.stencil_2d, D.image_ops, D.advect_2d, D.matmul_naive],
     "3d": [F.volume_voxels, D.grid3d_update],

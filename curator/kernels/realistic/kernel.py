@@ -43,7 +43,7 @@ class Kernel:
         self.tid: list[str] = []
         self.block_dim = 0  # > 0: launched with wp.launch_tiled(..., block_dim=block_dim)
         self.decorator = "@wp.kernel"
-        self.factory: tuple[str, list[str]] | None = None  # (factory def line, its call) for kernel factories
+        self.factory: tuple[str, str] | None = None  # (factory def line, its call) for kernel factories
         self.generic = False
         self.lane = False  # the last wp.tid() value is the lane inside a tiled block
         self.overload_of: str | None = None  # the generic kernel a concrete wp.overload is taken of

@@ -140,7 +140,9 @@ class GenericBody:
         self.elementwise = elementwise
         self.const = const
         self.factory = factory
-        self._t = self._b = self._out = None
+        self._t: str | None = None
+        self._b: str | None = None
+        self._out: str | None = None
         self._helpers: dict[str, str] = {}
         self._counts: dict[str, tuple[str, str]] = {}
 

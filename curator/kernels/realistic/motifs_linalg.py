@@ -61,6 +61,7 @@ def decompose(k: Kernel) -> None:
     (i,) = k.thread(k.pick(("i", "tid")))
     A = k.let(("A", "M", "F"), f"{A_arr}[{i}]")
     kind = "svd" if dim == 2 else k.pick(("svd", "svd", "eig", "qr"))
+    c: str | None  # no third factor for eig3
     a, b, c = k.fresh("U", "Q"), k.fresh("sigma", "d", "s"), k.fresh("V", "R")
     if kind == "svd":
         fn = f"wp.svd{dim}"

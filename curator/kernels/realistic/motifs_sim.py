@@ -17,6 +17,7 @@ def integrate_particles(k: Kernel) -> None:
     g = k.param(N.GRAVITY, "wp.vec3")
     dt = k.dt()
     (tid,) = k.thread(k.pick(("tid", "i", "p")))
+    inv: str | None
     if w is not None and k.chance(0.6):
         inv = k.let(("inv_m", "w0", "im"), f"{w}[{tid}]")
         with k.block(f"if {inv} == 0.0:"):

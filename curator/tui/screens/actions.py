@@ -3,10 +3,15 @@ stats and refresh.  A mixin of ``MainScreen``; the state it changes lives there 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from textual.reactive import reactive
+
 from curator.records import DEVICES
 from curator.store.review import REVIEW_FILTERS, KernelDetail
 from curator.tui.messages import ReviewsSaved
 from curator.tui.screens.dups import DupsScreen
+from curator.tui.screens.loaders import DetailCache, Geometry, LoadersMixin
 from curator.tui.screens.note import NoteScreen
 from curator.tui.screens.search import SearchScreen
 from curator.tui.screens.stats import StatsScreen
@@ -16,8 +21,36 @@ from curator.tui.widgets.category_list import CategoryList
 from curator.tui.widgets.kernel_list import KernelList
 
 
-class ActionsMixin:
+class ActionsMixin(LoadersMixin):
     """Key actions of the main screen."""
+
+    # MainScreen's state and methods these actions use, declared for the type checker (MainScreen
+    # defines them; bare annotations and TYPE_CHECKING stubs add nothing at run time).
+    view: reactive[tuple[str, str, bool]]
+    list_key: reactive[tuple[str | None, str, str | None]]
+    detail: KernelDetail | None
+    wanted_id: str | None
+    details: DetailCache
+    advance_pending: bool
+    if TYPE_CHECKING:
+
+        @property
+        def device(self) -> str: ...
+        @property
+        def piece(self) -> str: ...
+        @property
+        def side_by_side(self) -> bool: ...
+        @property
+        def category(self) -> str | None: ...
+        @property
+        def filter(self) -> str: ...
+        @property
+        def search(self) -> str | None: ...
+        @property
+        def geometry(self) -> Geometry: ...
+        def redraw(self) -> None: ...
+        def reload_list(self) -> None: ...
+        def show_kernel(self, kernel_id: str) -> None: ...
 
     # -- review -------------------------------------------------------------------------
     def _shown(self) -> KernelDetail | None:

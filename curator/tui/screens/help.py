@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.table import Table
@@ -27,9 +28,10 @@ def _key(binding: Binding) -> str:
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,question_mark,q", "close", "Close")]
 
-    def __init__(self, bindings: list[Binding]) -> None:
+    def __init__(self, bindings: Iterable[BindingType]) -> None:
         super().__init__()
-        self.bindings = bindings
+        # a (key, action, description) tuple is what Binding(key, action, description) makes
+        self.bindings = [b if isinstance(b, Binding) else Binding(*b) for b in bindings]
 
     def compose(self) -> ComposeResult:
         table = Table(title="curator browse: keys", title_justify="left", show_header=False, box=None)

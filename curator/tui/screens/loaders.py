@@ -3,7 +3,9 @@ and comes back as a message (curator.tui.messages)."""
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.style import Style
@@ -21,6 +23,11 @@ from curator.tui.messages import (
     ReviewsSaved,
 )
 from curator.tui.views import Code, StyleParser, highlighted, render_view
+
+if TYPE_CHECKING:
+    from textual.screen import Screen as _Host  # what MainScreen brings: post_message, workers
+else:
+    _Host = object  # at run time the mixin adds nothing to MainScreen's bases
 
 PAGE_SIZE = 200
 SEARCH_LIMIT = 1000
@@ -80,7 +87,7 @@ def prepare_panes(panes: tuple[Code, Code], geometry: Geometry | None) -> None:
             pane.prepare()
 
 
-class LoadersMixin:
+class LoadersMixin(_Host):
     """Mixed into MainScreen, which provides ``access`` and receives the messages."""
 
     access: StoreAccess
@@ -128,7 +135,7 @@ class LoadersMixin:
         for kernel_id in kernel_ids:
             if worker.is_cancelled:
                 return
-            detail = self.access.read(lambda s, kid=kernel_id: s.kernel_detail(kid))
+            detail: KernelDetail | None = self.access.read(operator.methodcaller("kernel_detail", kernel_id))
             if detail is None or worker.is_cancelled:
                 continue
             prepare_panes(render_panes(detail, view), geometry)

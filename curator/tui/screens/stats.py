@@ -3,7 +3,7 @@ review progress, with bar charts."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -21,10 +21,13 @@ from curator.tui.messages import StatsLoaded
 from curator.tui.views import DEVICE_LABELS
 from curator.tui.widgets.bars import bar
 
+if TYPE_CHECKING:
+    from curator.store import Store
+
 BAR = 16
 
 
-def collect(store) -> dict:
+def collect(store: Store) -> dict:
     """Everything the screen shows, read in one worker call."""
     return {
         "rows": store.stats(),

@@ -12,12 +12,17 @@ from curator.tui.views import STATUS_MARKS
 
 # Ask for the next page when the cursor is this close to the last loaded row.
 LOOKAHEAD = 40
+_STATUS_STYLES: dict[str | None, str] = {
+    "accepted": "$text-success",
+    "rejected": "$text-error",
+    "flagged": "$text-warning",
+}
 
 
 def _prompt(row: KernelRow, status: str | None, show_category: bool) -> Content:
     mark = STATUS_MARKS[status]
-    style = {"accepted": "$text-success", "rejected": "$text-error", "flagged": "$text-warning"}.get(status, "dim")
-    parts = [(f"{mark} ", style), row.name]
+    style = _STATUS_STYLES.get(status, "dim")
+    parts: list[str | tuple[str, str]] = [(f"{mark} ", style), row.name]
     if show_category:
         parts += ["  ", (row.category, "dim")]
     return Content.assemble(*parts)
