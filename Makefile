@@ -76,7 +76,7 @@ benchmark: setup
 	$(BIN)/curator report --db $(DB) --exports $(OUT) --out $(REPORT)
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check curator tests bench

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from curator.store.base import StorePart, now
 
-_COLUMNS = (
+RESULT_COLUMNS = (  # what an ExecutionRow holds (the table adds executed_at)
     "kernel_id",
     "device",
     "seed",
@@ -62,11 +62,11 @@ class ExecutionStoreMixin(StorePart):
         stamp, n = now(), 0
         with self.transaction() as conn:
             for r in rows:
-                values = [getattr(r, c) for c in _COLUMNS]
+                values = [getattr(r, c) for c in RESULT_COLUMNS]
                 values = [int(v) if isinstance(v, bool) else v for v in values]
                 conn.execute(
-                    f"INSERT OR REPLACE INTO executions ({', '.join(_COLUMNS)}, executed_at)"
-                    f" VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
+                    f"INSERT OR REPLACE INTO executions ({', '.join(RESULT_COLUMNS)}, executed_at)"
+                    f" VALUES ({', '.join('?' * (len(RESULT_COLUMNS) + 1))})",
                     (*values, stamp),
                 )
                 n += 1

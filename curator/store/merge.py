@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from curator.store.base import StoreError
+from curator.store.executions import RESULT_COLUMNS
 
 CHUNK = 1000
 KERNEL_COLUMNS = (
@@ -41,23 +42,7 @@ ARTIFACT_COLUMNS = (
 )
 FAILURE_COLUMNS = ("kernel_id", "category", "seed", "stage", "exc_type", "message", "source", "run_id", "created_at")
 VERIFICATION_COLUMNS = ("kernel_id", "device", "compiler", "options", "ok", "diagnostics", "ms", "verified_at", "mode")
-EXECUTION_COLUMNS = (
-    "kernel_id",
-    "device",
-    "seed",
-    "warp",
-    "status",
-    "message",
-    "checksum",
-    "repeatable",
-    "nonfinite",
-    "pair_ok",
-    "grad",
-    "grad_error",
-    "grad_note",
-    "ms",
-    "executed_at",
-)
+EXECUTION_COLUMNS = (*RESULT_COLUMNS, "executed_at")
 REVIEW_COLUMNS = ("kernel_id", "status", "note", "updated_at")
 EVENT_COLUMNS = ("kernel_id", "status", "note", "at")
 
