@@ -67,8 +67,9 @@ def _indirect_indices(func: ast.FunctionDef, body: list[ast.stmt], tid: set[str]
             found.add(stmt.targets[0].id)
     if not found:
         return found
+    nodes = list(ast.walk(func))  # walked twice below: once is the cost of the whole measure
     index_uses: set[int] = set()  # ids of Name nodes that are a subscript's index, or all of a guard's names
-    for node in ast.walk(func):
+    for node in nodes:
         if isinstance(node, ast.Subscript):
             parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
             index_uses |= {id(p) for p in parts if isinstance(p, ast.Name)}
@@ -76,7 +77,7 @@ def _indirect_indices(func: ast.FunctionDef, body: list[ast.stmt], tid: set[str]
         if isinstance(stmt, ast.If) and _is_guard(stmt):
             index_uses |= {id(n) for n in ast.walk(stmt.test) if isinstance(n, ast.Name)}
     stores: dict[str, int] = {}
-    for node in ast.walk(func):
+    for node in nodes:
         if isinstance(node, ast.Name) and node.id in found:
             if isinstance(node.ctx, ast.Store):
                 stores[node.id] = stores.get(node.id, 0) + 1
