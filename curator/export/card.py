@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
+from typing import Protocol
 
 from curator.export import records
 from curator.export.benchmark import benchmark_section
@@ -58,6 +59,14 @@ def _front_matter(m: dict, has_real: bool) -> list[str]:
         for key in c["fields"]:
             lines += [f"  - name: {key}", *_FEATURE_YAML[records.type_of(key)]]
     return [*lines, "---", ""]
+
+
+class Describe(Protocol):
+    """Figures of the store an export is drawn from, kept in its manifest, and their card section."""
+
+    def measures(self, store, source: str) -> dict: ...
+
+    def markdown(self, measures: dict) -> list[str]: ...
 
 
 def dataset_card(m: dict, measures_markdown: Callable[[dict], list[str]] | None = None) -> str:

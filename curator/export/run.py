@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from curator import __version__, neardup
 from curator.errors import CuratorError
@@ -36,14 +36,6 @@ HOLDOUT_TARGET = 1 << 62  # holdout: every eligible kernel (balanced), no size t
 
 class ExportError(CuratorError):
     """The export cannot be done as asked (one sentence for the user); nothing was written."""
-
-
-class Describe(Protocol):
-    """Figures of the store an export is drawn from, kept in its manifest, and their card section."""
-
-    def measures(self, store: Store, source: str) -> dict: ...
-
-    def markdown(self, measures: dict) -> list[str]: ...
 
 
 @dataclass
@@ -70,7 +62,7 @@ class ExportOptions:
     benchmark: dict | None = None  # `curator eval figures` of this release, for the manifest and card
     # What the card shows of the store (builtin coverage, kernel shape): the measure stage's
     # ``curator.measure.measures.RELEASE``, passed in by the command (a stage imports no other stage).
-    describe: Describe | None = None
+    describe: card.Describe | None = None
 
     @property
     def configs(self) -> tuple[str, ...]:

@@ -204,6 +204,19 @@ def spatial_dynamics(k: Kernel) -> None:
         k.emit(f"{body_qd}[{i}] = wp.spatial_vector({w}, {v})")
 
 
+def _joint_acceleration(k: Kernel, body_qd: str, dt: str, i: str, qd: str, f: str) -> None:
+    """One joint's acceleration from its motion subspace and the body's spatial inertia."""
+    inertia = k.array(("body_I", "I_s", "inertia"), "wp.spatial_matrix")
+    axis = k.array(("joint_S", "motion_subspace", "joint_axis"), "wp.spatial_vector")
+    s = k.let(("S", "s_j", "axis"), f"{axis}[{i}]")
+    d = k.let(("D", "d_j", "inertia_s"), f"wp.spatial_dot({s}, {inertia}[{i}] * {s})")
+    bias = k.let(("c", "bias", "coriolis"), f"wp.spatial_cross_dual({qd}, {inertia}[{i}] * {qd})")
+    tau = k.let(("tau", "u_j", "torque"), f"wp.spatial_dot({s}, {f} - {bias})")
+    qdd = k.let(("qdd", "acc", "a_j"), f"{tau} / wp.max({d}, {k.eps()})")
+    k.emit(f"{qd} = {qd} + {s} * ({qdd} * {dt})")
+    k.emit(f"{body_qd}[{i}] = {qd}")
+
+
 def spatial_integrate(k: Kernel) -> None:
     """Rigid bodies stepped from their spatial wrench (semi-implicit Euler, as Warp's integrators
     do), or one joint's acceleration from its motion subspace and the body's spatial inertia."""
@@ -214,15 +227,7 @@ def spatial_integrate(k: Kernel) -> None:
     qd = k.let(("qd", "twist", "v_s"), f"{body_qd}[{i}]")
     f = k.let(("f", "wrench", "f_s"), f"{body_f}[{i}]")
     if k.chance(0.35):
-        inertia = k.array(("body_I", "I_s", "inertia"), "wp.spatial_matrix")
-        axis = k.array(("joint_S", "motion_subspace", "joint_axis"), "wp.spatial_vector")
-        s = k.let(("S", "s_j", "axis"), f"{axis}[{i}]")
-        d = k.let(("D", "d_j", "inertia_s"), f"wp.spatial_dot({s}, {inertia}[{i}] * {s})")
-        bias = k.let(("c", "bias", "coriolis"), f"wp.spatial_cross_dual({qd}, {inertia}[{i}] * {qd})")
-        tau = k.let(("tau", "u_j", "torque"), f"wp.spatial_dot({s}, {f} - {bias})")
-        qdd = k.let(("qdd", "acc", "a_j"), f"{tau} / wp.max({d}, {k.eps()})")
-        k.emit(f"{qd} = {qd} + {s} * ({qdd} * {dt})")
-        k.emit(f"{body_qd}[{i}] = {qd}")
+        _joint_acceleration(k, body_qd, dt, i, qd, f)
         return
     body_q = k.array(N.BODY_Q, "wp.transform")
     inv_m = k.array(("body_inv_mass", "inv_mass", "inv_m"), "float")
