@@ -12,7 +12,11 @@ from curator.warp import surface as warp_surface
 
 @pytest.fixture(scope="module")
 def derived():
-    return warp_surface.derive_surface()
+    """The surface a fresh process derives (what `--write` commits): this test process may have
+    built kernels since Warp's init (under pytest-xdist, other files' tests share it), and a build
+    can leave a builtin's entry changed (transform_decompose's return type was, once)."""
+    out = subprocess.run([sys.executable, "-m", "curator.warp.surface"], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
 
 
 def _sigs(surface_dict):

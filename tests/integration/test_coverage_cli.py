@@ -102,6 +102,12 @@ def test_stats_profile_reports_both_origins(small_store):
     rows = conn.execute("SELECT name, source FROM kernels WHERE origin = 'synthetic'").fetchall()
     geometry = frozenset(b.name for f in ("geometry", "volume", "texture") for b in load_surface().family(f))
     expected = summarize(kernel_shape(src, name, geometry) for name, src in rows)
+    # strict diversity, counted here from the stored skeleton hashes (names and numbers normalised)
+    cats = conn.execute("SELECT category, skeleton_hash FROM kernels WHERE origin = 'synthetic'").fetchall()
+    distinct = {c: len({h for cc, h in cats if cc == c}) / sum(cc == c for cc, _ in cats) for c, _ in cats}
+    expected["lowest_distinct_share"] = min(distinct.values())
+    survival = report["synthetic"].pop("neardup_survival")
+    assert 0 < survival <= len({h for _, h in cats}) / len(cats)  # clusters never outnumber distinct skeletons
     assert report["synthetic"] == pytest.approx(expected)
     assert report["synthetic"]["measured"] == len(rows) > 0
     assert report["real"] == {"kernels": 0, "measured": 0}
