@@ -5,26 +5,13 @@ from __future__ import annotations
 import random
 import re
 
+from ..vocabulary import ALIASES
 from .writer import IND, Body, ModuleWriter
 
 FLOATS = ("float", "wp.float32", "float")  # how a float32 is spelled in annotations, weighted
 _DT_NAMES = ("dt", "time_step", "h", "delta_t")
 # The float32 types under the names Warp also exports for them (wp.vec3f is wp.vec3).
-_ALIASES = {
-    f"wp.{t}": f"wp.{t}f"
-    for t in (
-        "vec2",
-        "vec3",
-        "vec4",
-        "mat22",
-        "mat33",
-        "mat44",
-        "quat",
-        "transform",
-        "spatial_vector",
-        "spatial_matrix",
-    )
-}
+_ALIASES = {f"wp.{alias[:-1]}": f"wp.{alias}" for alias in ALIASES}
 _INDEX_TYPES = frozenset({"int", "wp.int32", "wp.uint32", "wp.int64"})
 
 
